@@ -1,0 +1,240 @@
+/*
+ * bench_store: the LMDB store's speed, as `make bench` reports it.
+ *
+ * A stream of 64 nodes x 4 datasets with 200-byte bodies comes from
+ * oplog_gen. Measured, each with a durable commit per batch:
+ *   - apply of 1M entries into an empty store;
+ *   - apply of the next 1M entries into a store already holding 5M;
+ *   - point-get latency (p50/p99), a node scan of 1000 entries, a chain
+ *     walk of 1000 entries, and prune throughput, on the large store.
+ * Sizes shrink with BENCH_SCALE=small (for a quick look, not for figures).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "oplog/entry.h"
+#include "oplog/error.h"
+#include "oplog/gen.h"
+#include "oplog/store.h"
+
+struct msgs {
+	struct oplog_gen_msg *m;
+	struct oplog_entry   *e;
+	size_t                n;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench_store: %s: %s\n", what, oplog_error_last());
+	exit(1);
+}
+
+/* Take the next n messages of g into memory, decoded. */
+static void take(struct oplog_gen *g, size_t n, struct msgs *out)
+{
+	out->m = calloc(n, sizeof(*out->m));
+	out->e = calloc(n, sizeof(*out->e));
+	if (!out->m || !out->e)
+		die("out of memory");
+	for (out->n = 0; out->n < n; out->n++) {
+		struct oplog_reject rej;
+		if (oplog_gen_next(g, &out->m[out->n]))
+			die("oplog_gen_next");
+		if (oplog_entry_decode(out->m[out->n].data, out->m[out->n].len, 0, 0,
+		                       &out->e[out->n], &rej))
+			die("decode of a generated entry");
+	}
+}
+
+static void drop(struct msgs *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->m[i].data);
+	free(m->m);
+	free(m->e);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Apply m in batches of `batch`; returns entries per second. */
+static double apply_all(struct oplog_store *s, const struct msgs *m, size_t batch)
+{
+	struct oplog_batch *b;
+	double t0;
+
+	if (oplog_batch_new(&b))
+		die("batch");
+	t0 = now();
+	for (size_t i = 0; i < m->n; i++) {
+		if (oplog_batch_add(b, m->m[i].data, m->m[i].len, &m->e[i]))
+			die("batch add");
+		if (oplog_batch_count(b) == batch || i + 1 == m->n) {
+			if (oplog_batch_offset(b, "bench", 0, (int64_t)i + 1) ||
+			    oplog_store_apply(s, b, NULL))
+				die("apply");
+			oplog_batch_clear(b);
+		}
+	}
+	oplog_batch_free(b);
+	return (double)m->n / (now() - t0);
+}
+
+static struct oplog_store *open_store(const char *dir, unsigned flags)
+{
+	struct oplog_store_opts o = { .path = dir, .map_size = (size_t)1 << 30,
+	                              .max_size = (size_t)256 << 30, .flags = flags };
+	struct oplog_store *s;
+
+	if (oplog_store_open(&s, &o))
+		die("open");
+	return s;
+}
+
+static int count_cb(const struct oplog_entry *e, const void *msg, size_t len, void *arg)
+{
+	(void)e; (void)msg; (void)len;
+	++*(uint64_t *)arg;
+	return 0;
+}
+
+static int dcmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void row(const char *what, double value, const char *unit, const char *target)
+{
+	printf("| %-44s | %12.1f %-9s | %-22s |\n", what, value, unit, target);
+}
+
+int main(void)
+{
+	int small = getenv("BENCH_SCALE") && !strcmp(getenv("BENCH_SCALE"), "small");
+	size_t n = small ? 100000 : 1000000, preload = small ? 400000 : 5000000;
+	size_t batch = 10000, gets = 100000;
+	struct oplog_gen_opts go;
+	struct oplog_gen *g;
+	struct msgs first, next;
+	struct oplog_store *s;
+	char dir[] = "/var/tmp/oplogd-bench-XXXXXX", path[64], cmd[96];
+	double empty10k, empty100k, loaded, *lat;
+	uint64_t found = 0;
+
+	oplog_gen_opts_init(&go);
+	go.seed = 42;
+	go.datasets = 4;
+	go.nodes = 64;
+	go.data_size = 200;
+	go.cols = 8;
+	go.keys = 20000;
+	go.count = preload + n;
+	if (!mkdtemp(dir) || oplog_gen_new(&go, &g))
+		die("setup");
+
+	/* 1. Empty store, durable commit per batch. */
+	take(g, n, &first);
+	snprintf(path, sizeof(path), "%s/empty10k", dir);
+	s = open_store(path, 0);
+	empty10k = apply_all(s, &first, batch);
+	oplog_store_close(s);
+	snprintf(path, sizeof(path), "%s/empty100k", dir);
+	s = open_store(path, 0);
+	empty100k = apply_all(s, &first, 100000);
+	oplog_store_close(s);
+
+	/* 2. The same stream continued into a store already holding `preload`
+	 * entries (loaded without fsync; the measured part is durable). */
+	snprintf(path, sizeof(path), "%s/big", dir);
+	s = open_store(path, OPLOG_STORE_NOSYNC);
+	apply_all(s, &first, 100000);
+	drop(&first);
+	for (size_t done = n; done < preload; done += n) {
+		take(g, n, &next);
+		apply_all(s, &next, 100000);
+		drop(&next);
+	}
+	oplog_store_close(s);
+	take(g, n, &next);
+	s = open_store(path, 0);
+	loaded = apply_all(s, &next, batch);
+
+	/* 3. Point gets of random stored entries, each its own read txn. */
+	lat = malloc(gets * sizeof(*lat));
+	srand(7);
+	for (size_t i = 0; i < gets; i++) {
+		const struct oplog_entry *e = &next.e[(size_t)rand() % next.n];
+		double t0 = now();
+		if (oplog_store_get(s, e->ds, e->hash, count_cb, &found))
+			die("get");
+		lat[i] = (now() - t0) * 1e6;
+	}
+	qsort(lat, gets, sizeof(*lat), dcmp);
+
+	/* 4. Node scan and chain walk of 1000 entries. */
+	struct oplog_slice ds0 = { (const uint8_t *)"ds-0", 4 }, node = { (const uint8_t *)"node-7", 6 };
+	enum oplog_chain_end end;
+	uint64_t scanned = 0, walked = 0;
+	double t0 = now();
+	for (int i = 0; i < 20; i++)
+		if (oplog_store_scan_node(s, ds0, node, NULL, 1000, count_cb, &scanned))
+			die("scan_node");
+	double scan_ms = (now() - t0) / 20 * 1e3;
+	t0 = now();
+	for (int i = 0; i < 20; i++)
+		if (oplog_store_chain(s, ds0, node, NULL, 0, 1000, count_cb, &walked, &end))
+			die("chain");
+	double chain_ms = (now() - t0) / 20 * 1e3;
+
+	/* 5. Prune the older half of one dataset. */
+	struct oplog_stats before;
+	struct oplog_prune_stats ps;
+	struct oplog_hlc cut = { .wall = next.e[next.n / 2].wall };
+	oplog_store_stats(s, &before);
+	t0 = now();
+	if (oplog_store_prune(s, ds0, &cut, 10000, &ps))
+		die("prune");
+	double prune_rate = (double)ps.pruned / (now() - t0);
+
+	printf("\nstore benchmark: %zu entries, 64 nodes x 4 datasets, 200-byte data, "
+	       "durable commit per batch%s\n\n", n, small ? " (BENCH_SCALE=small)" : "");
+	printf("| %-44s | %-22s | %-22s |\n", "measure", "value", "target");
+	printf("|%s|%s|%s|\n", "----------------------------------------------",
+	       "------------------------", "------------------------");
+	row("apply, empty store, batch 10000", empty10k, "entries/s", ">= 150000");
+	row("apply, empty store, batch 100000", empty100k, "entries/s", "");
+	char what[64];
+	snprintf(what, sizeof(what), "apply, %zuM present, batch 10000", preload / 1000000);
+	row(what, loaded, "entries/s", ">= 100000");
+	row("point get p50", lat[gets / 2], "us", "");
+	row("point get p99", lat[gets * 99 / 100], "us", "< 20");
+	row("node scan of 1000 entries", scan_ms, "ms", "");
+	row("chain walk of 1000 entries", chain_ms, "ms", "");
+	row("prune", prune_rate, "entries/s", "");
+	printf("\nratio loaded/empty (batch 10000): %.2f; batch 100000/10000: %.2f\n",
+	       loaded / empty10k, empty100k / empty10k);
+	printf("pruned %llu entries in %llu batches (%llu kept above gaps); store %.1f GiB\n",
+	       (unsigned long long)ps.pruned, (unsigned long long)ps.batches,
+	       (unsigned long long)ps.kept_gap, (double)before.store_bytes / (1 << 30));
+	printf("targets: empty %s, loaded %s, get p99 %s\n",
+	       empty10k >= 150000 ? "PASS" : "FAIL", loaded >= 100000 ? "PASS" : "FAIL",
+	       lat[gets * 99 / 100] < 20 ? "PASS" : "FAIL");
+
+	oplog_store_close(s);
+	drop(&next);
+	free(lat);
+	oplog_gen_free(g);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : 1;
+}

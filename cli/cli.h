@@ -1,0 +1,274 @@
+/*
+ * cli.h: what every `oplogd COMMAND` shares: the command table, option
+ * parsing from one table that also prints the help, the common options
+ * and the configuration they build, and output helpers.
+ *
+ * Adding a command `oplogd foo`:
+ *   1. Add one line to CLI_COMMANDS below, where it should appear in
+ *      `oplogd -h`:   X(foo, "one-line summary") \
+ *      (every line of the macro but the last ends with a backslash).
+ *   2. Write cli/cmd_foo.c defining `int cmd_foo(int argc, char **argv)`
+ *      (argv[0] is "foo"; return the exit code, never call exit()). The
+ *      Makefile builds every .c file in cli/ into the binary by itself.
+ *
+ * A command reads like this (cmd_decode.c is a complete one):
+ *
+ *   enum { OPT_LIMIT = CLI_OPT_CMD };
+ *   static const struct cli_option options[] = {
+ *       { "limit", 'n', required_argument, "N", "print at most N entries", OPT_LIMIT },
+ *       CLI_OPTION_JSON,
+ *       CLI_OPTIONS_COMMON,
+ *       CLI_OPTIONS_END
+ *   };
+ *   static const struct cli_spec spec = { "foo", "[FILE]", NULL, options };
+ *
+ *   static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
+ *   {
+ *       struct foo_args *a = ctx;
+ *       if (opt->id == OPT_LIMIT && cli_parse_uint(arg, &a->limit) != 0)
+ *           return cli_usage_error(&spec, "--limit: bad number '%s'", arg);
+ *       return 0;
+ *   }
+ *
+ *   int cmd_foo(int argc, char **argv)
+ *   {
+ *       struct cli_common common;
+ *       struct oplog_config *cfg = NULL;
+ *       struct foo_args a = { 0 };
+ *       int first, rc;
+ *
+ *       rc = cli_parse(&spec, argc, argv, &common, on_option, &a, &first);
+ *       if (rc != CLI_RUN)
+ *           goto done;
+ *       rc = cli_load_config(&spec, &common, &cfg);
+ *       if (rc != CLI_RUN)
+ *           goto done;
+ *       ... work; on failure: rc = cli_fail(&spec, err); goto done;
+ *       rc = CLI_EXIT_OK;
+ *   done:
+ *       oplog_config_free(cfg);
+ *       cli_common_free(&common);
+ *       return rc;
+ *   }
+ *
+ * Conventions (cli.md): -h prints the help on stdout
+ * and exits 0; a usage error is one line on stderr and exits 2; exit 1
+ * means the answer is "no" or problems were found; --json prints one JSON
+ * document (jansson, OPLOG_JSON_FLAGS, one line) and nothing else on
+ * stdout. Errors go to stderr as "oplogd NAME: message".
+ */
+#ifndef OPLOG_CLI_H
+#define OPLOG_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "oplog/config.h"
+#include "oplog/entry.h"
+
+/* The commands, in `oplogd -h` order: X(name, summary). */
+#define CLI_COMMANDS(X) \
+	X(decode, "decode one message value and show the entry or why it is rejected") \
+	X(import, "apply messages from files to the store") \
+	X(heads, "each node's head in a dataset") \
+	X(watermarks, "each node's watermark and seq gaps in a dataset") \
+	X(doc, "a document's current winner") \
+	X(get, "one entry by hash") \
+	X(scan, "entries of a dataset or node in HLC order") \
+	X(chain, "walk one node's hash chain") \
+	X(forks, "sequence numbers with more than one entry") \
+	X(stats, "the store's counters and sizes") \
+	X(dump, "the store's logical content as one JSON document") \
+	X(verify, "check the store's indexes and derived state") \
+	X(prune, "delete old entries below the watermarks") \
+	X(snapshot, "a consistent, compacted copy of the store") \
+	X(rejects, "the rejected messages kept in the store") \
+	X(gen, "write a synthetic oplog stream to a file")
+
+#define CLI_DECLARE_COMMAND(name, summary) int cmd_##name(int argc, char **argv);
+CLI_COMMANDS(CLI_DECLARE_COMMAND)
+#undef CLI_DECLARE_COMMAND
+
+/* Exit codes (cli.md). */
+enum cli_exit {
+	CLI_EXIT_OK    = 0,  /* done; the answer is yes */
+	CLI_EXIT_NO    = 1,  /* the answer is "no", or problems were found */
+	CLI_EXIT_ERROR = 2   /* usage, configuration or I/O error */
+};
+
+/* Returned by cli_parse() and cli_load_config() when the command should go
+ * on; any other value is the exit code to return now. */
+#define CLI_RUN (-1)
+
+struct cli_command {
+	const char *name;
+	int       (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+/* The command table (CLI_COMMANDS); *n is set to its length. Static. */
+const struct cli_command *cli_commands(size_t *n);
+
+/* One command-line option; a table of them drives getopt_long and -h. */
+struct cli_option {
+	const char *name;        /* long name without "--", or NULL */
+	int         short_name;  /* short letter, or 0 */
+	int         has_arg;     /* no_argument or required_argument */
+	const char *metavar;     /* the argument in the help ("FILE"), or NULL */
+	const char *help;        /* one line */
+	int         id;          /* what the option callback sees: by convention
+	                            the short letter, else CLI_OPT_* or a
+	                            command's own from CLI_OPT_CMD up */
+};
+
+/* Ids of the options cli_parse() handles itself. */
+enum {
+	CLI_OPT_CONFIG = 'c',
+	CLI_OPT_KAFKA  = 'X',
+	CLI_OPT_HELP   = 'h',
+	CLI_OPT_STORE  = 0x100,
+	CLI_OPT_SET,
+	CLI_OPT_DUMP_CONFIG,
+	CLI_OPT_JSON,
+	CLI_OPT_CMD    = 0x200   /* first id free for a command's own options */
+};
+
+/* The options every command takes. */
+#define CLI_OPTIONS_COMMON \
+	{ "config", 'c', required_argument, "FILE", \
+	  "read the configuration from FILE (INI)", CLI_OPT_CONFIG }, \
+	{ "store", 0, required_argument, "DIR", \
+	  "the store directory (overrides [store] path)", CLI_OPT_STORE }, \
+	{ "set", 0, required_argument, "SECTION.KEY=VALUE", \
+	  "set a configuration key (wins over the file)", CLI_OPT_SET }, \
+	{ NULL, 'X', required_argument, "PROP=VALUE", \
+	  "set a librdkafka property, as [kafka] PROP = VALUE", CLI_OPT_KAFKA }, \
+	{ "dump-config", 0, no_argument, NULL, \
+	  "print the effective configuration as INI and exit", CLI_OPT_DUMP_CONFIG }, \
+	{ "help", 'h', no_argument, NULL, "print this help and exit", CLI_OPT_HELP }
+
+/* --json, for the commands that have a JSON form. */
+#define CLI_OPTION_JSON \
+	{ "json", 0, no_argument, NULL, "print one JSON document", CLI_OPT_JSON }
+
+#define CLI_OPTIONS_END { NULL, 0, 0, NULL, NULL, 0 }
+
+/* A command's description for parsing and for -h. */
+struct cli_spec {
+	const char              *name;     /* "decode" */
+	const char              *operands; /* after [options] in the usage: "[FILE|-]" */
+	const char              *about;    /* more text for -h, or NULL */
+	const struct cli_option *options;  /* ends with CLI_OPTIONS_END */
+};
+
+/* What the common options asked for. argv strings are borrowed. */
+struct cli_override {
+	int         id;   /* CLI_OPT_SET, CLI_OPT_KAFKA or CLI_OPT_STORE */
+	const char *arg;
+};
+
+struct cli_common {
+	const char          *config_path;  /* -c, or NULL: defaults only */
+	int                  json;         /* --json given */
+	int                  dump_config;  /* --dump-config given */
+	struct cli_override *overrides;    /* in command-line order */
+	size_t               noverrides;
+};
+
+/*
+ * Called for each option that is not a common one; arg is NULL for
+ * options without an argument. Returns 0 to go on, or an exit code (after
+ * printing a usage error with cli_usage_error()).
+ */
+typedef int (*cli_option_fn)(void *ctx, const struct cli_option *opt, const char *arg);
+
+/*
+ * Parse argv (argv[0] is the command name) with getopt_long from
+ * spec->options. Options and operands may be mixed; "--" ends options.
+ * Common options fill *common; others go to fn (which may be NULL when
+ * the command has none). On CLI_RUN, *first is the index of the first
+ * operand in the (permuted) argv.
+ *
+ * Returns CLI_RUN; CLI_EXIT_OK after -h (help printed on stdout); or
+ * CLI_EXIT_ERROR after a usage error (one line on stderr) or whatever fn
+ * returned. *common is always initialised: release it with
+ * cli_common_free() whatever this returns.
+ */
+int cli_parse(const struct cli_spec *spec, int argc, char **argv,
+              struct cli_common *common, cli_option_fn fn, void *ctx, int *first);
+
+/* Free what cli_parse() allocated in *common. */
+void cli_common_free(struct cli_common *common);
+
+/*
+ * Build the configuration: defaults, then the -c file, then --set, -X and
+ * --store in command-line order, so that the command line wins.
+ *
+ * Returns CLI_RUN with *out set (caller frees with oplog_config_free());
+ * CLI_EXIT_OK with *out NULL after --dump-config printed it; or
+ * CLI_EXIT_ERROR with *out NULL after printing the error (it names
+ * file:line and key) on stderr.
+ */
+int cli_load_config(const struct cli_spec *spec, const struct cli_common *common,
+                    struct oplog_config **out);
+
+/* Print the help of spec to out: usage line, summary, about, options. */
+void cli_help(const struct cli_spec *spec, FILE *out);
+
+/* Print "oplogd NAME: message (see oplogd NAME -h)" as one line on stderr.
+ * Returns CLI_EXIT_ERROR. */
+int cli_usage_error(const struct cli_spec *spec, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Print "oplogd NAME: message" as one line on stderr. Returns
+ * CLI_EXIT_ERROR. */
+int cli_error(const struct cli_spec *spec, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Report a failed library call: "oplogd NAME: <oplog_error_last()>", or the
+ * code's name when there is no message. Returns CLI_EXIT_ERROR. */
+int cli_fail(const struct cli_spec *spec, int err);
+
+/* Parse a whole unsigned decimal number. Returns 0 with *out set, or
+ * OPLOG_EINVAL (*out unchanged). For a command's numeric options. */
+int cli_parse_uint(const char *text, uint64_t *out);
+
+/*
+ * Read all of path ("-" or NULL: stdin) and keep at most max + 1 bytes:
+ * enough to tell that the input is over max without holding it. *total is
+ * the whole input's length, even past what is kept.
+ *
+ * Returns 0 with *buf (caller frees with free(); never NULL, even for an
+ * empty input), *len and *total set; or OPLOG_EIO ("read PATH: ...") or
+ * OPLOG_ENOMEM, with *buf NULL.
+ */
+int cli_read_input(const char *path, size_t max, uint8_t **buf, size_t *len,
+                   size_t *total);
+
+/*
+ * Print doc on stdout as one line (OPLOG_JSON_FLAGS) and a newline, and
+ * flush. Does not take doc's reference. Returns 0, or OPLOG_EIO when
+ * stdout fails.
+ */
+int cli_print_json(const json_t *doc);
+
+/*
+ * Print bytes that should be text for a person to read: valid UTF-8 as
+ * is, except control characters; those, backslash and every byte that is
+ * not valid UTF-8 are written as \\, \n, \t or \xNN, so that the output is
+ * unambiguous and safe for a terminal.
+ */
+void cli_print_text(FILE *out, const uint8_t *p, size_t n);
+
+/*
+ * Print the table form of an entry, one "field: value" line per field in
+ * decode's order; data is its length and base64, prev "-" on seq 1, wall
+ * also as UTC time. Write errors are left to the caller's final check.
+ */
+void cli_print_entry(FILE *out, const struct oplog_entry *e);
+
+#endif

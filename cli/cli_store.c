@@ -1,0 +1,200 @@
+/* cli_store.c: store opening, parsers and streamed JSON for the store commands. */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "cli_store.h"
+#include "oplog/error.h"
+#include "oplog/json.h"
+
+int cli_store_open(const struct cli_spec *spec, const struct oplog_config *cfg,
+                   unsigned flags, struct oplog_store **out)
+{
+	struct oplog_store_opts opts = { 0 };
+	int err;
+
+	opts.path = oplog_config_str(cfg, "store.path");
+	opts.map_size = (size_t)oplog_config_size(cfg, "store.map_size");
+	opts.max_size = (size_t)oplog_config_size(cfg, "store.max_size");
+	opts.reject_max_bytes = (size_t)oplog_config_size(cfg, "store.reject_max_bytes");
+	opts.flags = flags;
+	*out = NULL;
+	if (*opts.path == '\0')
+		return cli_error(spec, "no store path: give --store DIR or [store] path");
+	err = oplog_store_open(out, &opts);
+	if (err == OPLOG_ENOTFOUND && (flags & OPLOG_STORE_RDONLY))
+		return cli_error(spec, "no store at %s", opts.path);
+	if (err != 0)
+		return cli_fail(spec, err);
+	return CLI_RUN;
+}
+
+/* Options shared by the store commands, then the command's own. */
+struct begin_ctx {
+	const struct cli_spec *spec;
+	struct cli_store_cmd  *c;
+	cli_option_fn          fn;
+	void                  *ctx;
+};
+
+static int begin_option(void *arg, const struct cli_option *opt, const char *val)
+{
+	struct begin_ctx *b = arg;
+
+	switch (opt->id) {
+	case CLI_OPT_DATASET:
+		b->c->dataset = val;
+		return 0;
+	case CLI_OPT_NODE:
+		b->c->node = val;
+		return 0;
+	case CLI_OPT_LIMIT:
+		if (cli_parse_uint(val, &b->c->limit) != 0)
+			return cli_usage_error(b->spec, "--limit: bad number '%s'", val);
+		return 0;
+	}
+	if (b->fn == NULL)
+		return cli_error(b->spec, "internal error: option id %d has no handler", opt->id);
+	return b->fn(b->ctx, opt, val);
+}
+
+int cli_store_begin(const struct cli_spec *spec, int argc, char **argv,
+                    struct cli_store_cmd *c, unsigned flags, int min, int max,
+                    cli_option_fn fn, void *ctx)
+{
+	struct begin_ctx b = { spec, c, fn, ctx };
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = cli_parse(spec, argc, argv, &c->common, begin_option, &b, &c->first);
+	if (rc != CLI_RUN)
+		return rc;
+	c->noperands = argc - c->first;
+	if (max >= 0 && c->noperands > max)
+		return cli_usage_error(spec, "unexpected operand '%s'", argv[c->first + max]);
+	if (c->noperands < min)
+		return cli_usage_error(spec, "missing operand %s", spec->operands);
+	if ((flags & CLI_STORE_NEED_DS) && c->dataset == NULL)
+		return cli_usage_error(spec, "--dataset DS is required");
+	rc = cli_load_config(spec, &c->common, &c->cfg);
+	if (rc != CLI_RUN || (flags & CLI_STORE_NO_STORE))
+		return rc;
+	return cli_store_open(spec, c->cfg, flags & CLI_STORE_RDONLY ? OPLOG_STORE_RDONLY : 0,
+	                      &c->s);
+}
+
+void cli_store_end(struct cli_store_cmd *c)
+{
+	oplog_store_close(c->s);
+	c->s = NULL;
+	oplog_config_free(c->cfg);
+	c->cfg = NULL;
+	cli_common_free(&c->common);
+}
+
+struct oplog_slice cli_slice(const char *s)
+{
+	struct oplog_slice sl = { (const uint8_t *)s, strlen(s) };
+
+	return sl;
+}
+
+int cli_parse_hlc(const char *text, uint64_t *wall, uint32_t *logic, int *has_logic)
+{
+	const char *colon = strchr(text, ':');
+	char wbuf[32];
+	uint64_t w, l = 0;
+	size_t wlen = colon ? (size_t)(colon - text) : strlen(text);
+
+	if (wlen == 0 || wlen >= sizeof(wbuf))
+		return OPLOG_EINVAL;
+	memcpy(wbuf, text, wlen);
+	wbuf[wlen] = '\0';
+	if (cli_parse_uint(wbuf, &w) != 0)
+		return OPLOG_EINVAL;
+	if (colon && (cli_parse_uint(colon + 1, &l) != 0 || l > UINT32_MAX))
+		return OPLOG_EINVAL;
+	*wall = w;
+	*logic = (uint32_t)l;
+	*has_logic = colon != NULL;
+	return 0;
+}
+
+int cli_parse_hash(const char *text, uint8_t out[OPLOG_HASH_LEN])
+{
+	if (strlen(text) != 2 * OPLOG_HASH_LEN)
+		return OPLOG_EINVAL;
+	return oplog_unhex(text, out, OPLOG_HASH_LEN) == 0 ? 0 : OPLOG_EINVAL;
+}
+
+static int write_err(void)
+{
+	return oplog_error__set(OPLOG_EIO, "write stdout: %s", strerror(errno ? errno : EIO));
+}
+
+void cli_jlist_begin(struct cli_jlist *l, FILE *out, const char *open)
+{
+	l->out = out;
+	l->open = open;
+	l->n = 0;
+	l->opened = 0;
+}
+
+int cli_jlist_add(struct cli_jlist *l, json_t *item)
+{
+	int rc = 0;
+
+	if (item == NULL)
+		return OPLOG_ENOMEM;
+	if (!l->opened && fputs(l->open, l->out) < 0)
+		rc = write_err();
+	else if (l->n && fputc(',', l->out) == EOF)
+		rc = write_err();
+	else if (json_dumpf(item, l->out, OPLOG_JSON_FLAGS) != 0)
+		rc = write_err();
+	l->opened = 1;
+	l->n++;
+	json_decref(item);
+	return rc;
+}
+
+int cli_jlist_close(struct cli_jlist *l, const char *close)
+{
+	if (!l->opened && fputs(l->open, l->out) < 0)
+		return write_err();
+	l->opened = 1;
+	return fputs(close, l->out) < 0 ? write_err() : 0;
+}
+
+int cli_json_end(FILE *out)
+{
+	if (fputc('\n', out) == EOF || fflush(out) != 0 || ferror(out))
+		return write_err();
+	return 0;
+}
+
+void cli_print_hex(FILE *out, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fprintf(out, "%02x", p[i]);
+}
+
+void cli_print_entry_header(FILE *out)
+{
+	fputs("WALL LOGIC NODE SEQ OP COL KEY HASH\n", out);
+}
+
+void cli_print_entry_line(FILE *out, const struct oplog_entry *e)
+{
+	fprintf(out, "%" PRIu64 " %" PRIu32 " ", e->wall, e->logic);
+	cli_print_text(out, e->node.ptr, e->node.len);
+	fprintf(out, " %" PRIu64 " %s ", e->seq, e->op == OPLOG_OP_DEL ? "del" : "put");
+	cli_print_text(out, e->col.ptr, e->col.len);
+	fputc(' ', out);
+	cli_print_text(out, e->key.ptr, e->key.len);
+	fputc(' ', out);
+	cli_print_hex(out, e->hash, OPLOG_HASH_LEN);
+	fputc('\n', out);
+}

@@ -1,0 +1,174 @@
+/*
+ * cmd_prune.c: `oplogd prune --dataset DS (--before WALL[:LOGIC] |
+ * --older-than DURATION) [--batch N] [--json]`: delete old entries that
+ * sit at or below their node's watermark, in batches so that a running
+ * applier is never stalled for long. Heads, watermarks, documents and
+ * forks stay; entries above a gap stay, so the gap stays visible.
+ */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli_store.h"
+#include "oplog/error.h"
+#include "oplog/json.h"
+
+enum { OPT_BEFORE = CLI_OPT_CMD, OPT_OLDER, OPT_BATCH };
+
+static const struct cli_option options[] = {
+	CLI_OPTION_DATASET,
+	{ "before", 0, required_argument, "WALL[:LOGIC]",
+	  "prune entries at or before (WALL, LOGIC); WALL alone: any logic", OPT_BEFORE },
+	{ "older-than", 0, required_argument, "DURATION",
+	  "prune entries whose wall is older than now - DURATION (7d, 12h, 30m)", OPT_OLDER },
+	{ "batch", 0, required_argument, "N",
+	  "entries per write transaction (default [store] prune_batch)", OPT_BATCH },
+	CLI_OPTION_JSON,
+	CLI_OPTIONS_COMMON,
+	CLI_OPTIONS_END
+};
+
+static const struct cli_spec spec = {
+	"prune", NULL,
+	"Exactly one of --before and --older-than. DURATION takes ms, s, m, h or d\n"
+	"(no suffix: milliseconds).\n"
+	"--json: {\"pruned\",\"batches\",\"kept_gap\",\"cutoff\":{\"wall\",\"logic\"}};"
+	" kept_gap\ncounts entries in range kept because they are above a gap.",
+	options
+};
+
+struct prune_args {
+	const char *before, *older;
+	uint64_t    batch;
+};
+
+static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
+{
+	struct prune_args *a = ctx;
+
+	switch (opt->id) {
+	case OPT_BEFORE:
+		a->before = arg;
+		break;
+	case OPT_OLDER:
+		a->older = arg;
+		break;
+	case OPT_BATCH:
+		if (cli_parse_uint(arg, &a->batch) != 0 || a->batch == 0)
+			return cli_usage_error(&spec, "--batch: expected a number above 0, got '%s'",
+			                       arg);
+		break;
+	}
+	return 0;
+}
+
+/*
+ * The cutoff from the options: (wall, logic), inclusive. Returns 0, with
+ * *none set when nothing can be old enough (a duration reaching before
+ * 1970), or CLI_EXIT_ERROR after a usage error.
+ */
+static int cutoff_of(const struct prune_args *a, uint64_t *wall, uint32_t *logic,
+                     int *none)
+{
+	struct timespec ts;
+	uint64_t now, w;
+	uint32_t l;
+	int64_t ms;
+	int has_logic;
+
+	*none = 0;
+	if ((a->before != NULL) == (a->older != NULL))
+		return cli_usage_error(&spec, "give exactly one of --before and --older-than");
+	if (a->before) {
+		if (cli_parse_hlc(a->before, &w, &l, &has_logic) != 0)
+			return cli_usage_error(&spec, "--before: expected WALL[:LOGIC], got '%s'",
+			                       a->before);
+		*wall = w;
+		*logic = has_logic ? l : UINT32_MAX;
+		return 0;
+	}
+	if (oplog_config__parse_duration(a->older, &ms) != 0 || ms < 0)
+		return cli_usage_error(&spec, "--older-than: bad duration '%s' (e.g. 7d, 12h, 30m)",
+		                       a->older);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	/* Strictly older than now - DURATION: at or before the millisecond
+	 * before it, any logic. */
+	if ((uint64_t)ms >= now) {
+		*none = 1;
+		*wall = 0;
+		*logic = 0;
+		return 0;
+	}
+	*wall = now - (uint64_t)ms - 1;
+	*logic = UINT32_MAX;
+	return 0;
+}
+
+int cmd_prune(int argc, char **argv)
+{
+	struct cli_store_cmd c;
+	struct prune_args a = { NULL, NULL, 0 };
+	struct oplog_prune_stats st = { 0 };
+	struct oplog_hlc cut;
+	json_t *doc = NULL;
+	uint64_t wall = 0, batch;
+	uint8_t max_node[OPLOG_MAX_NAME], max_hash[OPLOG_HASH_LEN];
+	uint32_t logic = 0;
+	int err = 0, rc, none;
+
+	/* The checks that need no store come first, so that a usage error
+	 * does not create a store. */
+	rc = cli_store_begin(&spec, argc, argv, &c, CLI_STORE_NEED_DS | CLI_STORE_NO_STORE,
+	                     0, 0, on_option, &a);
+	if (rc != CLI_RUN)
+		goto done;
+	if (cutoff_of(&a, &wall, &logic, &none) != 0) {
+		rc = CLI_EXIT_ERROR;
+		goto done;
+	}
+	if ((rc = cli_store_open(&spec, c.cfg, OPLOG_STORE_RDONLY, &c.s)) != CLI_RUN)
+		goto done;
+	/* The read-only open proved the store exists; prune needs a writer. */
+	oplog_store_close(c.s);
+	c.s = NULL;
+	if ((rc = cli_store_open(&spec, c.cfg, 0, &c.s)) != CLI_RUN)
+		goto done;
+	batch = a.batch ? a.batch : (uint64_t)oplog_config_int(c.cfg, "store.prune_batch");
+	/* A node and hash above every valid one: the cutoff then includes
+	 * every entry at its (wall, logic), whatever the node. */
+	memset(max_node, 0xff, sizeof(max_node));
+	memset(max_hash, 0xff, sizeof(max_hash));
+	cut.wall = wall;
+	cut.logic = logic;
+	cut.node.ptr = max_node;
+	cut.node.len = sizeof(max_node);
+	cut.hash = max_hash;
+	if (!none)
+		err = oplog_store_prune(c.s, cli_slice(c.dataset), &cut, batch, &st);
+	if (err) {
+		rc = cli_error(&spec, "%s (%" PRIu64 " entries pruned in %" PRIu64
+		               " committed batches before the failure)",
+		               oplog_error_last(), st.pruned, st.batches);
+		goto done;
+	}
+	if (!c.common.json) {
+		printf("pruned %" PRIu64 " entries in %" PRIu64 " batches; kept %" PRIu64
+		       " above a gap; cutoff %" PRIu64 ":%" PRIu32 "\n",
+		       st.pruned, st.batches, st.kept_gap, wall, logic);
+		rc = CLI_EXIT_OK;
+		goto done;
+	}
+	doc = json_pack("{s:I,s:I,s:I,s:{s:I,s:I}}", "pruned", (json_int_t)st.pruned,
+	                "batches", (json_int_t)st.batches, "kept_gap", (json_int_t)st.kept_gap,
+	                "cutoff", "wall", (json_int_t)wall, "logic", (json_int_t)logic);
+	if (doc == NULL) {
+		rc = cli_error(&spec, "out of memory");
+		goto done;
+	}
+	rc = cli_print_json(doc) ? cli_fail(&spec, OPLOG_EIO) : CLI_EXIT_OK;
+done:
+	json_decref(doc);
+	cli_store_end(&c);
+	return rc;
+}

@@ -1,0 +1,85 @@
+/*
+ * cmd_rejects.c: `oplogd rejects [--limit N] [--json]`: the rejected
+ * messages the store kept, oldest first: where each came from, why it was
+ * rejected, and its size.
+ */
+#include <inttypes.h>
+#include <time.h>
+
+#include "cli_store.h"
+#include "oplog/error.h"
+#include "oplog/json.h"
+
+static const struct cli_option options[] = {
+	{ "limit", 0, required_argument, "N", "only the newest N (0 = all)", CLI_OPT_LIMIT },
+	CLI_OPTION_JSON,
+	CLI_OPTIONS_COMMON,
+	CLI_OPTIONS_END
+};
+
+static const struct cli_spec spec = {
+	"rejects", NULL,
+	"Oldest first. The raw bytes are kept too (the first [store]\n"
+	"reject_max_bytes of each message).\n"
+	"--json: [{\"id\",\"time_ms\",\"source\",\"reason\",\"field\",\"detail\","
+	"\"size\"}]; field is null when\nno field applies.",
+	options
+};
+
+struct out {
+	int              json;
+	struct cli_jlist list;
+};
+
+static void print_time(uint64_t ms)
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&secs, &tm) == NULL) {
+		printf("%" PRIu64, ms);
+		return;
+	}
+	printf("%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	       tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
+}
+
+static int on_reject(const struct oplog_reject_rec *r, void *arg)
+{
+	struct out *o = arg;
+	const char *reason = oplog_reason_name(r->reason);
+	const char *field = oplog_field_name(r->field);
+
+	if (o->json)
+		return cli_jlist_add(&o->list, oplog_json_reject(r));
+	printf("%" PRIu64 " ", r->id);
+	print_time(r->time_ms);
+	putchar(' ');
+	cli_print_text(stdout, r->source.ptr, r->source.len);
+	printf(" %s %s %" PRIu64 " ", reason ? reason : "-", field ? field : "-", r->size);
+	cli_print_text(stdout, r->detail.ptr, r->detail.len);
+	putchar('\n');
+	return 0;
+}
+
+int cmd_rejects(int argc, char **argv)
+{
+	struct cli_store_cmd c;
+	struct out o;
+	int err, rc;
+
+	rc = cli_store_begin(&spec, argc, argv, &c, CLI_STORE_RDONLY, 0, 0, NULL, NULL);
+	if (rc != CLI_RUN)
+		goto done;
+	o.json = c.common.json;
+	cli_jlist_begin(&o.list, stdout, "[");
+	if (!o.json)
+		puts("ID TIME SOURCE REASON FIELD SIZE DETAIL");
+	err = oplog_store_rejects(c.s, c.limit, on_reject, &o);
+	if (err == 0 && o.json && (err = cli_jlist_close(&o.list, "]")) == 0)
+		err = cli_json_end(stdout);
+	rc = err ? cli_fail(&spec, err) : CLI_EXIT_OK;
+done:
+	cli_store_end(&c);
+	return rc;
+}

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Install the Debian packages oplogd needs to build, test and run its demo.
+# Idempotent: when every package is present it does nothing and exits 0.
+# Needs root (or sudo) only when something is missing.
+set -eu
+
+PKGS="build-essential pkg-config liblmdb-dev lmdb-utils librdkafka-dev
+libmsgpack-dev check libssl-dev libjansson-dev libinih-dev
+libmicrohttpd-dev kcat jq"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing"
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "deps: missing packages:$missing (run as root or install sudo)" >&2
+	exit 2
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,776 @@
+/*
+ * apply.c: batches, and applying them by the rules of apply-semantics.
+ *
+ * One batch is one LMDB write transaction: entries in batch order, then
+ * rejects, counters and offsets. Any failure aborts the whole transaction,
+ * so a batch is applied completely or not at all.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "oplog/error.h"
+#include "store_int.h"
+
+struct batch_entry {
+	const uint8_t     *msg;
+	size_t             len;
+	struct oplog_entry e;
+};
+
+struct batch_reject {
+	char               *source;
+	uint8_t            *raw;      /* first reject_max bytes, copied */
+	size_t              raw_len;
+	size_t              size;
+	struct oplog_reject rej;
+};
+
+struct batch_offset {
+	char   *topic;
+	int32_t partition;
+	int64_t next;
+};
+
+struct oplog_batch {
+	struct batch_entry  *ents;
+	size_t               n_ents, cap_ents;
+	struct batch_reject *rejs;
+	size_t               n_rejs, cap_rejs;
+	struct batch_offset *offs;
+	size_t               n_offs, cap_offs;
+};
+
+/* Grow *arr (of elem-size items) to hold one more. */
+static int grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	void *p;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 64;
+	if (!(p = realloc(*arr, c * elem)))
+		return oplog_error__set(OPLOG_ENOMEM, "batch: out of memory");
+	*arr = p;
+	*cap = c;
+	return 0;
+}
+
+int oplog_batch_new(struct oplog_batch **out)
+{
+	if (!(*out = calloc(1, sizeof(**out))))
+		return oplog_error__set(OPLOG_ENOMEM, "batch: out of memory");
+	return 0;
+}
+
+void oplog_batch_clear(struct oplog_batch *b)
+{
+	for (size_t i = 0; i < b->n_rejs; i++) {
+		free(b->rejs[i].source);
+		free(b->rejs[i].raw);
+	}
+	for (size_t i = 0; i < b->n_offs; i++)
+		free(b->offs[i].topic);
+	b->n_ents = b->n_rejs = b->n_offs = 0;
+}
+
+void oplog_batch_free(struct oplog_batch *b)
+{
+	if (!b)
+		return;
+	oplog_batch_clear(b);
+	free(b->ents);
+	free(b->rejs);
+	free(b->offs);
+	free(b);
+}
+
+size_t oplog_batch_count(const struct oplog_batch *b)
+{
+	return b->n_ents + b->n_rejs;
+}
+
+int oplog_batch_add(struct oplog_batch *b, const void *msg, size_t len,
+                    const struct oplog_entry *e)
+{
+	if (grow((void **)&b->ents, &b->cap_ents, b->n_ents, sizeof(*b->ents)))
+		return OPLOG_ENOMEM;
+	b->ents[b->n_ents++] = (struct batch_entry){ msg, len, *e };
+	return 0;
+}
+
+int oplog_batch_reject(struct oplog_batch *b, const char *source,
+                       const void *msg, size_t len, const struct oplog_reject *rej)
+{
+	struct batch_reject *r;
+
+	if (grow((void **)&b->rejs, &b->cap_rejs, b->n_rejs, sizeof(*b->rejs)))
+		return OPLOG_ENOMEM;
+	r = &b->rejs[b->n_rejs];
+	*r = (struct batch_reject){ .size = len, .rej = *rej };
+	/* The store applies its own reject_max_bytes; keep up to 1 MiB here. */
+	r->raw_len = len < ((size_t)1 << 20) ? len : (size_t)1 << 20;
+	r->source = strdup(source ? source : "");
+	r->raw = malloc(r->raw_len ? r->raw_len : 1);
+	if (!r->source || !r->raw) {
+		free(r->source);
+		free(r->raw);
+		return oplog_error__set(OPLOG_ENOMEM, "batch: out of memory");
+	}
+	if (r->raw_len)
+		memcpy(r->raw, msg, r->raw_len);
+	b->n_rejs++;
+	return 0;
+}
+
+int oplog_batch_offset(struct oplog_batch *b, const char *topic,
+                       int32_t partition, int64_t next_offset)
+{
+	if (!topic || !*topic || strlen(topic) > 255 || partition < 0 || next_offset < 0)
+		return oplog_error__set(OPLOG_EINVAL, "batch: bad offset (%s, %d, %lld)",
+		                        topic ? topic : "(null)", partition, (long long)next_offset);
+	for (size_t i = 0; i < b->n_offs; i++) {
+		if (b->offs[i].partition == partition && strcmp(b->offs[i].topic, topic) == 0) {
+			b->offs[i].next = next_offset;
+			return 0;
+		}
+	}
+	if (grow((void **)&b->offs, &b->cap_offs, b->n_offs, sizeof(*b->offs)))
+		return OPLOG_ENOMEM;
+	if (!(b->offs[b->n_offs].topic = strdup(topic)))
+		return oplog_error__set(OPLOG_ENOMEM, "batch: out of memory");
+	b->offs[b->n_offs].partition = partition;
+	b->offs[b->n_offs].next = next_offset;
+	b->n_offs++;
+	return 0;
+}
+
+/* ---- applying ------------------------------------------------------- */
+
+/* The entries present at one (ds, node, seq), from by_seq. */
+struct seq_group {
+	size_t   n, cap;
+	uint8_t (*hash)[OPLOG_HASH_LEN];
+	uint8_t (*prev)[OPLOG_HASH_LEN];  /* zeroes at seq 1 */
+};
+
+/* A node state read or changed by this batch; written once before commit. */
+struct ns_slot {
+	uint32_t          ds, nid;
+	int               exists, dirty;
+	struct node_state ns;
+};
+
+struct apply {
+	struct oplog_store      *s;
+	MDB_txn                 *txn;
+	MDB_cursor              *seq_cur;
+	MDB_cursor              *doc_cur;
+	struct oplog_apply_stats st;
+	struct seq_group         before, here, after;  /* seq-1, seq, seq+1 */
+	struct ns_slot          *slots;
+	size_t                   n_slots, cap_slots;
+	uint32_t                *slot_tab;  /* slot index + 1; 0 = empty */
+	size_t                   tab_cap;
+	uint64_t                 next_log;  /* log id of the next new entry */
+};
+
+static int put(struct apply *a, int dbi, const void *k, size_t klen,
+               const void *v, size_t vlen, unsigned flags)
+{
+	MDB_val key = { klen, (void *)k }, val = { vlen, (void *)v };
+	int rc = mdb_put(a->txn, a->s->dbi[dbi], &key, &val, flags);
+
+	if (rc && !(rc == MDB_KEYEXIST && (flags & (MDB_NOOVERWRITE | MDB_NODUPDATA)))) {
+		char what[32];
+		snprintf(what, sizeof(what), "mdb_put(%s)", oplog_store__dbi_names[dbi]);
+		return oplog_store__mdb_err(rc, what);
+	}
+	return 0;
+}
+
+static size_t slot_hash(uint32_t ds, uint32_t nid, size_t cap)
+{
+	return (size_t)(((uint64_t)ds << 32 | nid) * 0x9E3779B97F4A7C15ULL >> 32) & (cap - 1);
+}
+
+static int slot_index(struct apply *a, size_t i)
+{
+	size_t j = slot_hash(a->slots[i].ds, a->slots[i].nid, a->tab_cap);
+
+	while (a->slot_tab[j])
+		j = (j + 1) & (a->tab_cap - 1);
+	a->slot_tab[j] = (uint32_t)i + 1;
+	return 0;
+}
+
+/* The batch's copy of (ds, nid)'s node state, loaded on first use. */
+static struct ns_slot *ns_slot(struct apply *a, uint32_t ds, uint32_t nid, int *rc)
+{
+	struct ns_slot *sl;
+	size_t j;
+
+	if (a->tab_cap) {
+		for (j = slot_hash(ds, nid, a->tab_cap); a->slot_tab[j]; j = (j + 1) & (a->tab_cap - 1)) {
+			sl = &a->slots[a->slot_tab[j] - 1];
+			if (sl->ds == ds && sl->nid == nid)
+				return sl;
+		}
+	}
+	if (a->n_slots == a->cap_slots || (a->n_slots + 1) * 2 > a->tab_cap) {
+		size_t cap = a->cap_slots ? a->cap_slots * 2 : 64;
+		void *p = realloc(a->slots, cap * sizeof(*a->slots));
+		void *t = p ? calloc(cap * 2, sizeof(*a->slot_tab)) : NULL;
+		if (p)
+			a->slots = p;
+		if (!t) {
+			*rc = oplog_error__set(OPLOG_ENOMEM, "apply: out of memory");
+			return NULL;
+		}
+		free(a->slot_tab);
+		a->slot_tab = t;
+		a->cap_slots = cap;
+		a->tab_cap = cap * 2;
+		for (size_t i = 0; i < a->n_slots; i++)
+			slot_index(a, i);
+	}
+	sl = &a->slots[a->n_slots];
+	*sl = (struct ns_slot){ .ds = ds, .nid = nid };
+	*rc = oplog_store__node_state_get(a->s, a->txn, ds, nid, &sl->ns);
+	if (*rc == OPLOG_ENOTFOUND)
+		memset(&sl->ns, 0, sizeof(sl->ns));
+	else if (*rc)
+		return NULL;
+	sl->exists = *rc == 0;
+	*rc = 0;
+	slot_index(a, a->n_slots++);
+	return sl;
+}
+
+static int write_node_states(struct apply *a)
+{
+	uint8_t kb[8], vb[NODE_STATE_LEN];
+	int rc;
+
+	for (size_t i = 0; i < a->n_slots; i++) {
+		if (!a->slots[i].dirty)
+			continue;
+		put_u32(put_u32(kb, a->slots[i].ds), a->slots[i].nid);
+		oplog_store__node_state_encode(&a->slots[i].ns, vb);
+		if ((rc = put(a, DBI_HEADS, kb, 8, vb, NODE_STATE_LEN, 0)))
+			return rc;
+	}
+	return 0;
+}
+
+static int group_push(struct seq_group *g, const uint8_t *hash, const MDB_val *prev)
+{
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 8;
+		void *h = realloc(g->hash, cap * OPLOG_HASH_LEN);
+		void *p = h ? realloc(g->prev, cap * OPLOG_HASH_LEN) : NULL;
+		if (h)
+			g->hash = h;
+		if (p)
+			g->prev = p;
+		if (!h || !p)
+			return oplog_error__set(OPLOG_ENOMEM, "apply: out of memory");
+		g->cap = cap;
+	}
+	memcpy(g->hash[g->n], hash, OPLOG_HASH_LEN);
+	if (prev->mv_size == OPLOG_HASH_LEN)
+		memcpy(g->prev[g->n], prev->mv_data, OPLOG_HASH_LEN);
+	else
+		memset(g->prev[g->n], 0, OPLOG_HASH_LEN);
+	g->n++;
+	return 0;
+}
+
+static int group_has(const struct seq_group *g, const uint8_t *hash)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (memcmp(g->hash[i], hash, OPLOG_HASH_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * One cursor pass over by_seq from (ds, nid, seq-1) to (ds, nid, seq+1):
+ * the entries at seq-1, seq and seq+1, into a->before, here and after.
+ */
+static int load_neighbours(struct apply *a, uint32_t ds, uint32_t nid, uint64_t seq)
+{
+	uint8_t kb[16];
+	MDB_val k = { 16, kb }, v;
+	int rc;
+
+	a->before.n = a->here.n = a->after.n = 0;
+	put_u64(put_u32(put_u32(kb, ds), nid), seq - 1);
+	for (rc = mdb_cursor_get(a->seq_cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && key_has_prefix(&k, kb, 8);
+	     rc = mdb_cursor_get(a->seq_cur, &k, &v, MDB_NEXT)) {
+		uint64_t at = get_u64((uint8_t *)k.mv_data + 8);
+		const uint8_t *hash = (uint8_t *)k.mv_data + 16;
+
+		if (at == seq - 1)
+			rc = group_push(&a->before, hash, &v);
+		else if (at == seq)
+			rc = group_push(&a->here, hash, &v);
+		else if (at == seq + 1 && seq < OPLOG_MAX_SEQ)
+			rc = group_push(&a->after, hash, &v);
+		else
+			break;
+		if (rc)
+			return rc;
+	}
+	if (rc && rc != MDB_NOTFOUND)
+		return oplog_store__mdb_err(rc, "mdb_cursor_get(by_seq)");
+	return 0;
+}
+
+static int seq_present(struct apply *a, uint32_t ds, uint32_t nid, uint64_t seq)
+{
+	uint8_t kb[16];
+	MDB_val k = { 16, kb }, v;
+	int rc;
+
+	put_u64(put_u32(put_u32(kb, ds), nid), seq);
+	rc = mdb_cursor_get(a->seq_cur, &k, &v, MDB_SET_RANGE);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return oplog_store__mdb_err(rc, "mdb_cursor_get(by_seq)");
+	return key_has_prefix(&k, kb, 16);
+}
+
+/* Set or clear the chain-break record of an entry already in the oplog. */
+static int set_break(struct apply *a, uint32_t ds, uint32_t nid, uint64_t seq,
+                     const uint8_t *hash, const uint8_t *prev, int is_break)
+{
+	uint8_t kb[48];
+	MDB_val k = { 48, kb }, v;
+	int rc;
+
+	put_bytes(put_u64(put_u32(put_u32(kb, ds), nid), seq), hash, OPLOG_HASH_LEN);
+	rc = mdb_get(a->txn, a->s->dbi[DBI_BREAKS], &k, &v);
+	if (rc && rc != MDB_NOTFOUND)
+		return oplog_store__mdb_err(rc, "mdb_get(breaks)");
+	if (is_break && rc == MDB_NOTFOUND) {
+		a->st.chain_breaks++;
+		return put(a, DBI_BREAKS, kb, 48, prev, OPLOG_HASH_LEN, 0);
+	}
+	if (!is_break && rc == 0 && (rc = mdb_del(a->txn, a->s->dbi[DBI_BREAKS], &k, NULL)))
+		return oplog_store__mdb_err(rc, "mdb_del(breaks)");
+	return 0;
+}
+
+/*
+ * Rule 5 after e was added: forks at e.seq, chain breaks for e against
+ * seq-1 and for the entries at seq+1, then the watermark. A break is
+ * recomputed from what is present, so the set of recorded breaks does not
+ * depend on arrival order.
+ */
+static int seq_bookkeeping(struct apply *a, uint32_t ds, uint32_t nid,
+                           const struct oplog_entry *e, struct node_state *ns)
+{
+	uint8_t kb[16];
+	int rc;
+
+	if ((rc = load_neighbours(a, ds, nid, e->seq)))
+		return rc;
+	if (a->here.n > 1) {
+		put_u64(put_u32(put_u32(kb, ds), nid), e->seq);
+		for (size_t i = 0; i < a->here.n; i++)
+			if ((rc = put(a, DBI_FORKS, kb, 16, a->here.hash[i], OPLOG_HASH_LEN, MDB_NODUPDATA)))
+				return rc;
+		a->st.forks++;
+	}
+	for (size_t i = 0; i < a->after.n; i++)
+		if ((rc = set_break(a, ds, nid, e->seq + 1, a->after.hash[i], a->after.prev[i],
+		                    !group_has(&a->here, a->after.prev[i]))))
+			return rc;
+	/* e is new, so it has no break record yet: add one if needed. */
+	if (e->prev && a->before.n && !group_has(&a->before, e->prev)) {
+		uint8_t bk[48];
+		put_bytes(put_u64(put_u32(put_u32(bk, ds), nid), e->seq), e->hash, OPLOG_HASH_LEN);
+		if ((rc = put(a, DBI_BREAKS, bk, 48, e->prev, OPLOG_HASH_LEN, 0)))
+			return rc;
+		a->st.chain_breaks++;
+	}
+
+	if (e->seq == ns->watermark + 1) {
+		uint64_t w = e->seq;
+		if (a->after.n) {
+			w++;
+			while (w < OPLOG_MAX_SEQ && (rc = seq_present(a, ds, nid, w + 1)) == 1)
+				w++;
+			if (rc < 0)
+				return rc;
+		}
+		ns->watermark = w;
+	}
+	return 0;
+}
+
+/* Rule 6: e becomes the document's winner if it is later in HLC order. */
+static int apply_doc(struct apply *a, uint32_t ds, uint32_t nid, const struct oplog_entry *e)
+{
+	uint8_t kb[4 + OPLOG_HASH_LEN], *p;
+	MDB_val k = { sizeof(kb), kb }, v;
+	unsigned flags = MDB_RESERVE;
+	int rc;
+
+	if ((rc = oplog_store__doc_key(kb, ds, e->col, e->key)))
+		return rc;
+	/* Through a cursor, so a replaced winner is overwritten in place
+	 * (MDB_CURRENT) without a second search of this large tree. */
+	rc = mdb_cursor_get(a->doc_cur, &k, &v, MDB_SET_KEY);
+	if (rc == 0) {
+		struct doc_rec w;
+
+		if ((rc = oplog_store__doc_parse(&v, &w)))
+			return rc;
+		if (w.d.col.len != e->col.len || w.d.key.len != e->key.len ||
+		    memcmp(w.d.col.ptr, e->col.ptr, e->col.len) != 0 ||
+		    memcmp(w.d.key.ptr, e->key.ptr, e->key.len) != 0)
+			return oplog_error__set(OPLOG_ECORRUPT, "docs: key hash collision");
+		if ((rc = oplog_store__id_name(a->s, a->txn, KIND_NODE, w.nid, &w.d.node)))
+			return rc;
+		if (oplog_store__hlc_cmp(e->wall, e->logic, e->node, e->hash,
+		                         w.d.wall, w.d.logic, w.d.node, w.d.hash) <= 0)
+			return 0;
+		flags |= MDB_CURRENT;
+	} else if (rc != MDB_NOTFOUND) {
+		return oplog_store__mdb_err(rc, "mdb_cursor_get(docs)");
+	}
+
+	k = (MDB_val){ sizeof(kb), kb };
+	v.mv_size = DOC_HDR + e->col.len + e->key.len + e->data.len;
+	if ((rc = mdb_cursor_put(a->doc_cur, &k, &v, flags)))
+		return oplog_store__mdb_err(rc, "mdb_cursor_put(docs)");
+	p = v.mv_data;
+	p = put_u64(p, e->wall);
+	p = put_u32(p, e->logic);
+	p = put_u32(p, nid);
+	p = put_u64(p, e->seq);
+	p = put_bytes(p, e->hash, OPLOG_HASH_LEN);
+	*p++ = (uint8_t)e->op;
+	p = put_u16(p, (uint16_t)e->col.len);
+	p = put_u16(p, (uint16_t)e->key.len);
+	p = put_u32(p, (uint32_t)e->data.len);
+	p = put_bytes(p, e->col.ptr, e->col.len);
+	p = put_bytes(p, e->key.ptr, e->key.len);
+	if (e->data.len)
+		put_bytes(p, e->data.ptr, e->data.len);
+	return 0;
+}
+
+static int apply_entry(struct apply *a, const struct batch_entry *be)
+{
+	const struct oplog_entry *e = &be->e;
+	struct oplog_store *s = a->s;
+	struct ns_slot *sl;
+	uint8_t kb[KEY_MAX], vb[12], *p;
+	uint32_t ds, nid;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = oplog_store__id_get(s, a->txn, KIND_DS, e->ds, &ds)) ||
+	    (rc = oplog_store__id_get(s, a->txn, KIND_NODE, e->node, &nid)))
+		return rc;
+	if (!(sl = ns_slot(a, ds, nid, &rc)))
+		return rc;
+	put_bytes(put_u32(kb, ds), e->hash, OPLOG_HASH_LEN);
+	k = (MDB_val){ 4 + OPLOG_HASH_LEN, kb };
+
+	/* 1-2. At or below the prune boundary: a duplicate, or documents only. */
+	if (sl->exists && e->seq <= sl->ns.pruned) {
+		rc = mdb_get(a->txn, s->dbi[DBI_ENTRIES], &k, &v);
+		if (rc == 0) {
+			a->st.duplicates++;
+			return 0;
+		}
+		if (rc != MDB_NOTFOUND)
+			return oplog_store__mdb_err(rc, "mdb_get(entries)");
+		a->st.below_boundary++;
+		return apply_doc(a, ds, nid, e);
+	}
+
+	/* 1, 3. Into the oplog; an existing hash makes it a duplicate. The
+	 * bytes go to the append-only log, the hash index points at them. */
+	put_u64(vb, a->next_log);
+	v = (MDB_val){ 8, vb };
+	rc = mdb_put(a->txn, s->dbi[DBI_ENTRIES], &k, &v, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST) {
+		a->st.duplicates++;
+		return 0;
+	}
+	if (rc)
+		return oplog_store__mdb_err(rc, "mdb_put(entries)");
+	if ((rc = put(a, DBI_LOG, vb, 8, be->msg, be->len, MDB_APPEND)))
+		return rc;
+	a->next_log++;
+
+	p = put_u32(put_u64(put_u32(kb, ds), e->wall), e->logic);
+	p = put_bytes(oplog_store__put_name(p, e->node), e->hash, OPLOG_HASH_LEN);
+	put_u64(put_u32(vb, nid), e->seq);
+	if ((rc = put(a, DBI_BY_HLC, kb, (size_t)(p - kb), vb, 12, 0)))
+		return rc;
+
+	p = put_u32(put_u64(put_u32(put_u32(kb, ds), nid), e->wall), e->logic);
+	p = put_bytes(p, e->hash, OPLOG_HASH_LEN);
+	put_u64(vb, e->seq);
+	if ((rc = put(a, DBI_BY_NODE, kb, (size_t)(p - kb), vb, 8, 0)))
+		return rc;
+
+	p = put_u64(put_u32(put_u32(kb, ds), nid), e->seq);
+	p = put_bytes(p, e->hash, OPLOG_HASH_LEN);
+	if ((rc = put(a, DBI_BY_SEQ, kb, (size_t)(p - kb), e->prev,
+	              e->prev ? OPLOG_HASH_LEN : 0, 0)))
+		return rc;
+
+	if (e->prev) {
+		put_bytes(put_u32(kb, ds), e->prev, OPLOG_HASH_LEN);
+		if ((rc = put(a, DBI_LINKS, kb, 4 + OPLOG_HASH_LEN, e->hash, OPLOG_HASH_LEN,
+		              MDB_NODUPDATA)))
+			return rc;
+	}
+	a->st.applied++;
+
+	/* 4. Head. */
+	if (sl->exists && oplog_store__hlc_cmp(e->wall, e->logic, e->node, e->hash,
+	                                       sl->ns.head_wall, sl->ns.head_logic,
+	                                       e->node, sl->ns.head_hash) < 0) {
+		a->st.late++;
+	} else {
+		sl->ns.head_seq = e->seq;
+		sl->ns.head_wall = e->wall;
+		sl->ns.head_logic = e->logic;
+		memcpy(sl->ns.head_hash, e->hash, OPLOG_HASH_LEN);
+	}
+	sl->exists = sl->dirty = 1;
+
+	/* 5. Forks, chain breaks, watermark. */
+	if ((rc = seq_bookkeeping(a, ds, nid, e, &sl->ns)))
+		return rc;
+
+	/* 6. Document. */
+	return apply_doc(a, ds, nid, e);
+}
+
+/* Log ids grow from the last one present; an id freed by prune at the
+ * end of the log may be handed out again, which nothing depends on. */
+static int next_log_id(struct apply *a)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	a->next_log = 1;
+	if ((rc = mdb_cursor_open(a->txn, a->s->dbi[DBI_LOG], &cur)))
+		return oplog_store__mdb_err(rc, "mdb_cursor_open(log)");
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	mdb_cursor_close(cur);
+	if (rc == 0 && k.mv_size == 8)
+		a->next_log = get_u64(k.mv_data) + 1;
+	else if (rc && rc != MDB_NOTFOUND)
+		return oplog_store__mdb_err(rc, "mdb_cursor_get(log)");
+	return 0;
+}
+
+static int add_counter(struct apply *a, const char *name, uint64_t n)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+	uint8_t vb[8];
+	int rc;
+
+	if (!n)
+		return 0;
+	rc = mdb_get(a->txn, a->s->dbi[DBI_COUNTERS], &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		n += get_u64(v.mv_data);
+	else if (rc && rc != MDB_NOTFOUND)
+		return oplog_store__mdb_err(rc, "mdb_get(counters)");
+	put_u64(vb, n);
+	return put(a, DBI_COUNTERS, name, strlen(name), vb, 8, 0);
+}
+
+static int store_rejects(struct apply *a, const struct oplog_batch *b,
+                         uint64_t *by_reason)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	uint64_t id = 1, now;
+	struct timespec ts;
+	int rc;
+
+	if (!b->n_rejs)
+		return 0;
+	if ((rc = mdb_cursor_open(a->txn, a->s->dbi[DBI_REJECTS], &cur)))
+		return oplog_store__mdb_err(rc, "mdb_cursor_open(rejects)");
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == 8)
+		id = get_u64(k.mv_data) + 1;
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return oplog_store__mdb_err(rc, "mdb_cursor_get(rejects)");
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	for (size_t i = 0; i < b->n_rejs; i++, id++) {
+		const struct batch_reject *r = &b->rejs[i];
+		size_t src = strlen(r->source), det = strlen(r->rej.detail);
+		size_t raw = r->raw_len < a->s->reject_max ? r->raw_len : a->s->reject_max;
+		uint8_t kb[8], *p;
+
+		if (src > UINT16_MAX)
+			src = UINT16_MAX;
+		put_u64(kb, id);
+		k = (MDB_val){ 8, kb };
+		v.mv_size = 8 + 1 + 1 + 2 + 2 + 8 + src + det + raw;
+		if ((rc = mdb_put(a->txn, a->s->dbi[DBI_REJECTS], &k, &v, MDB_RESERVE | MDB_APPEND)))
+			return oplog_store__mdb_err(rc, "mdb_put(rejects)");
+		p = v.mv_data;
+		p = put_u64(p, now);
+		*p++ = (uint8_t)r->rej.reason;
+		*p++ = (uint8_t)r->rej.field;
+		p = put_u16(p, (uint16_t)src);
+		p = put_u16(p, (uint16_t)det);
+		p = put_u64(p, r->size);
+		p = put_bytes(p, r->source, src);
+		p = put_bytes(p, r->rej.detail, det);
+		if (raw)
+			put_bytes(p, r->raw, raw);
+		if ((unsigned)r->rej.reason < OPLOG_R__COUNT)
+			by_reason[r->rej.reason]++;
+		a->st.rejected++;
+	}
+	return 0;
+}
+
+static int store_offsets(struct apply *a, const struct oplog_batch *b)
+{
+	for (size_t i = 0; i < b->n_offs; i++) {
+		const struct batch_offset *o = &b->offs[i];
+		size_t tl = strlen(o->topic);
+		uint8_t kb[256 + 5], vb[8];
+		int rc;
+
+		memcpy(kb, o->topic, tl);
+		kb[tl] = 0;
+		put_u32(kb + tl + 1, (uint32_t)o->partition);
+		put_u64(vb, (uint64_t)o->next);
+		if ((rc = put(a, DBI_OFFSETS, kb, tl + 5, vb, 8, 0)))
+			return rc;
+	}
+	return 0;
+}
+
+static int apply_once(struct oplog_store *s, const struct oplog_batch *b,
+                      struct oplog_apply_stats *st)
+{
+	struct apply a = { .s = s };
+	uint64_t by_reason[OPLOG_R__COUNT] = { 0 };
+	char name[64];
+	int rc;
+
+	if ((rc = oplog_store__txn_begin(s, 0, &a.txn)))
+		goto done;
+	if ((rc = mdb_cursor_open(a.txn, s->dbi[DBI_BY_SEQ], &a.seq_cur))) {
+		rc = oplog_store__mdb_err(rc, "mdb_cursor_open(by_seq)");
+		goto done;
+	}
+	if ((rc = mdb_cursor_open(a.txn, s->dbi[DBI_DOCS], &a.doc_cur))) {
+		rc = oplog_store__mdb_err(rc, "mdb_cursor_open(docs)");
+		goto done;
+	}
+	if ((rc = next_log_id(&a)))
+		goto done;
+	for (size_t i = 0; i < b->n_ents; i++)
+		if ((rc = apply_entry(&a, &b->ents[i])))
+			goto done;
+	if ((rc = write_node_states(&a)) ||
+	    (rc = store_rejects(&a, b, by_reason)) ||
+	    (rc = store_offsets(&a, b)) ||
+	    (rc = add_counter(&a, CTR_APPLIED, a.st.applied)) ||
+	    (rc = add_counter(&a, CTR_DUPLICATES, a.st.duplicates)) ||
+	    (rc = add_counter(&a, CTR_LATE, a.st.late)) ||
+	    (rc = add_counter(&a, CTR_FORKS, a.st.forks)) ||
+	    (rc = add_counter(&a, CTR_CHAIN_BREAKS, a.st.chain_breaks)) ||
+	    (rc = add_counter(&a, CTR_BELOW_BOUNDARY, a.st.below_boundary)))
+		goto done;
+	for (int r = 1; r < OPLOG_R__COUNT; r++) {
+		snprintf(name, sizeof(name), CTR_REJECTED "%s", oplog_reason_name(r));
+		if ((rc = add_counter(&a, name, by_reason[r])))
+			goto done;
+	}
+	mdb_cursor_close(a.seq_cur);
+	mdb_cursor_close(a.doc_cur);
+	a.seq_cur = a.doc_cur = NULL;
+	rc = mdb_txn_commit(a.txn);
+	a.txn = NULL;
+	if (rc) {
+		rc = oplog_store__mdb_err(rc, "mdb_txn_commit");
+		goto done;
+	}
+	oplog_store__ids_commit(s);
+	if (st)
+		*st = a.st;
+done:
+	if (a.seq_cur)
+		mdb_cursor_close(a.seq_cur);
+	if (a.doc_cur)
+		mdb_cursor_close(a.doc_cur);
+	if (a.txn) {
+		mdb_txn_abort(a.txn);
+		oplog_store__ids_rollback(s);
+	}
+	free(a.before.hash);
+	free(a.before.prev);
+	free(a.here.hash);
+	free(a.here.prev);
+	free(a.after.hash);
+	free(a.after.prev);
+	free(a.slots);
+	free(a.slot_tab);
+	return rc;
+}
+
+int oplog_store_apply(struct oplog_store *s, const struct oplog_batch *b,
+                      struct oplog_apply_stats *st)
+{
+	int rc;
+
+	if (st)
+		memset(st, 0, sizeof(*st));
+	if (s->flags & OPLOG_STORE_RDONLY)
+		return oplog_error__set(OPLOG_EINVAL, "the store is open read-only");
+	while ((rc = apply_once(s, b, st)) == OPLOG_EMAPFULL) {
+		char why[256];
+
+		if ((rc = oplog_store__grow(s)) == 0)
+			continue;
+		/* Copy first: the message is about to be rewritten. */
+		snprintf(why, sizeof(why), "%s", oplog_error_last());
+		return oplog_error__set(rc, "%s; the batch of %zu messages was not applied",
+		                        why, oplog_batch_count(b));
+	}
+	return rc;
+}
+
+int oplog_store__grow(struct oplog_store *s)
+{
+	size_t grown;
+	int rc;
+
+	if (s->map_size >= s->max_size)
+		return oplog_error__set(OPLOG_EMAPFULL, "store is full: the map reached "
+		                        "[store] max_size (%zu MiB)", s->max_size >> 20);
+	/* No transaction is open here, as mdb_env_set_mapsize requires. */
+	grown = s->map_size > s->max_size / 2 ? s->max_size : s->map_size * 2;
+	if ((rc = mdb_env_set_mapsize(s->env, grown)))
+		return oplog_store__mdb_err(rc, "mdb_env_set_mapsize");
+	s->map_size = grown;
+	return 0;
+}

@@ -1,0 +1,248 @@
+/*
+ * maint.c: prune (bounded batches of deletions) and verify (every access
+ * path and every derived record checked against the oplog).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "oplog/error.h"
+#include "store_int.h"
+
+/* ---- prune ---------------------------------------------------------- */
+
+/* Node states touched by one prune batch (few nodes per batch). */
+struct touched {
+	uint32_t          nid;
+	struct node_state ns;
+	int               dirty;
+};
+
+struct prune_batch {
+	struct oplog_store *s;
+	MDB_txn            *txn;
+	uint32_t            ds;
+	struct touched     *t;
+	size_t              n, cap;
+};
+
+static struct touched *touched_get(struct prune_batch *pb, uint32_t nid, int *rc)
+{
+	for (size_t i = 0; i < pb->n; i++)
+		if (pb->t[i].nid == nid)
+			return &pb->t[i];
+	if (pb->n == pb->cap) {
+		size_t cap = pb->cap ? pb->cap * 2 : 16;
+		void *p = realloc(pb->t, cap * sizeof(*pb->t));
+		if (!p) {
+			*rc = oplog_error__set(OPLOG_ENOMEM, "prune: out of memory");
+			return NULL;
+		}
+		pb->t = p;
+		pb->cap = cap;
+	}
+	pb->t[pb->n] = (struct touched){ .nid = nid };
+	if ((*rc = oplog_store__node_state_get(pb->s, pb->txn, pb->ds, nid, &pb->t[pb->n].ns)))
+		return NULL;
+	return &pb->t[pb->n++];
+}
+
+static int mdel(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen,
+                const void *v, size_t vlen, const char *what)
+{
+	MDB_val key = { klen, (void *)k }, val = { vlen, (void *)v };
+	int rc = mdb_del(txn, dbi, &key, v ? &val : NULL);
+
+	return rc && rc != MDB_NOTFOUND ? oplog_store__mdb_err(rc, what) : 0;
+}
+
+/* Delete one entry from every path but by_hlc (the caller's cursor). */
+static int prune_entry(struct prune_batch *pb, uint64_t wall, uint32_t logic,
+                       uint32_t nid, uint64_t seq, const uint8_t *hash)
+{
+	struct oplog_store *s = pb->s;
+	uint8_t kb[64], prev[OPLOG_HASH_LEN], *p;
+	MDB_val k, v;
+	int rc, has_prev;
+
+	p = put_bytes(put_u64(put_u32(put_u32(kb, pb->ds), nid), seq), hash, OPLOG_HASH_LEN);
+	k = (MDB_val){ (size_t)(p - kb), kb };
+	if ((rc = mdb_get(pb->txn, s->dbi[DBI_BY_SEQ], &k, &v)))
+		return oplog_store__mdb_err(rc, "prune: mdb_get(by_seq)");
+	has_prev = v.mv_size == OPLOG_HASH_LEN;
+	if (has_prev)
+		memcpy(prev, v.mv_data, OPLOG_HASH_LEN);
+	if ((rc = mdel(pb->txn, s->dbi[DBI_BY_SEQ], kb, (size_t)(p - kb), NULL, 0, "prune: by_seq")))
+		return rc;
+
+	p = put_u32(put_u64(put_u32(put_u32(kb, pb->ds), nid), wall), logic);
+	p = put_bytes(p, hash, OPLOG_HASH_LEN);
+	if ((rc = mdel(pb->txn, s->dbi[DBI_BY_NODE], kb, (size_t)(p - kb), NULL, 0, "prune: by_node")))
+		return rc;
+
+	if (has_prev) {
+		put_bytes(put_u32(kb, pb->ds), prev, OPLOG_HASH_LEN);
+		if ((rc = mdel(pb->txn, s->dbi[DBI_LINKS], kb, 4 + OPLOG_HASH_LEN, hash,
+		               OPLOG_HASH_LEN, "prune: links")))
+			return rc;
+	}
+	{
+		uint64_t log_id;
+		uint8_t lk[8];
+		if ((rc = oplog_store__entry_bytes(s, pb->txn, pb->ds, hash, &v, &log_id)))
+			return rc;
+		put_u64(lk, log_id);
+		if ((rc = mdel(pb->txn, s->dbi[DBI_LOG], lk, 8, NULL, 0, "prune: log")))
+			return rc;
+	}
+	put_bytes(put_u32(kb, pb->ds), hash, OPLOG_HASH_LEN);
+	return mdel(pb->txn, s->dbi[DBI_ENTRIES], kb, 4 + OPLOG_HASH_LEN, NULL, 0, "prune: entries");
+}
+
+/*
+ * One write transaction: delete up to `batch` prunable entries starting at
+ * the by_hlc key in resume[0..*resume_len) (exclusive when it still exists).
+ * Sets *done when the walk passed the cutoff or the dataset's end.
+ */
+static int prune_once(struct oplog_store *s, uint32_t ds, const uint8_t *cut,
+                      uint64_t batch, uint8_t *resume, size_t *resume_len,
+                      int *done, struct oplog_prune_stats *st)
+{
+	struct prune_batch pb = { .s = s, .ds = ds };
+	struct oplog_prune_stats local = { 0 };
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	uint8_t kb[KEY_MAX];
+	size_t klen = *resume_len;
+	int rc;
+
+	*done = 0;
+	memcpy(kb, resume, klen);
+	if ((rc = oplog_store__txn_begin(s, 0, &pb.txn)))
+		goto done;
+	if ((rc = mdb_cursor_open(pb.txn, s->dbi[DBI_BY_HLC], &cur))) {
+		rc = oplog_store__mdb_err(rc, "mdb_cursor_open(by_hlc)");
+		goto done;
+	}
+	k = (MDB_val){ klen, kb };
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && k.mv_size == klen && memcmp(k.mv_data, kb, klen) == 0 && klen > 4)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);   /* kept last time */
+	while (local.pruned < batch) {
+		struct touched *t;
+		const uint8_t *key;
+		uint32_t nid;
+		uint64_t seq;
+
+		if (rc == MDB_NOTFOUND || (rc == 0 && !key_has_prefix(&k, kb, 4))) {
+			*done = 1;
+			break;
+		}
+		if (rc) {
+			rc = oplog_store__mdb_err(rc, "prune: by_hlc");
+			goto done;
+		}
+		key = k.mv_data;
+		/* At or before the cutoff: (wall, logic) <= the cutoff's. */
+		if (memcmp(key + 4, cut, 12) > 0) {
+			*done = 1;
+			break;
+		}
+		if (v.mv_size != 12 || k.mv_size < 4 + 12 + 2 + OPLOG_HASH_LEN) {
+			rc = oplog_error__set(OPLOG_ECORRUPT, "by_hlc: malformed record");
+			goto done;
+		}
+		nid = get_u32(v.mv_data);
+		seq = get_u64((uint8_t *)v.mv_data + 4);
+		memcpy(kb, key, k.mv_size);
+		klen = k.mv_size;
+		if (!(t = touched_get(&pb, nid, &rc)))
+			goto done;
+		if (seq > t->ns.watermark) {
+			/* Above a gap: keep it, so the gap stays visible. */
+			local.kept_gap++;
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+			continue;
+		}
+		if ((rc = prune_entry(&pb, get_u64(kb + 4), get_u32(kb + 12), nid, seq,
+		                      kb + klen - OPLOG_HASH_LEN)))
+			goto done;
+		if ((rc = mdb_cursor_del(cur, 0))) {
+			rc = oplog_store__mdb_err(rc, "prune: mdb_cursor_del(by_hlc)");
+			goto done;
+		}
+		if (seq > t->ns.pruned)
+			t->ns.pruned = seq;
+		t->dirty = 1;
+		local.pruned++;
+		/* Re-seek: after a delete the cursor's position is the next key. */
+		k = (MDB_val){ klen, kb };
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	}
+	for (size_t i = 0; i < pb.n; i++) {
+		uint8_t hk[8], hv[NODE_STATE_LEN];
+		MDB_val key = { 8, hk }, val = { NODE_STATE_LEN, hv };
+		if (!pb.t[i].dirty)
+			continue;
+		put_u32(put_u32(hk, ds), pb.t[i].nid);
+		oplog_store__node_state_encode(&pb.t[i].ns, hv);
+		if ((rc = mdb_put(pb.txn, s->dbi[DBI_HEADS], &key, &val, 0))) {
+			rc = oplog_store__mdb_err(rc, "prune: mdb_put(heads)");
+			goto done;
+		}
+	}
+	mdb_cursor_close(cur);
+	cur = NULL;
+	rc = mdb_txn_commit(pb.txn);
+	pb.txn = NULL;
+	if (rc) {
+		rc = oplog_store__mdb_err(rc, "prune: mdb_txn_commit");
+		goto done;
+	}
+	memcpy(resume, kb, klen);
+	*resume_len = klen;
+	st->pruned += local.pruned;
+	st->kept_gap += local.kept_gap;
+	st->batches++;
+done:
+	if (cur)
+		mdb_cursor_close(cur);
+	if (pb.txn)
+		mdb_txn_abort(pb.txn);
+	free(pb.t);
+	return rc;
+}
+
+int oplog_store_prune(struct oplog_store *s, struct oplog_slice ds,
+                      const struct oplog_hlc *cutoff, uint64_t batch,
+                      struct oplog_prune_stats *st)
+{
+	struct oplog_prune_stats local;
+	uint8_t resume[KEY_MAX], cut[12];
+	size_t resume_len = 4;
+	uint32_t dsid;
+	MDB_txn *txn;
+	int rc, done = 0;
+
+	if (!st)
+		st = &local;
+	memset(st, 0, sizeof(*st));
+	if (s->flags & OPLOG_STORE_RDONLY)
+		return oplog_error__set(OPLOG_EINVAL, "the store is open read-only");
+	if ((rc = oplog_store__txn_begin(s, MDB_RDONLY, &txn)))
+		return rc;
+	rc = oplog_store__id_lookup(s, txn, KIND_DS, ds, &dsid);
+	mdb_txn_abort(txn);
+	if (rc)
+		return rc == OPLOG_ENOTFOUND ? 0 : rc;
+	put_u32(resume, dsid);
+	put_u32(put_u64(cut, cutoff->wall), cutoff->logic);
+	while (!done) {
+		rc = prune_once(s, dsid, cut, batch ? batch : 10000, resume, &resume_len, &done, st);
+		if (rc == OPLOG_EMAPFULL && (rc = oplog_store__grow(s)) == 0)
+			continue;
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,529 @@
+/*
+ * store.c: opening the store, its meta, and the name <-> id maps.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "oplog/error.h"
+#include "store_int.h"
+
+const char *const oplog_store__dbi_names[DBI__COUNT] = {
+	"meta", "names", "ids", "log", "entries", "by_hlc", "by_node", "by_seq",
+	"links", "heads", "docs", "forks", "breaks", "offsets", "rejects",
+	"counters"
+};
+
+static const unsigned dbi_flags[DBI__COUNT] = {
+	[DBI_LINKS] = MDB_DUPSORT | MDB_DUPFIXED,
+	[DBI_FORKS] = MDB_DUPSORT | MDB_DUPFIXED,
+};
+
+#define DEFAULT_MAP_SIZE   ((size_t)256 << 20)
+#define DEFAULT_MAX_SIZE   ((size_t)64 << 30)
+#define DEFAULT_REJECT_MAX ((size_t)64 << 10)
+
+int oplog_store__mdb_err(int rc, const char *what)
+{
+	if (rc == MDB_MAP_FULL)
+		return oplog_error__set(OPLOG_EMAPFULL, "%s: MDB_MAP_FULL", what);
+	if (rc == MDB_NOTFOUND)
+		return oplog_error__set(OPLOG_ENOTFOUND, "%s: not found", what);
+	if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID)
+		return oplog_error__set(OPLOG_ECORRUPT, "%s: %s", what, mdb_strerror(rc));
+	if (rc == ENOMEM)
+		return oplog_error__set(OPLOG_ENOMEM, "%s: %s", what, mdb_strerror(rc));
+	return oplog_error__set(OPLOG_EIO, "%s: %s", what, mdb_strerror(rc));
+}
+
+int oplog_store__txn_begin(struct oplog_store *s, unsigned flags, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(s->env, NULL, flags, txn);
+
+	if (rc == MDB_MAP_RESIZED) {
+		/* Another process grew the map: adopt its size and try again. */
+		if ((rc = mdb_env_set_mapsize(s->env, 0)) == 0) {
+			MDB_envinfo info;
+			mdb_env_info(s->env, &info);
+			s->map_size = info.me_mapsize;
+			rc = mdb_txn_begin(s->env, NULL, flags, txn);
+		}
+	}
+	return rc ? oplog_store__mdb_err(rc, "mdb_txn_begin") : 0;
+}
+
+uint8_t *oplog_store__put_name(uint8_t *p, struct oplog_slice name)
+{
+	for (size_t i = 0; i < name.len; i++) {
+		*p++ = name.ptr[i];
+		if (name.ptr[i] == 0)
+			*p++ = 0xff;
+	}
+	*p++ = 0;
+	*p++ = 0;
+	return p;
+}
+
+void oplog_store__node_state_encode(const struct node_state *ns, uint8_t out[NODE_STATE_LEN])
+{
+	uint8_t *p = out;
+
+	p = put_u64(p, ns->head_seq);
+	p = put_u64(p, ns->head_wall);
+	p = put_u32(p, ns->head_logic);
+	p = put_bytes(p, ns->head_hash, OPLOG_HASH_LEN);
+	p = put_u64(p, ns->watermark);
+	p = put_u64(p, ns->pruned);
+	memset(p, 0, (size_t)(out + NODE_STATE_LEN - p));
+}
+
+int oplog_store__node_state_decode(struct node_state *ns, const MDB_val *v)
+{
+	const uint8_t *p = v->mv_data;
+
+	if (v->mv_size != NODE_STATE_LEN)
+		return oplog_error__set(OPLOG_ECORRUPT, "heads: record of %zu bytes, expected %d",
+		                        v->mv_size, NODE_STATE_LEN);
+	ns->head_seq = get_u64(p);
+	ns->head_wall = get_u64(p + 8);
+	ns->head_logic = get_u32(p + 16);
+	memcpy(ns->head_hash, p + 20, OPLOG_HASH_LEN);
+	ns->watermark = get_u64(p + 52);
+	ns->pruned = get_u64(p + 60);
+	return 0;
+}
+
+int oplog_store__node_state_get(struct oplog_store *s, MDB_txn *txn, uint32_t ds,
+                                uint32_t nid, struct node_state *ns)
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb }, v;
+	int rc;
+
+	put_u32(put_u32(kb, ds), nid);
+	rc = mdb_get(txn, s->dbi[DBI_HEADS], &k, &v);
+	if (rc)
+		return oplog_store__mdb_err(rc, "mdb_get(heads)");
+	return oplog_store__node_state_decode(ns, &v);
+}
+
+int oplog_store__hlc_cmp(uint64_t wa, uint32_t la, struct oplog_slice na, const uint8_t *ha,
+                         uint64_t wb, uint32_t lb, struct oplog_slice nb, const uint8_t *hb)
+{
+	size_t n;
+	int c;
+
+	if (wa != wb)
+		return wa < wb ? -1 : 1;
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	n = na.len < nb.len ? na.len : nb.len;
+	if (n && (c = memcmp(na.ptr, nb.ptr, n)) != 0)
+		return c;
+	if (na.len != nb.len)
+		return na.len < nb.len ? -1 : 1;
+	return memcmp(ha, hb, OPLOG_HASH_LEN);
+}
+
+int oplog_store__doc_key(uint8_t *key, uint32_t ds, struct oplog_slice col,
+                         struct oplog_slice key_)
+{
+	static _Thread_local EVP_MD_CTX *ctx;
+	uint8_t len[2];
+	unsigned n = 0;
+
+	if (!ctx && !(ctx = EVP_MD_CTX_new()))
+		return oplog_error__set(OPLOG_ENOMEM, "EVP_MD_CTX_new failed");
+	put_u32(key, ds);
+	put_u16(len, (uint16_t)col.len);
+	if (!EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
+	    !EVP_DigestUpdate(ctx, len, 2) ||
+	    !EVP_DigestUpdate(ctx, col.ptr, col.len) ||
+	    !EVP_DigestUpdate(ctx, key_.ptr, key_.len) ||
+	    !EVP_DigestFinal_ex(ctx, key + 4, &n))
+		return oplog_error__set(OPLOG_ERROR, "SHA-256 of a document key failed");
+	return 0;
+}
+
+/* ---- name <-> id ---------------------------------------------------- */
+
+static uint64_t name_hash(struct oplog_slice n)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < n.len; i++)
+		h = (h ^ n.ptr[i]) * 1099511628211ULL;
+	return h;
+}
+
+static int cache_grow_table(struct name_cache *c)
+{
+	uint32_t cap = c->table_cap ? c->table_cap * 2 : 64;
+	uint32_t *t = calloc(cap, sizeof(*t));
+
+	if (!t)
+		return oplog_error__set(OPLOG_ENOMEM, "name cache: out of memory");
+	for (uint32_t i = 0; i < c->table_cap; i++) {
+		uint32_t id = c->table[i], j;
+		if (!id)
+			continue;
+		j = (uint32_t)name_hash(c->by_id[id]) & (cap - 1);
+		while (t[j])
+			j = (j + 1) & (cap - 1);
+		t[j] = id;
+	}
+	free(c->table);
+	c->table = t;
+	c->table_cap = cap;
+	return 0;
+}
+
+static uint32_t cache_find(const struct name_cache *c, struct oplog_slice name)
+{
+	uint32_t j;
+
+	if (!c->table_cap)
+		return 0;
+	j = (uint32_t)name_hash(name) & (c->table_cap - 1);
+	for (; c->table[j]; j = (j + 1) & (c->table_cap - 1)) {
+		struct oplog_slice n = c->by_id[c->table[j]];
+		if (n.len == name.len && memcmp(n.ptr, name.ptr, n.len) == 0)
+			return c->table[j];
+	}
+	return 0;
+}
+
+/* Remember id <-> name. The cache holds only ids that exist in LMDB (or in
+ * the current write txn; see ids_rollback). */
+static int cache_add(struct name_cache *c, uint32_t id, struct oplog_slice name)
+{
+	uint8_t *copy;
+	uint32_t j;
+
+	if (id >= c->cap_ids) {
+		uint32_t cap = c->cap_ids ? c->cap_ids : 64;
+		struct oplog_slice *b;
+		while (cap <= id)
+			cap *= 2;
+		if (!(b = realloc(c->by_id, cap * sizeof(*b))))
+			return oplog_error__set(OPLOG_ENOMEM, "name cache: out of memory");
+		memset(b + c->cap_ids, 0, (cap - c->cap_ids) * sizeof(*b));
+		c->by_id = b;
+		c->cap_ids = cap;
+	}
+	if (c->by_id[id].ptr)
+		return 0;
+	if ((c->n_ids + 1) * 2 > c->table_cap && cache_grow_table(c))
+		return OPLOG_ENOMEM;
+	if (!(copy = malloc(name.len ? name.len : 1)))
+		return oplog_error__set(OPLOG_ENOMEM, "name cache: out of memory");
+	memcpy(copy, name.ptr, name.len);
+	c->by_id[id] = (struct oplog_slice){ copy, name.len };
+	j = (uint32_t)name_hash(name) & (c->table_cap - 1);
+	while (c->table[j])
+		j = (j + 1) & (c->table_cap - 1);
+	c->table[j] = id;
+	if (id >= c->n_ids)
+		c->n_ids = id + 1;
+	return 0;
+}
+
+static void cache_free(struct name_cache *c)
+{
+	for (uint32_t i = 0; i < c->cap_ids; i++)
+		free((void *)c->by_id[i].ptr);
+	free(c->by_id);
+	free(c->table);
+	memset(c, 0, sizeof(*c));
+}
+
+void oplog_store__ids_rollback(struct oplog_store *s)
+{
+	for (int k = 0; k < 2; k++) {
+		struct name_cache *c = &s->names[k];
+		uint32_t keep = c->first_new;
+
+		if (!keep)
+			continue;
+		/* Drop every id the aborted txn created; rebuild the table. */
+		for (uint32_t id = keep; id < c->n_ids; id++) {
+			free((void *)c->by_id[id].ptr);
+			c->by_id[id] = (struct oplog_slice){ NULL, 0 };
+		}
+		c->n_ids = keep;
+		c->first_new = 0;
+		memset(c->table, 0, c->table_cap * sizeof(*c->table));
+		for (uint32_t id = 1; id < keep; id++) {
+			uint32_t j;
+			if (!c->by_id[id].ptr)
+				continue;
+			j = (uint32_t)name_hash(c->by_id[id]) & (c->table_cap - 1);
+			while (c->table[j])
+				j = (j + 1) & (c->table_cap - 1);
+			c->table[j] = id;
+		}
+	}
+}
+
+void oplog_store__ids_commit(struct oplog_store *s)
+{
+	s->names[0].first_new = 0;
+	s->names[1].first_new = 0;
+}
+
+static struct name_cache *cache_of(struct oplog_store *s, int kind)
+{
+	return &s->names[kind == KIND_DS ? 0 : 1];
+}
+
+int oplog_store__id_lookup(struct oplog_store *s, MDB_txn *txn, int kind,
+                           struct oplog_slice name, uint32_t *id)
+{
+	struct name_cache *c = cache_of(s, kind);
+	uint8_t kb[1 + 256];
+	MDB_val k = { 1 + name.len, kb }, v;
+	int rc;
+
+	if ((*id = cache_find(c, name)) != 0)
+		return 0;
+	if (name.len > 255)
+		return oplog_error__set(OPLOG_EINVAL, "name of %zu bytes is too long", name.len);
+	kb[0] = (uint8_t)kind;
+	memcpy(kb + 1, name.ptr, name.len);
+	rc = mdb_get(txn, s->dbi[DBI_NAMES], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return OPLOG_ENOTFOUND;
+	if (rc)
+		return oplog_store__mdb_err(rc, "mdb_get(names)");
+	if (v.mv_size != 4)
+		return oplog_error__set(OPLOG_ECORRUPT, "names: id of %zu bytes", v.mv_size);
+	*id = get_u32(v.mv_data);
+	return cache_add(c, *id, name);
+}
+
+int oplog_store__id_get(struct oplog_store *s, MDB_txn *txn, int kind,
+                        struct oplog_slice name, uint32_t *id)
+{
+	char ctr[10] = "next_id.?";
+	uint8_t kb[1 + 256], ib[5], nb[4];
+	MDB_val k, v;
+	uint32_t next = 1;
+	int rc = oplog_store__id_lookup(s, txn, kind, name, id);
+
+	if (rc != OPLOG_ENOTFOUND)
+		return rc;
+	ctr[8] = (char)kind;
+	k = (MDB_val){ 9, ctr };
+	rc = mdb_get(txn, s->dbi[DBI_META], &k, &v);
+	if (rc == 0 && v.mv_size == 4)
+		next = get_u32(v.mv_data);
+	else if (rc && rc != MDB_NOTFOUND)
+		return oplog_store__mdb_err(rc, "mdb_get(meta next_id)");
+	*id = next;
+	put_u32(nb, next + 1);
+	v = (MDB_val){ 4, nb };
+	if ((rc = mdb_put(txn, s->dbi[DBI_META], &k, &v, 0)))
+		return oplog_store__mdb_err(rc, "mdb_put(meta next_id)");
+	kb[0] = (uint8_t)kind;
+	memcpy(kb + 1, name.ptr, name.len);
+	k = (MDB_val){ 1 + name.len, kb };
+	v = (MDB_val){ 4, nb };
+	put_u32(nb, next);
+	if ((rc = mdb_put(txn, s->dbi[DBI_NAMES], &k, &v, MDB_NOOVERWRITE)))
+		return oplog_store__mdb_err(rc, "mdb_put(names)");
+	ib[0] = (uint8_t)kind;
+	put_u32(ib + 1, next);
+	k = (MDB_val){ 5, ib };
+	v = (MDB_val){ name.len, (void *)name.ptr };
+	if ((rc = mdb_put(txn, s->dbi[DBI_IDS], &k, &v, MDB_NOOVERWRITE)))
+		return oplog_store__mdb_err(rc, "mdb_put(ids)");
+	if (!cache_of(s, kind)->first_new)
+		cache_of(s, kind)->first_new = next;
+	return cache_add(cache_of(s, kind), next, name);
+}
+
+int oplog_store__id_name(struct oplog_store *s, MDB_txn *txn, int kind,
+                         uint32_t id, struct oplog_slice *name)
+{
+	struct name_cache *c = cache_of(s, kind);
+	uint8_t ib[5];
+	MDB_val k = { 5, ib }, v;
+	int rc;
+
+	if (id < c->cap_ids && c->by_id[id].ptr) {
+		*name = c->by_id[id];
+		return 0;
+	}
+	ib[0] = (uint8_t)kind;
+	put_u32(ib + 1, id);
+	rc = mdb_get(txn, s->dbi[DBI_IDS], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return oplog_error__set(OPLOG_ECORRUPT, "ids: no name for %s id %u",
+		                        kind == KIND_DS ? "dataset" : "node", id);
+	if (rc)
+		return oplog_store__mdb_err(rc, "mdb_get(ids)");
+	if ((rc = cache_add(c, id, (struct oplog_slice){ v.mv_data, v.mv_size })))
+		return rc;
+	*name = c->by_id[id];
+	return 0;
+}
+
+/* ---- open / close --------------------------------------------------- */
+
+static int meta_init(struct oplog_store *s, MDB_txn *txn)
+{
+	uint8_t sb[4];
+	MDB_val k = { 6, "schema" }, v;
+	int rc = mdb_get(txn, s->dbi[DBI_META], &k, &v);
+
+	if (rc == 0) {
+		uint32_t schema = v.mv_size == 4 ? get_u32(v.mv_data) : 0;
+		if (schema > OPLOG_STORE_SCHEMA)
+			return oplog_error__set(OPLOG_ESCHEMA,
+				"store schema %u is newer than this oplogd's (%d): upgrade oplogd",
+				schema, OPLOG_STORE_SCHEMA);
+		if (schema == 0)
+			return oplog_error__set(OPLOG_ECORRUPT, "meta: bad schema record");
+		k = (MDB_val){ 8, "store_id" };
+		if ((rc = mdb_get(txn, s->dbi[DBI_META], &k, &v)) || v.mv_size != OPLOG_STORE_ID_LEN)
+			return oplog_error__set(OPLOG_ECORRUPT, "meta: no store id");
+		memcpy(s->id, v.mv_data, OPLOG_STORE_ID_LEN);
+		return 0;
+	}
+	if (rc != MDB_NOTFOUND)
+		return oplog_store__mdb_err(rc, "mdb_get(meta schema)");
+	if (s->flags & OPLOG_STORE_RDONLY)
+		return oplog_error__set(OPLOG_ENOTFOUND, "not an oplogd store (no schema in meta)");
+	if (getrandom(s->id, sizeof(s->id), 0) != (ssize_t)sizeof(s->id))
+		return oplog_error__set(OPLOG_EIO, "getrandom: %s", strerror(errno));
+	put_u32(sb, OPLOG_STORE_SCHEMA);
+	v = (MDB_val){ 4, sb };
+	if ((rc = mdb_put(txn, s->dbi[DBI_META], &k, &v, 0)))
+		return oplog_store__mdb_err(rc, "mdb_put(meta schema)");
+	k = (MDB_val){ 8, "store_id" };
+	v = (MDB_val){ OPLOG_STORE_ID_LEN, s->id };
+	if ((rc = mdb_put(txn, s->dbi[DBI_META], &k, &v, 0)))
+		return oplog_store__mdb_err(rc, "mdb_put(meta store_id)");
+	return 0;
+}
+
+int oplog_store_open(struct oplog_store **out, const struct oplog_store_opts *opts)
+{
+	struct oplog_store *s = NULL;
+	MDB_txn *txn = NULL;
+	MDB_envinfo info;
+	struct stat st;
+	unsigned env_flags = MDB_NOTLS, txn_flags = 0;
+	int rc;
+
+	*out = NULL;
+	if (!opts->path || !*opts->path)
+		return oplog_error__set(OPLOG_EINVAL, "store path is empty");
+	if (!(s = calloc(1, sizeof(*s))))
+		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
+	s->flags = opts->flags;
+	s->map_size = opts->map_size ? opts->map_size : DEFAULT_MAP_SIZE;
+	s->max_size = opts->max_size ? opts->max_size : DEFAULT_MAX_SIZE;
+	if (s->max_size < s->map_size)
+		s->max_size = s->map_size;
+	s->reject_max = opts->reject_max_bytes ? opts->reject_max_bytes : DEFAULT_REJECT_MAX;
+
+	if (s->flags & OPLOG_STORE_RDONLY) {
+		if (stat(opts->path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			rc = oplog_error__set(OPLOG_ENOTFOUND, "no store at %s", opts->path);
+			goto done;
+		}
+		env_flags |= MDB_RDONLY;
+		txn_flags = MDB_RDONLY;
+	} else if (mkdir(opts->path, 0755) != 0 && errno != EEXIST) {
+		rc = oplog_error__set(OPLOG_EIO, "mkdir %s: %s", opts->path, strerror(errno));
+		goto done;
+	}
+	if (s->flags & OPLOG_STORE_NOSYNC)
+		env_flags |= MDB_NOSYNC;
+	if (s->flags & OPLOG_STORE_WRITEMAP)
+		env_flags |= MDB_WRITEMAP;
+
+	if ((rc = mdb_env_create(&s->env)) ||
+	    (rc = mdb_env_set_maxdbs(s->env, DBI__COUNT + 4)) ||
+	    (rc = mdb_env_set_mapsize(s->env, s->map_size))) {
+		rc = oplog_store__mdb_err(rc, "mdb_env_create");
+		goto done;
+	}
+	if ((rc = mdb_env_open(s->env, opts->path, env_flags, 0644))) {
+		if (rc == ENOENT && (s->flags & OPLOG_STORE_RDONLY))
+			rc = oplog_error__set(OPLOG_ENOTFOUND, "no store at %s", opts->path);
+		else
+			rc = oplog_error__set(OPLOG_EIO, "mdb_env_open %s: %s", opts->path,
+			                      mdb_strerror(rc));
+		goto done;
+	}
+	/* An existing store may be larger than the configured initial size. */
+	mdb_env_info(s->env, &info);
+	s->map_size = info.me_mapsize;
+	if (s->max_size < s->map_size)
+		s->max_size = s->map_size;
+
+	if ((rc = oplog_store__txn_begin(s, txn_flags, &txn)))
+		goto done;
+	for (int i = 0; i < DBI__COUNT; i++) {
+		unsigned f = dbi_flags[i] | (txn_flags ? 0 : MDB_CREATE);
+		int mrc = mdb_dbi_open(txn, oplog_store__dbi_names[i], f, &s->dbi[i]);
+		if (mrc == MDB_NOTFOUND) {
+			rc = oplog_error__set(OPLOG_ENOTFOUND, "%s is not an oplogd store (no '%s' database)",
+			                      opts->path, oplog_store__dbi_names[i]);
+			goto done;
+		}
+		if (mrc) {
+			rc = oplog_store__mdb_err(mrc, oplog_store__dbi_names[i]);
+			goto done;
+		}
+	}
+	if ((rc = meta_init(s, txn)))
+		goto done;
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc) {
+		rc = oplog_store__mdb_err(rc, "mdb_txn_commit(open)");
+		goto done;
+	}
+	*out = s;
+	s = NULL;
+done:
+	if (txn)
+		mdb_txn_abort(txn);
+	oplog_store_close(s);
+	return rc;
+}
+
+void oplog_store_close(struct oplog_store *s)
+{
+	if (!s)
+		return;
+	if (s->env)
+		mdb_env_close(s->env);
+	cache_free(&s->names[0]);
+	cache_free(&s->names[1]);
+	free(s);
+}
+
+const uint8_t *oplog_store_id(const struct oplog_store *s)
+{
+	return s->id;
+}
+
+int oplog_store_snapshot(struct oplog_store *s, const char *dir)
+{
+	int rc;
+
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return oplog_error__set(OPLOG_EIO, "mkdir %s: %s", dir, strerror(errno));
+	if ((rc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT)))
+		return oplog_error__set(OPLOG_EIO, "mdb_env_copy2 %s: %s", dir, mdb_strerror(rc));
+	return 0;
+}

@@ -1,0 +1,96 @@
+# lib.sh: helpers shared by the numbered system tests (POSIX sh).
+#
+# A test starts with `. tests/system/lib.sh` and runs from the project
+# root with $OPLOGD naming the binary (make system sets both). Sourcing
+# turns on `set -eu`, creates $TDIR (a fresh directory removed on exit,
+# together with whatever was registered with on_exit) and defines:
+#
+#   fail MSG...                  "FAIL <test>: MSG" on stderr, exit 1
+#   assert_eq WANT GOT WHAT      fail unless the two strings are equal
+#   assert_contains TEXT PART WHAT   fail unless TEXT contains PART
+#   hex2bin HEX                  write the bytes of HEX to stdout (perl pack)
+#   run CMD...                   run CMD; stdout to $TDIR/out, stderr to
+#                                $TDIR/err, exit code in $RC; never fails
+#   assert_rc WANT WHAT          fail unless the last run's $RC is WANT
+#   out / err                    the last run's stdout / stderr
+#   json FILTER                  jq -r FILTER over the last run's stdout
+#   lines FILE                   the number of lines in FILE
+#   wait_for SECS WHAT CMD...    poll CMD until it succeeds; fail after SECS
+#   on_exit CMD                  run CMD (e.g. kill a daemon) when the test ends
+set -eu
+
+: "${OPLOGD:?OPLOGD must name the oplogd binary}"
+T_NAME=$(basename "$0" .sh)
+
+fail() {
+	echo "FAIL $T_NAME: $*" >&2
+	if [ -s "$TDIR/err" ]; then
+		echo "  last stderr: $(head -c 2000 "$TDIR/err")" >&2
+	fi
+	exit 1
+}
+
+assert_eq() {
+	[ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"
+}
+
+assert_contains() {
+	case $1 in
+	*"$2"*) ;;
+	*) fail "$3: '$2' not found in '$1'" ;;
+	esac
+}
+
+hex2bin() {
+	perl -e 'print pack("H*", $ARGV[0])' "$1"
+}
+
+run() {
+	RC=0
+	"$@" >"$TDIR/out" 2>"$TDIR/err" || RC=$?
+}
+
+assert_rc() {
+	[ "$RC" -eq "$1" ] || fail "$2: exit code $RC, expected $1"
+}
+
+out() { cat "$TDIR/out"; }
+err() { cat "$TDIR/err"; }
+
+json() {
+	jq -r "$1" "$TDIR/out" || fail "stdout is not the JSON expected by '$1': $(out)"
+}
+
+lines() {
+	wc -l <"$1" | tr -d ' '
+}
+
+# Poll, never sleep blindly: CMD is retried every 0.1 s until it succeeds.
+wait_for() {
+	_wf_secs=$1
+	_wf_what=$2
+	shift 2
+	_wf_end=$(($(date +%s) + _wf_secs))
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$_wf_end" ] || fail "timed out after ${_wf_secs}s waiting for $_wf_what"
+		sleep 0.1
+	done
+}
+
+_on_exit=""
+on_exit() {
+	_on_exit="$1; $_on_exit"
+}
+
+_cleanup() {
+	_rc=$?
+	set +e
+	eval "$_on_exit"
+	rm -rf "$TDIR"
+	exit "$_rc"
+}
+
+TDIR=$(mktemp -d "${TMPDIR:-/tmp}/oplogd-$T_NAME.XXXXXX")
+trap _cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM

@@ -1,0 +1,623 @@
+/*
+ * check_config.c: the configuration table and what it drives: defaults,
+ * the INI file, value types and bounds, errors naming file:line and key,
+ * --set and -X overrides, [kafka] passthrough, --dump-config, and the
+ * example config/oplogd.conf.
+ *
+ * Run from the project root (make unit does); OPLOG_SRCDIR overrides where
+ * config/oplogd.conf is looked for.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "oplog/config.h"
+#include "oplog/error.h"
+
+#define OK(expr) do { \
+	int rc_ = (expr); \
+	ck_assert_msg(rc_ == 0, "%s returned %d (%s); last error: \"%s\"", #expr, rc_, \
+	              oplog_strerror(rc_), oplog_error_last()); \
+} while (0)
+
+#define FAILS(expr, want) do { \
+	int rc_ = (expr); \
+	ck_assert_msg(rc_ == (want), "%s returned %d (%s), expected %s; last error: \"%s\"", \
+	              #expr, rc_, oplog_strerror(rc_), #want, oplog_error_last()); \
+} while (0)
+
+/* The last error is exactly the text formatted from fmt. */
+#define ERR_IS(...) do { \
+	char want_[1024]; \
+	snprintf(want_, sizeof(want_), __VA_ARGS__); \
+	ck_assert_str_eq(oplog_error_last(), want_); \
+} while (0)
+
+#define KiB 1024LL
+#define MiB (1024LL * KiB)
+#define GiB (1024LL * MiB)
+
+static char tmpdir[256];
+static char confpath[300];
+static struct oplog_config *cfg;
+
+static void setup(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_config.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(confpath, sizeof(confpath), "%s/oplogd.conf", tmpdir);
+	OK(oplog_config_new(&cfg));
+}
+
+static void teardown(void)
+{
+	oplog_config_free(cfg);
+	cfg = NULL;
+	unlink(confpath);
+	rmdir(tmpdir);
+}
+
+/* Write text as the test's config file and return its path. */
+static const char *conf(const char *text)
+{
+	FILE *f = fopen(confpath, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fputs(text, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+	return confpath;
+}
+
+/* Load text as a config file into the fixture's cfg; return the code. */
+static int load(const char *text)
+{
+	return oplog_config_load_file(cfg, conf(text));
+}
+
+/* Set one key through --set; return the code. */
+static int set(const char *name, const char *value)
+{
+	return oplog_config_set(cfg, name, value, "--set");
+}
+
+/* ------------------------------------------------------------------ */
+
+START_TEST(test_config__defaults_match_the_table)
+{
+	const struct oplog_config_key *keys;
+	const char *const *topics;
+	size_t n, i, ntopics;
+
+	keys = oplog_config_keys(&n);
+	ck_assert_uint_eq(n, 18);
+	for (i = 0; i < n; i++) {
+		char name[128];
+		snprintf(name, sizeof(name), "%s.%s", keys[i].section, keys[i].name);
+		if (keys[i].type == OPLOG_CONFIG_STRING || keys[i].type == OPLOG_CONFIG_ENUM ||
+		    keys[i].type == OPLOG_CONFIG_LIST)
+			ck_assert_str_eq(oplog_config_str(cfg, name), keys[i].def);
+		ck_assert_msg(keys[i].help && *keys[i].help, "%s has no help", name);
+	}
+	topics = oplog_config_list(cfg, "apply.topics", &ntopics);
+	ck_assert_uint_eq(ntopics, 1);
+	ck_assert_str_eq(topics[0], "oplog");
+	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 10000);
+	ck_assert_int_eq(oplog_config_ms(cfg, "apply.batch_ms"), 50);
+	ck_assert_uint_eq(oplog_config_size(cfg, "apply.max_message_bytes"), 2 * MiB);
+	ck_assert_int_eq(oplog_config_ms(cfg, "apply.clock_skew_ms"), 0);
+	ck_assert_str_eq(oplog_config_str(cfg, "apply.fresh_start"), "earliest");
+	ck_assert_int_eq(oplog_config_enum(cfg, "apply.fresh_start"), 0);
+	ck_assert_str_eq(oplog_config_str(cfg, "apply.dead_letter_topic"), "");
+	ck_assert_int_eq(oplog_config_ms(cfg, "apply.commit_interval"), 1000);
+	ck_assert_str_eq(oplog_config_str(cfg, "apply.on_offset_lost"), "continue");
+	ck_assert_str_eq(oplog_config_str(cfg, "store.path"), "./data/replica-1");
+	ck_assert_uint_eq(oplog_config_size(cfg, "store.map_size"), 256 * MiB);
+	ck_assert_uint_eq(oplog_config_size(cfg, "store.max_size"), 64 * GiB);
+	ck_assert_int_eq(oplog_config_int(cfg, "store.prune_batch"), 10000);
+	ck_assert_uint_eq(oplog_config_size(cfg, "store.reject_max_bytes"), 64 * KiB);
+	ck_assert_str_eq(oplog_config_str(cfg, "metrics.listen"), "127.0.0.1:9464");
+	ck_assert_str_eq(oplog_config_str(cfg, "log.level"), "info");
+	ck_assert_int_eq(oplog_config_enum(cfg, "log.level"), 1);
+	ck_assert_str_eq(oplog_config_str(cfg, "log.format"), "text");
+	ck_assert_int_eq(oplog_config_ms(cfg, "log.progress_interval"), 10000);
+	oplog_config_kafka(cfg, &n);
+	ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
+START_TEST(test_config__file_sets_values)
+{
+	OK(load("; a comment\n"
+	        "# another comment\n"
+	        "\n"
+	        "[apply]\n"
+	        "batch_size = 500   ; inline comment\n"
+	        "  batch_ms=2s\n"
+	        "\ttopics = a, b ,c\n"
+	        "[store]\r\n"
+	        "path = /var/lib/oplogd\r\n"
+	        "map_size = 1G\n"
+	        "map_size = 2G\n"
+	        "[log]\n"
+	        "level = debug\n"));
+	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 500);
+	/* indented lines are keys, not continuations of the line before */
+	ck_assert_int_eq(oplog_config_ms(cfg, "apply.batch_ms"), 2000);
+	ck_assert_str_eq(oplog_config_str(cfg, "apply.topics"), "a, b ,c");
+	ck_assert_str_eq(oplog_config_str(cfg, "store.path"), "/var/lib/oplogd");
+	/* a repeated key keeps the last value */
+	ck_assert_uint_eq(oplog_config_size(cfg, "store.map_size"), 2 * GiB);
+	ck_assert_str_eq(oplog_config_str(cfg, "log.level"), "debug");
+	ck_assert_int_eq(oplog_config_enum(cfg, "log.level"), 0);
+	/* keys the file leaves out keep their defaults */
+	ck_assert_uint_eq(oplog_config_size(cfg, "store.max_size"), 64 * GiB);
+}
+END_TEST
+
+START_TEST(test_config__missing_file_is_eio)
+{
+	char path[400];
+
+	snprintf(path, sizeof(path), "%s/absent.conf", tmpdir);
+	FAILS(oplog_config_load_file(cfg, path), OPLOG_EIO);
+	ERR_IS("cannot read config %s: No such file or directory", path);
+}
+END_TEST
+
+START_TEST(test_config__int_parsing_and_bounds)
+{
+	int64_t v = 7;
+
+	OK(set("apply.batch_size", "1"));
+	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 1);
+	OK(set("apply.batch_size", "1000000"));
+	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 1000000);
+	FAILS(set("apply.batch_size", "0"), OPLOG_ECONFIG);
+	ERR_IS("--set apply.batch_size: '0' is out of range (1 .. 1000000)");
+	FAILS(set("apply.batch_size", "1000001"), OPLOG_ECONFIG);
+	FAILS(set("apply.batch_size", "-5"), OPLOG_ECONFIG);
+	FAILS(set("apply.batch_size", "12x"), OPLOG_ECONFIG);
+	ERR_IS("--set apply.batch_size: bad integer '12x' (expected a whole number)");
+	FAILS(set("apply.batch_size", ""), OPLOG_ECONFIG);
+	FAILS(set("apply.batch_size", "99999999999999999999"), OPLOG_ECONFIG);
+	ERR_IS("--set apply.batch_size: integer '99999999999999999999' is too large");
+	/* a failed set leaves the value as it was */
+	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 1000000);
+
+	OK(oplog_config__parse_int("-42", &v));
+	ck_assert_int_eq(v, -42);
+	OK(oplog_config__parse_int("9223372036854775807", &v));
+	ck_assert_int_eq(v, INT64_MAX);
+	FAILS(oplog_config__parse_int("9223372036854775808", &v), OPLOG_EINVAL);
+	FAILS(oplog_config__parse_int(" 1", &v), OPLOG_EINVAL);
+	FAILS(oplog_config__parse_int("-", &v), OPLOG_EINVAL);
+	ck_assert_int_eq(v, INT64_MAX);
+}
+END_TEST
+
+START_TEST(test_config__size_suffixes_and_bounds)
+{
+	static const struct { const char *text; int64_t bytes; } good[] = {
+		{ "0", 0 }, { "512", 512 }, { "64K", 64 * KiB }, { "64k", 64 * KiB },
+		{ "3M", 3 * MiB }, { "2G", 2 * GiB }, { "8589934591G", 8589934591LL * GiB },
+	};
+	static const char *const bad[] = { "", "abc", "1T", "1KB", "1.5M", "-1", "M", "1 M" };
+	int64_t v;
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		v = -1;
+		OK(oplog_config__parse_size(good[i].text, &v));
+		ck_assert_msg(v == good[i].bytes, "%s gave %lld", good[i].text, (long long)v);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(oplog_config__parse_size(bad[i], &v) == OPLOG_EINVAL,
+		              "'%s' was accepted", bad[i]);
+	FAILS(oplog_config__parse_size("8589934592G", &v), OPLOG_EINVAL);
+	ERR_IS("size '8589934592G' is too large");
+
+	OK(set("apply.max_message_bytes", "64M"));
+	ck_assert_uint_eq(oplog_config_size(cfg, "apply.max_message_bytes"), 64 * MiB);
+	OK(set("apply.max_message_bytes", "1"));
+	ck_assert_uint_eq(oplog_config_size(cfg, "apply.max_message_bytes"), 1);
+	FAILS(set("apply.max_message_bytes", "65537K"), OPLOG_ECONFIG);
+	ERR_IS("--set apply.max_message_bytes: '65537K' is out of range (1 .. 64M)");
+	FAILS(set("apply.max_message_bytes", "0"), OPLOG_ECONFIG);
+	FAILS(set("store.map_size", "abc"), OPLOG_ECONFIG);
+	ERR_IS("--set store.map_size: bad size 'abc' (expected a number with optional K, M, G suffix)");
+	FAILS(set("store.map_size", "1023K"), OPLOG_ECONFIG);
+	ERR_IS("--set store.map_size: '1023K' is out of range (1M .. 1048576G)");
+}
+END_TEST
+
+START_TEST(test_config__duration_suffixes_and_bounds)
+{
+	static const struct { const char *text; int64_t ms; } good[] = {
+		{ "0", 0 }, { "1500", 1500 }, { "250ms", 250 }, { "3s", 3000 },
+		{ "2m", 120000 }, { "1h", 3600000 }, { "7d", 7 * 86400000LL },
+	};
+	static const char *const bad[] = { "", "s", "1x", "1 s", "1S", "1.5s", "-1s", "1sec" };
+	int64_t v;
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		v = -1;
+		OK(oplog_config__parse_duration(good[i].text, &v));
+		ck_assert_msg(v == good[i].ms, "%s gave %lld", good[i].text, (long long)v);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(oplog_config__parse_duration(bad[i], &v) == OPLOG_EINVAL,
+		              "'%s' was accepted", bad[i]);
+	FAILS(oplog_config__parse_duration("106751991168d", &v), OPLOG_EINVAL);
+	ERR_IS("duration '106751991168d' is too long");
+
+	OK(set("apply.clock_skew_ms", "5000"));
+	ck_assert_int_eq(oplog_config_ms(cfg, "apply.clock_skew_ms"), 5000);
+	OK(set("apply.batch_ms", "1h"));
+	ck_assert_int_eq(oplog_config_ms(cfg, "apply.batch_ms"), 3600000);
+	FAILS(set("apply.batch_ms", "61m"), OPLOG_ECONFIG);
+	ERR_IS("--set apply.batch_ms: '61m' is out of range (0 .. 1h)");
+	FAILS(set("log.progress_interval", "soon"), OPLOG_ECONFIG);
+	ERR_IS("--set log.progress_interval: bad duration 'soon' (expected a number with "
+	       "optional ms, s, m, h, d suffix; none means ms)");
+	ck_assert_int_eq(oplog_config_ms(cfg, "log.progress_interval"), 10000);
+}
+END_TEST
+
+START_TEST(test_config__bool_words)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1", "TRUE", "Yes" };
+	static const char *const no[] = { "false", "no", "off", "0", "False", "OFF" };
+	static const char *const bad[] = { "", "2", "y", "enable", "truee" };
+	bool b;
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		b = false;
+		OK(oplog_config__parse_bool(yes[i], &b));
+		ck_assert_msg(b, "%s is not true", yes[i]);
+	}
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		b = true;
+		OK(oplog_config__parse_bool(no[i], &b));
+		ck_assert_msg(!b, "%s is not false", no[i]);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		b = true;
+		ck_assert_msg(oplog_config__parse_bool(bad[i], &b) == OPLOG_EINVAL,
+		              "'%s' was accepted", bad[i]);
+		ck_assert(b);
+	}
+	ERR_IS("bad boolean 'truee' (expected true/false, yes/no, on/off or 1/0)");
+}
+END_TEST
+
+START_TEST(test_config__enum_words)
+{
+	OK(set("apply.fresh_start", "latest"));
+	ck_assert_int_eq(oplog_config_enum(cfg, "apply.fresh_start"), 1);
+	ck_assert_str_eq(oplog_config_str(cfg, "apply.fresh_start"), "latest");
+	OK(set("log.level", "error"));
+	ck_assert_int_eq(oplog_config_enum(cfg, "log.level"), 3);
+	FAILS(set("log.level", "verbose"), OPLOG_ECONFIG);
+	ERR_IS("--set log.level: bad value 'verbose' (expected one of debug/info/warn/error)");
+	/* words are exact: no prefixes, no case folding */
+	FAILS(set("log.level", "err"), OPLOG_ECONFIG);
+	FAILS(set("log.format", "JSON"), OPLOG_ECONFIG);
+	ck_assert_str_eq(oplog_config_str(cfg, "log.level"), "error");
+}
+END_TEST
+
+START_TEST(test_config__list_items)
+{
+	const char *const *items;
+	size_t n;
+
+	OK(set("apply.topics", " a ,b,  c.d-e "));
+	items = oplog_config_list(cfg, "apply.topics", &n);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(items[0], "a");
+	ck_assert_str_eq(items[1], "b");
+	ck_assert_str_eq(items[2], "c.d-e");
+	FAILS(set("apply.topics", "a,,b"), OPLOG_ECONFIG);
+	ERR_IS("--set apply.topics: bad list 'a,,b' (expected comma-separated, non-empty names)");
+	FAILS(set("apply.topics", ""), OPLOG_ECONFIG);
+	FAILS(set("apply.topics", "a,"), OPLOG_ECONFIG);
+	items = oplog_config_list(cfg, "apply.topics", &n);
+	ck_assert_uint_eq(n, 3);
+}
+END_TEST
+
+START_TEST(test_config__string_checks)
+{
+	OK(set("metrics.listen", ""));
+	ck_assert_str_eq(oplog_config_str(cfg, "metrics.listen"), "");
+	OK(set("metrics.listen", "[::1]:9000"));
+	OK(set("metrics.listen", "localhost:1"));
+	FAILS(set("metrics.listen", "localhost"), OPLOG_ECONFIG);
+	ERR_IS("--set metrics.listen: bad address 'localhost' (expected HOST:PORT, or empty for off)");
+	FAILS(set("metrics.listen", "host:70000"), OPLOG_ECONFIG);
+	FAILS(set("metrics.listen", ":80"), OPLOG_ECONFIG);
+	FAILS(set("store.path", ""), OPLOG_ECONFIG);
+	ERR_IS("--set store.path: must not be empty");
+	OK(set("apply.dead_letter_topic", "oplog.dead"));
+	ck_assert_str_eq(oplog_config_str(cfg, "apply.dead_letter_topic"), "oplog.dead");
+}
+END_TEST
+
+START_TEST(test_config__bad_value_names_file_line_and_key)
+{
+	FAILS(load("[apply]\nbatch_size = 5\n\n[store]\n\n\n; c\n\n\n\n\nmap_size = abc\n"),
+	      OPLOG_ECONFIG);
+	ERR_IS("%s:12: [store] map_size: bad size 'abc' (expected a number with optional "
+	       "K, M, G suffix)", confpath);
+}
+END_TEST
+
+START_TEST(test_config__unknown_key_names_file_and_line)
+{
+	FAILS(load("; header\n[apply]\nbatchsize = 5\n"), OPLOG_ECONFIG);
+	ERR_IS("%s:3: unknown key [apply] batchsize", confpath);
+}
+END_TEST
+
+START_TEST(test_config__unknown_section_names_file_and_line)
+{
+	FAILS(load("[apply]\nbatch_size = 5\n[foo]\nbar = 1\n"), OPLOG_ECONFIG);
+	ERR_IS("%s:3: unknown section [foo]", confpath);
+	/* caught even when empty: the section's keys cannot report it */
+	FAILS(load("[log]\n[foo]\n"), OPLOG_ECONFIG);
+	ERR_IS("%s:2: unknown section [foo]", confpath);
+}
+END_TEST
+
+START_TEST(test_config__syntax_errors_name_the_line)
+{
+	FAILS(load("x = 1\n"), OPLOG_ECONFIG);
+	ERR_IS("%s:1: key x is outside any [section]", confpath);
+	FAILS(load("[log]\nlevel = info\nlevel\n"), OPLOG_ECONFIG);
+	ERR_IS("%s:3: syntax error (expected [section], key = value or a ; comment)", confpath);
+	FAILS(load("[log]\n[store\n"), OPLOG_ECONFIG);
+	ERR_IS("%s:2: syntax error (expected [section], key = value or a ; comment)", confpath);
+}
+END_TEST
+
+START_TEST(test_config__long_line_is_an_error_not_cut)
+{
+	char text[600];
+
+	snprintf(text, sizeof(text), "[store]\npath = /%0300d\nmap_size = 1G\n", 0);
+	FAILS(load(text), OPLOG_ECONFIG);
+	ERR_IS("%s:2: line too long (the limit is 198 bytes)", confpath);
+	ck_assert_str_eq(oplog_config_str(cfg, "store.path"), "./data/replica-1");
+	/* and one at the limit is whole */
+	snprintf(text, sizeof(text), "[store]\npath = /%0190d\n", 0);
+	ck_assert_uint_eq(strlen(text), 8 + 198 + 1);
+	OK(load(text));
+	ck_assert_uint_eq(strlen(oplog_config_str(cfg, "store.path")), 191);
+}
+END_TEST
+
+START_TEST(test_config__first_error_wins)
+{
+	FAILS(load("[apply]\nbatch_size = 0\nnope = 1\n[foo]\n"), OPLOG_ECONFIG);
+	ERR_IS("%s:2: [apply] batch_size: '0' is out of range (1 .. 1000000)", confpath);
+	FAILS(load("[apply]\nbroken line\nnope = 1\n"), OPLOG_ECONFIG);
+	ERR_IS("%s:2: syntax error (expected [section], key = value or a ; comment)", confpath);
+}
+END_TEST
+
+START_TEST(test_config__command_line_wins_over_file)
+{
+	const struct oplog_config_kafka *k;
+	size_t n;
+
+	OK(load("[kafka]\nbootstrap.servers = file:9092\ngroup.id = g\n"
+	        "[store]\npath = /from/file\n[apply]\nbatch_size = 7\n"));
+	OK(oplog_config_override(cfg, "--set", "store.path = /from/set"));
+	OK(oplog_config_override(cfg, "--set", "apply.batch_size=9"));
+	OK(oplog_config_override(cfg, "-X", "bootstrap.servers=cli:9092"));
+	OK(oplog_config_override(cfg, "--set", "kafka.client.id=c1"));
+	ck_assert_str_eq(oplog_config_str(cfg, "store.path"), "/from/set");
+	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 9);
+	k = oplog_config_kafka(cfg, &n);
+	ck_assert_uint_eq(n, 3);
+	/* the overridden property keeps its place and takes the new origin */
+	ck_assert_str_eq(k[0].key, "bootstrap.servers");
+	ck_assert_str_eq(k[0].value, "cli:9092");
+	ck_assert_str_eq(k[0].file, "-X");
+	ck_assert_int_eq(k[0].line, 0);
+	ck_assert_str_eq(k[1].key, "group.id");
+	ck_assert_str_eq(k[1].file, confpath);
+	ck_assert_int_eq(k[1].line, 3);
+	ck_assert_str_eq(k[2].key, "client.id");
+	ck_assert_str_eq(k[2].value, "c1");
+	ck_assert_str_eq(k[2].file, "--set");
+}
+END_TEST
+
+START_TEST(test_config__override_errors)
+{
+	FAILS(oplog_config_override(cfg, "--set", "store.path"), OPLOG_ECONFIG);
+	ERR_IS("--set store.path: expected section.key=value");
+	FAILS(oplog_config_override(cfg, "--set", "=x"), OPLOG_ECONFIG);
+	FAILS(oplog_config_override(cfg, "--set", "path=x"), OPLOG_ECONFIG);
+	ERR_IS("--set path: expected section.key");
+	FAILS(oplog_config_override(cfg, "--set", "foo.bar=1"), OPLOG_ECONFIG);
+	ERR_IS("--set foo.bar: unknown section [foo]");
+	FAILS(oplog_config_override(cfg, "--set", "apply.batchsize=1"), OPLOG_ECONFIG);
+	ERR_IS("--set apply.batchsize: unknown key [apply] batchsize");
+	FAILS(oplog_config_override(cfg, "--set", "store.map_size=abc"), OPLOG_ECONFIG);
+	ERR_IS("--set store.map_size: bad size 'abc' (expected a number with optional K, M, G suffix)");
+	FAILS(oplog_config_override(cfg, "-X", "bootstrap.servers"), OPLOG_ECONFIG);
+	ERR_IS("-X bootstrap.servers: expected prop=value");
+	FAILS(oplog_config_set(cfg, "store.path", "", "--store"), OPLOG_ECONFIG);
+	ERR_IS("--store store.path: must not be empty");
+}
+END_TEST
+
+START_TEST(test_config__kafka_keeps_order_and_lines)
+{
+	const struct oplog_config_kafka *k;
+	size_t n;
+
+	OK(load("[kafka]\n"
+	        "bootstrap.servers = b1:9092,b2:9092\n"
+	        "; any key at all: librdkafka judges them\n"
+	        "no.such.property = whatever\n"
+	        "security.protocol = SASL_SSL\n"
+	        "[apply]\n"
+	        "batch_size = 3\n"
+	        "[kafka]\n"
+	        "sasl.password = a;b\n"
+	        "bootstrap.servers = b3:9092\n"
+	        "empty.value =\n"));
+	k = oplog_config_kafka(cfg, &n);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_str_eq(k[0].key, "bootstrap.servers");
+	ck_assert_str_eq(k[0].value, "b3:9092");  /* last value, first place */
+	ck_assert_int_eq(k[0].line, 10);
+	ck_assert_str_eq(k[1].key, "no.such.property");
+	ck_assert_str_eq(k[1].value, "whatever");
+	ck_assert_int_eq(k[1].line, 4);
+	ck_assert_str_eq(k[2].key, "security.protocol");
+	ck_assert_int_eq(k[2].line, 5);
+	ck_assert_str_eq(k[3].key, "sasl.password");
+	ck_assert_str_eq(k[3].value, "a;b");      /* ';' only starts a comment after a space */
+	ck_assert_int_eq(k[3].line, 9);
+	ck_assert_str_eq(k[4].key, "empty.value");
+	ck_assert_str_eq(k[4].value, "");
+	ck_assert_int_eq(k[4].line, 11);
+	ck_assert_str_eq(k[4].file, confpath);
+}
+END_TEST
+
+START_TEST(test_config__dump_loads_back_the_same)
+{
+	char first[4096], second[4096];
+	size_t n1, n2;
+	struct oplog_config *again = NULL;
+	FILE *f;
+
+	OK(load("[kafka]\nbootstrap.servers = h:1\n[apply]\ntopics = x, y\nbatch_ms = 2s\n"
+	        "dead_letter_topic =\n[log]\nformat = json\n"));
+	f = fopen(confpath, "w");
+	ck_assert_ptr_nonnull(f);
+	OK(oplog_config_dump(cfg, f));
+	ck_assert_int_eq(fclose(f), 0);
+
+	f = fopen(confpath, "r");
+	ck_assert_ptr_nonnull(f);
+	n1 = fread(first, 1, sizeof(first) - 1, f);
+	first[n1] = '\0';
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(first, "\n[kafka]\nbootstrap.servers = h:1\n"));
+	ck_assert_ptr_nonnull(strstr(first, "\nbatch_ms = 2s\n"));
+	ck_assert_ptr_nonnull(strstr(first, "\nformat = json\n"));
+
+	OK(oplog_config_new(&again));
+	OK(oplog_config_load_file(again, confpath));
+	ck_assert_str_eq(oplog_config_str(again, "apply.topics"), "x, y");
+	ck_assert_int_eq(oplog_config_ms(again, "apply.batch_ms"), 2000);
+	f = fopen(confpath, "w+");
+	ck_assert_ptr_nonnull(f);
+	OK(oplog_config_dump(again, f));
+	rewind(f);
+	n2 = fread(second, 1, sizeof(second) - 1, f);
+	second[n2] = '\0';
+	fclose(f);
+	oplog_config_free(again);
+	ck_assert_str_eq(first, second);
+}
+END_TEST
+
+START_TEST(test_config__example_file_loads_with_documented_defaults)
+{
+	const char *top = getenv("OPLOG_SRCDIR");
+	const struct oplog_config_key *keys;
+	const struct oplog_config_kafka *k;
+	char path[4096], text[16384], needle[256];
+	size_t n, i, len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/config/oplogd.conf", top && *top ? top : ".");
+	OK(oplog_config_load_file(cfg, path));
+	k = oplog_config_kafka(cfg, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(k[0].key, "bootstrap.servers");
+	ck_assert_str_eq(k[1].key, "group.id");
+
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	len = fread(text, 1, sizeof(text) - 1, f);
+	text[len] = '\0';
+	fclose(f);
+	ck_assert_uint_lt(len, sizeof(text) - 1);
+
+	/* Every key is written out with its default, so the documentation and
+	 * the table cannot drift apart unnoticed. */
+	keys = oplog_config_keys(&n);
+	for (i = 0; i < n; i++) {
+		char name[128];
+		snprintf(name, sizeof(name), "%s.%s", keys[i].section, keys[i].name);
+		snprintf(needle, sizeof(needle), "\n%s =%s%s\n", keys[i].name,
+		         *keys[i].def ? " " : "", keys[i].def);
+		ck_assert_msg(strstr(text, needle) != NULL,
+		              "config/oplogd.conf does not show \"%s = %s\"", name, keys[i].def);
+		if (keys[i].type == OPLOG_CONFIG_STRING || keys[i].type == OPLOG_CONFIG_ENUM ||
+		    keys[i].type == OPLOG_CONFIG_LIST)
+			ck_assert_str_eq(oplog_config_str(cfg, name), keys[i].def);
+	}
+	ck_assert_uint_eq(oplog_config_size(cfg, "store.map_size"), 256 * MiB);
+	ck_assert_int_eq(oplog_config_ms(cfg, "apply.batch_ms"), 50);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+
+static void add(Suite *s, const char *name, const TTest *test)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test);
+	suite_add_tcase(s, tc);
+}
+
+int main(void)
+{
+	Suite *s = suite_create("config");
+	SRunner *sr;
+	int failed;
+
+	add(s, "defaults", test_config__defaults_match_the_table);
+	add(s, "file", test_config__file_sets_values);
+	add(s, "missing_file", test_config__missing_file_is_eio);
+	add(s, "int", test_config__int_parsing_and_bounds);
+	add(s, "size", test_config__size_suffixes_and_bounds);
+	add(s, "duration", test_config__duration_suffixes_and_bounds);
+	add(s, "bool", test_config__bool_words);
+	add(s, "enum", test_config__enum_words);
+	add(s, "list", test_config__list_items);
+	add(s, "string_checks", test_config__string_checks);
+	add(s, "bad_value", test_config__bad_value_names_file_line_and_key);
+	add(s, "unknown_key", test_config__unknown_key_names_file_and_line);
+	add(s, "unknown_section", test_config__unknown_section_names_file_and_line);
+	add(s, "syntax", test_config__syntax_errors_name_the_line);
+	add(s, "long_line", test_config__long_line_is_an_error_not_cut);
+	add(s, "first_error", test_config__first_error_wins);
+	add(s, "precedence", test_config__command_line_wins_over_file);
+	add(s, "override_errors", test_config__override_errors);
+	add(s, "kafka", test_config__kafka_keeps_order_and_lines);
+	add(s, "dump", test_config__dump_loads_back_the_same);
+	add(s, "example", test_config__example_file_loads_with_documented_defaults);
+
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
