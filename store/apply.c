@@ -498,9 +498,10 @@ static int apply_entry(struct apply *a, const struct batch_entry *be)
 	}
 
 	/* 1, 3. Into the oplog; an existing hash makes it a duplicate. The
-	 * bytes go to the append-only log, the hash index points at them. */
-	put_u64(vb, a->next_log);
-	v = (MDB_val){ 8, vb };
+	 * bytes go to the log under a rising id (so each dataset's log only
+	 * grows at its end), and the hash index points at them. */
+	put_u64(put_u32(vb, ds), a->next_log);
+	v = (MDB_val){ 8, vb + 4 };
 	rc = mdb_put(a->txn, s->dbi[DBI_ENTRIES], &k, &v, MDB_NOOVERWRITE);
 	if (rc == MDB_KEYEXIST) {
 		a->st.duplicates++;
@@ -508,7 +509,7 @@ static int apply_entry(struct apply *a, const struct batch_entry *be)
 	}
 	if (rc)
 		return oplog_store__mdb_err(rc, "mdb_put(entries)");
-	if ((rc = put(a, DBI_LOG, vb, 8, be->msg, be->len, MDB_APPEND)))
+	if ((rc = put(a, DBI_LOG, vb, 12, be->msg, be->len, 0)))
 		return rc;
 	a->next_log++;
 
@@ -559,23 +560,24 @@ static int apply_entry(struct apply *a, const struct batch_entry *be)
 	return apply_doc(a, ds, nid, e);
 }
 
-/* Log ids grow from the last one present; an id freed by prune at the
- * end of the log may be handed out again, which nothing depends on. */
-static int next_log_id(struct apply *a)
+/* Log ids come from a counter in meta, read once per batch and written
+ * back with it, so they are never reused. */
+static int next_log_id(struct apply *a, int save)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
+	MDB_val k = { 10, "next_id.log" }, v;
+	uint8_t b[8];
 	int rc;
 
+	if (save) {
+		put_u64(b, a->next_log);
+		return put(a, DBI_META, k.mv_data, k.mv_size, b, 8, 0);
+	}
 	a->next_log = 1;
-	if ((rc = mdb_cursor_open(a->txn, a->s->dbi[DBI_LOG], &cur)))
-		return oplog_store__mdb_err(rc, "mdb_cursor_open(log)");
-	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-	mdb_cursor_close(cur);
-	if (rc == 0 && k.mv_size == 8)
-		a->next_log = get_u64(k.mv_data) + 1;
+	rc = mdb_get(a->txn, a->s->dbi[DBI_META], &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		a->next_log = get_u64(v.mv_data);
 	else if (rc && rc != MDB_NOTFOUND)
-		return oplog_store__mdb_err(rc, "mdb_cursor_get(log)");
+		return oplog_store__mdb_err(rc, "mdb_get(meta next_id.log)");
 	return 0;
 }
 
@@ -685,12 +687,13 @@ static int apply_once(struct oplog_store *s, const struct oplog_batch *b,
 		rc = oplog_store__mdb_err(rc, "mdb_cursor_open(docs)");
 		goto done;
 	}
-	if ((rc = next_log_id(&a)))
+	if ((rc = next_log_id(&a, 0)))
 		goto done;
 	for (size_t i = 0; i < b->n_ents; i++)
 		if ((rc = apply_entry(&a, &b->ents[i])))
 			goto done;
 	if ((rc = write_node_states(&a)) ||
+	    (rc = next_log_id(&a, 1)) ||
 	    (rc = store_rejects(&a, b, by_reason)) ||
 	    (rc = store_offsets(&a, b)) ||
 	    (rc = add_counter(&a, CTR_APPLIED, a.st.applied)) ||

@@ -88,11 +88,11 @@ static int prune_entry(struct prune_batch *pb, uint64_t wall, uint32_t logic,
 	}
 	{
 		uint64_t log_id;
-		uint8_t lk[8];
+		uint8_t lk[12];
 		if ((rc = oplog_store__entry_bytes(s, pb->txn, pb->ds, hash, &v, &log_id)))
 			return rc;
-		put_u64(lk, log_id);
-		if ((rc = mdel(pb->txn, s->dbi[DBI_LOG], lk, 8, NULL, 0, "prune: log")))
+		put_u64(put_u32(lk, pb->ds), log_id);
+		if ((rc = mdel(pb->txn, s->dbi[DBI_LOG], lk, 12, NULL, 0, "prune: log")))
 			return rc;
 	}
 	put_bytes(put_u32(kb, pb->ds), hash, OPLOG_HASH_LEN);

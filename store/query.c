@@ -49,11 +49,12 @@ int oplog_store__entry_bytes(struct oplog_store *s, MDB_txn *txn, uint32_t ds,
 		return oplog_error__set(OPLOG_ECORRUPT, "entries: log id of %zu bytes", v.mv_size);
 	if (log_id)
 		*log_id = get_u64(v.mv_data);
-	k = (MDB_val){ 8, v.mv_data };
+	memcpy(kb + 4, v.mv_data, 8);   /* log key: ds | id */
+	k = (MDB_val){ 12, kb };
 	if ((rc = mdb_get(txn, s->dbi[DBI_LOG], &k, msg)))
 		return rc == MDB_NOTFOUND
 			? oplog_error__set(OPLOG_ECORRUPT, "log: record %llu of an entry is missing",
-			                   (unsigned long long)get_u64(k.mv_data))
+			                   (unsigned long long)get_u64(kb + 4))
 			: oplog_store__mdb_err(rc, "mdb_get(log)");
 	return 0;
 }
