@@ -109,8 +109,9 @@ int oplog_batch_reject(struct oplog_batch *b, const char *source,
 		return OPLOG_ENOMEM;
 	r = &b->rejs[b->n_rejs];
 	*r = (struct batch_reject){ .size = len, .rej = *rej };
-	/* The store applies its own reject_max_bytes; keep up to 1 MiB here. */
-	r->raw_len = len < ((size_t)1 << 20) ? len : (size_t)1 << 20;
+	/* The store keeps at most its reject_max_bytes of these; a batch copies
+	 * no more than the largest message the applier accepts. */
+	r->raw_len = len < (size_t)OPLOG_MAX_REJECT_COPY ? len : (size_t)OPLOG_MAX_REJECT_COPY;
 	r->source = strdup(source ? source : "");
 	r->raw = malloc(r->raw_len ? r->raw_len : 1);
 	if (!r->source || !r->raw) {
@@ -509,8 +510,13 @@ static int apply_entry(struct apply *a, const struct batch_entry *be)
 	}
 	if (rc)
 		return oplog_store__mdb_err(rc, "mdb_put(entries)");
-	if ((rc = put(a, DBI_LOG, vb, 12, be->msg, be->len, 0)))
-		return rc;
+	v = (MDB_val){ be->len, (void *)be->msg };
+	rc = mdb_put(a->txn, s->dbi[DBI_LOG], &(MDB_val){ 12, vb }, &v, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST)
+		return oplog_error__set(OPLOG_ECORRUPT, "log: id %llu is already taken "
+		                        "(meta next_id.log is behind)", (unsigned long long)a->next_log);
+	if (rc)
+		return oplog_store__mdb_err(rc, "mdb_put(log)");
 	a->next_log++;
 
 	p = put_u32(put_u64(put_u32(kb, ds), e->wall), e->logic);
@@ -564,7 +570,7 @@ static int apply_entry(struct apply *a, const struct batch_entry *be)
  * back with it, so they are never reused. */
 static int next_log_id(struct apply *a, int save)
 {
-	MDB_val k = { 10, "next_id.log" }, v;
+	MDB_val k = { sizeof("next_id.log") - 1, "next_id.log" }, v;
 	uint8_t b[8];
 	int rc;
 
@@ -712,8 +718,9 @@ static int apply_once(struct oplog_store *s, const struct oplog_batch *b,
 	mdb_cursor_close(a.doc_cur);
 	a.seq_cur = a.doc_cur = NULL;
 	rc = mdb_txn_commit(a.txn);
-	a.txn = NULL;
+	a.txn = NULL;   /* committed or, on failure, already freed by LMDB */
 	if (rc) {
+		oplog_store__ids_rollback(s);
 		rc = oplog_store__mdb_err(rc, "mdb_txn_commit");
 		goto done;
 	}

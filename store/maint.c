@@ -1,9 +1,7 @@
 /*
- * maint.c: prune (bounded batches of deletions) and verify (every access
- * path and every derived record checked against the oplog).
+ * maint.c: prune, deleting old entries in bounded batches of write
+ * transactions, never above a node's watermark.
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "oplog/error.h"
@@ -128,7 +126,9 @@ static int prune_once(struct oplog_store *s, uint32_t ds, const uint8_t *cut,
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	if (rc == 0 && k.mv_size == klen && memcmp(k.mv_data, kb, klen) == 0 && klen > 4)
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);   /* kept last time */
-	while (local.pruned < batch) {
+	/* Kept entries count toward the bound too: a long run of entries above
+	 * a gap must not hold the write lock any longer than deletions would. */
+	while (local.pruned + local.kept_gap < batch) {
 		struct touched *t;
 		const uint8_t *key;
 		uint32_t nid;
@@ -148,7 +148,7 @@ static int prune_once(struct oplog_store *s, uint32_t ds, const uint8_t *cut,
 			*done = 1;
 			break;
 		}
-		if (v.mv_size != 12 || k.mv_size < 4 + 12 + 2 + OPLOG_HASH_LEN) {
+		if (v.mv_size != 12 || k.mv_size < 4 + 12 + 2 + OPLOG_HASH_LEN || k.mv_size > KEY_MAX) {
 			rc = oplog_error__set(OPLOG_ECORRUPT, "by_hlc: malformed record");
 			goto done;
 		}

@@ -144,6 +144,7 @@ struct scan_ctx {
 	size_t              skip_len;
 	uint64_t            limit, n, to_seq;
 	size_t              seq_at;    /* offset of the seq in by_seq keys, or 0 */
+	int                 stopped;   /* the scan itself ended the walk */
 	oplog_entry_cb      cb;
 	void               *arg;
 };
@@ -157,10 +158,12 @@ static int scan_fn(const MDB_val *k, const MDB_val *v, void *arg)
 	(void)v;
 	if (c->skip && k->mv_size == c->skip_len && memcmp(kb, c->skip, c->skip_len) == 0)
 		return 0;
-	if (c->seq_at && get_u64(kb + c->seq_at) > c->to_seq)
+	if (k->mv_size < (c->seq_at ? c->seq_at + 8 : 4) + OPLOG_HASH_LEN)
+		return oplog_error__set(OPLOG_ECORRUPT, "index key of %zu bytes", k->mv_size);
+	if ((c->seq_at && get_u64(kb + c->seq_at) > c->to_seq) || (c->limit && c->n >= c->limit)) {
+		c->stopped = 1;
 		return 1;
-	if (c->limit && c->n >= c->limit)
-		return 1;
+	}
 	c->n++;
 	rc = oplog_store__emit(c->s, c->txn, c->ds, kb + k->mv_size - OPLOG_HASH_LEN, c->cb, c->arg);
 	if (rc == OPLOG_ENOTFOUND)
@@ -168,11 +171,10 @@ static int scan_fn(const MDB_val *k, const MDB_val *v, void *arg)
 	return rc;
 }
 
-/* Stop values of scan_fn (1) are not errors. */
+/* The scan's own stop is not an error; a callback's non-zero is returned. */
 static int scan_rc(int rc, struct scan_ctx *c)
 {
-	(void)c;
-	return rc == 1 ? 0 : rc;
+	return c->stopped ? 0 : rc;
 }
 
 int oplog_store_scan(struct oplog_store *s, struct oplog_slice ds,
@@ -185,6 +187,10 @@ int oplog_store_scan(struct oplog_store *s, struct oplog_slice ds,
 
 	if (rc)
 		return EMPTY_IF_UNKNOWN(rc);
+	if (after && after->node.len > OPLOG_MAX_NAME) {
+		mdb_txn_abort(c.txn);
+		return oplog_error__set(OPLOG_EINVAL, "scan: node name of %zu bytes", after->node.len);
+	}
 	p = put_u32(kb, c.ds);
 	if (after) {
 		p = put_u32(put_u64(p, after->wall), after->logic);
@@ -465,6 +471,8 @@ static int node_row_fn(const MDB_val *k, const MDB_val *v, void *arg)
 
 	if (!row)
 		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
+	if (k->mv_size != 8)
+		return oplog_error__set(OPLOG_ECORRUPT, "heads: key of %zu bytes", k->mv_size);
 	row->nid = get_u32((uint8_t *)k->mv_data + 4);
 	if ((rc = oplog_store__node_state_decode(&row->ns, v)))
 		return rc;
@@ -493,9 +501,12 @@ struct gap_ctx {
 static int gap_fn(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	struct gap_ctx *g = arg;
-	uint64_t seq = get_u64((uint8_t *)k->mv_data + 8);
+	uint64_t seq;
 
 	(void)v;
+	if (k->mv_size < 16)
+		return oplog_error__set(OPLOG_ECORRUPT, "by_seq: key of %zu bytes", k->mv_size);
+	seq = get_u64((uint8_t *)k->mv_data + 8);
 	if (seq > g->head)
 		return 1;
 	if (seq > g->expect) {
@@ -545,10 +556,10 @@ int oplog_store_nodes(struct oplog_store *s, struct oplog_slice ds,
 		g.head = row->ns.head_seq;
 		if (g.expect <= g.head) {
 			put_u64(put_u32(put_u32(kb, dsid), row->nid), g.expect);
+			/* The head's own seq is present, so every gap ends
+			 * below a present seq and the walk sees them all. */
 			rc = oplog_store__walk(s, r.txn, DBI_BY_SEQ, kb, 16, 8, gap_fn, &g);
 			if (rc < 0)
-				goto done;
-			if (g.expect <= g.head && (rc = gap_fn(&(MDB_val){ 16, kb }, NULL, &g)) < 0)
 				goto done;
 		}
 		info.n_gaps = g.n;
@@ -672,6 +683,9 @@ static int seq_row_fn(const MDB_val *k, const MDB_val *v, void *arg)
 
 	if (!row)
 		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
+	if (k->mv_size < 16 || v->mv_size != OPLOG_HASH_LEN ||
+	    (k->mv_size != 16 && k->mv_size != 16 + OPLOG_HASH_LEN))
+		return oplog_error__set(OPLOG_ECORRUPT, "forks/breaks: malformed record");
 	row->seq = get_u64(kb + 8);
 	if (k->mv_size == 16 + OPLOG_HASH_LEN) {          /* breaks: hash in key */
 		memcpy(row->hash, kb + 16, OPLOG_HASH_LEN);

@@ -36,6 +36,10 @@ int oplog_store__mdb_err(int rc, const char *what)
 		return oplog_error__set(OPLOG_ENOTFOUND, "%s: not found", what);
 	if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID)
 		return oplog_error__set(OPLOG_ECORRUPT, "%s: %s", what, mdb_strerror(rc));
+	if (rc == MDB_TXN_FULL)
+		return oplog_error__set(OPLOG_EINVAL, "%s: MDB_TXN_FULL: the batch dirties more pages "
+		                        "than one LMDB transaction can hold; lower [apply] batch_size",
+		                        what);
 	if (rc == ENOMEM)
 		return oplog_error__set(OPLOG_ENOMEM, "%s: %s", what, mdb_strerror(rc));
 	return oplog_error__set(OPLOG_EIO, "%s: %s", what, mdb_strerror(rc));

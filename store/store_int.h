@@ -124,7 +124,6 @@ static inline int key_has_prefix(const MDB_val *k, const uint8_t *p, size_t n)
 #define CTR_BELOW_BOUNDARY "below_boundary"
 #define CTR_REJECTED       "rejected."  /* + reason name */
 
-#endif
 
 /* Walk `dbi` from the first key >= start[0..slen) while keys begin with
  * start[0..plen). fn's non-zero return stops the walk and is returned. */
@@ -152,3 +151,5 @@ struct doc_rec {
 	uint32_t         nid;
 };
 int oplog_store__doc_parse(const MDB_val *v, struct doc_rec *r);
+
+#endif

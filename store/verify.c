@@ -112,11 +112,11 @@ static int check_entry(const MDB_val *k, const MDB_val *val, void *arg)
 
 	(void)val;
 	v->n_entries++;
-	ename(en, ds, hash);
 	if (k->mv_size != 4 + OPLOG_HASH_LEN) {
 		problem(v, "entries: key of %zu bytes", k->mv_size);
 		return 0;
 	}
+	ename(en, ds, hash);
 	if ((rc = oplog_store__entry_bytes(s, v->txn, ds, hash, &got, NULL))) {
 		if (rc != OPLOG_ECORRUPT)
 			return rc;
@@ -130,7 +130,11 @@ static int check_entry(const MDB_val *k, const MDB_val *val, void *arg)
 	}
 	if (memcmp(e.hash, hash, OPLOG_HASH_LEN))
 		problem(v, "entries: %s is stored under another entry's hash", en);
-	if ((rc = oplog_store__id_name(s, v->txn, KIND_DS, ds, &dsname)))
+	if ((rc = oplog_store__id_name(s, v->txn, KIND_DS, ds, &dsname)) == OPLOG_ECORRUPT) {
+		problem(v, "ids: dataset id %u of %s has no name", ds, en);
+		return 0;
+	}
+	if (rc)
 		return rc;
 	if (dsname.len != e.ds.len || memcmp(dsname.ptr, e.ds.ptr, e.ds.len))
 		problem(v, "entries: %s is stored under dataset id %u of another name", en, ds);
@@ -184,6 +188,7 @@ static int check_entry(const MDB_val *k, const MDB_val *val, void *arg)
 	rc = oplog_store__node_state_get(s, v->txn, ds, nid, &ns);
 	if (rc == OPLOG_ENOTFOUND) {
 		problem(v, "heads: no head for the node of %s", en);
+		memset(&ns, 0, sizeof(ns));
 	} else if (rc) {
 		return rc;
 	} else if (oplog_store__hlc_cmp(e.wall, e.logic, e.node, e.hash,
@@ -209,8 +214,9 @@ static int check_entry(const MDB_val *k, const MDB_val *val, void *arg)
 			problem(v, "docs: %s is later than its document's winner", en);
 	}
 
-	/* Chain break: recorded exactly when prev matches nothing at seq-1. */
-	if (e.prev) {
+	/* Chain break: recorded exactly when prev matches nothing at seq-1.
+	 * Once seq-1 was pruned (even in part) the record is history. */
+	if (e.prev && e.seq - 1 > ns.pruned) {
 		int present;
 		if ((rc = load_group(v, ds, nid, e.seq - 1)))
 			return rc;
@@ -307,9 +313,22 @@ static int check_node(const MDB_val *k, const MDB_val *val, void *arg)
 	}
 
 	/* The node's greatest present entry in HLC order is its head. */
-	put_bytes(put_u32(kb, ds), ns.head_hash, OPLOG_HASH_LEN);
-	if ((head_present = exists(v, DBI_ENTRIES, kb, 4 + OPLOG_HASH_LEN, NULL)) < 0)
-		return head_present;
+	{
+		struct oplog_entry e;
+		struct oplog_reject rej;
+		MDB_val msg;
+
+		rc = oplog_store__entry_bytes(v->s, v->txn, ds, ns.head_hash, &msg, NULL);
+		if (rc && rc != OPLOG_ENOTFOUND)
+			return rc;
+		head_present = rc == 0;
+		if (head_present &&
+		    (oplog_entry_decode(msg.mv_data, msg.mv_size, msg.mv_size,
+		                        OPLOG_DECODE_NOVERIFY, &e, &rej) ||
+		     e.seq != ns.head_seq || e.wall != ns.head_wall || e.logic != ns.head_logic))
+			problem(v, "heads: ds#%u node#%u: head seq/wall/logic differ from its entry",
+			        ds, nid);
+	}
 	if (!head_present && ns.head_seq > ns.pruned)
 		problem(v, "heads: ds#%u node#%u: head seq %llu is neither present nor pruned",
 		        ds, nid, (unsigned long long)ns.head_seq);
@@ -370,6 +389,85 @@ static int check_doc(const MDB_val *k, const MDB_val *val, void *arg)
 	return 0;
 }
 
+/* Pass 5: forks and chain breaks name entries that are present (with the
+ * recorded seq and prev) or were pruned. */
+static int check_seq_record(struct verify *v, const MDB_val *k, const uint8_t *hash,
+                            const uint8_t *prev, const char *what)
+{
+	const uint8_t *kb = k->mv_data;
+	uint32_t ds = get_u32(kb), nid = get_u32(kb + 4);
+	uint64_t seq = get_u64(kb + 8);
+	struct oplog_entry e;
+	struct oplog_reject rej;
+	struct node_state ns;
+	char en[96];
+	MDB_val msg;
+	int rc;
+
+	ename(en, ds, hash);
+	rc = oplog_store__entry_bytes(v->s, v->txn, ds, hash, &msg, NULL);
+	if (rc == 0) {
+		if (oplog_entry_decode(msg.mv_data, msg.mv_size, msg.mv_size,
+		                       OPLOG_DECODE_NOVERIFY, &e, &rej) ||
+		    e.seq != seq || (prev && (!e.prev || memcmp(e.prev, prev, OPLOG_HASH_LEN))))
+			problem(v, "%s: record of %s does not match the entry", what, en);
+		return 0;
+	}
+	if (rc != OPLOG_ENOTFOUND)
+		return rc;
+	rc = oplog_store__node_state_get(v->s, v->txn, ds, nid, &ns);
+	if (rc && rc != OPLOG_ENOTFOUND)
+		return rc;
+	if (rc || seq > ns.pruned)
+		problem(v, "%s: %s is neither in the oplog nor pruned", what, en);
+	return 0;
+}
+
+static int check_break(const MDB_val *k, const MDB_val *val, void *arg)
+{
+	struct verify *v = arg;
+
+	if (k->mv_size != 16 + OPLOG_HASH_LEN || val->mv_size != OPLOG_HASH_LEN) {
+		problem(v, "breaks: malformed record");
+		return 0;
+	}
+	return check_seq_record(v, k, (uint8_t *)k->mv_data + 16, val->mv_data, "breaks");
+}
+
+static int check_fork(const MDB_val *k, const MDB_val *val, void *arg)
+{
+	struct verify *v = arg;
+
+	if (k->mv_size != 16 || val->mv_size != OPLOG_HASH_LEN) {
+		problem(v, "forks: malformed record");
+		return 0;
+	}
+	return check_seq_record(v, k, val->mv_data, NULL, "forks");
+}
+
+/* Pass 6: names and ids map both ways, below the id counters. */
+static int check_name(const MDB_val *k, const MDB_val *val, void *arg)
+{
+	struct verify *v = arg;
+	const uint8_t *kb = k->mv_data;
+	uint8_t ib[5];
+	MDB_val name;
+	int rc;
+
+	if (k->mv_size < 2 || val->mv_size != 4) {
+		problem(v, "names: malformed record");
+		return 0;
+	}
+	ib[0] = kb[0];
+	memcpy(ib + 1, val->mv_data, 4);
+	if ((rc = exists(v, DBI_IDS, ib, 5, &name)) < 0)
+		return rc;
+	if (!rc || name.mv_size != k->mv_size - 1 || memcmp(name.mv_data, kb + 1, name.mv_size))
+		problem(v, "ids: %s id %u does not map back to its name",
+		        kb[0] == KIND_DS ? "dataset" : "node", get_u32(val->mv_data));
+	return 0;
+}
+
 int64_t oplog_store_verify(struct oplog_store *s, oplog_problem_cb cb, void *arg)
 {
 	static const int indexes[] = { DBI_BY_HLC, DBI_BY_NODE, DBI_BY_SEQ, DBI_LINKS };
@@ -404,7 +502,10 @@ int64_t oplog_store_verify(struct oplog_store *s, oplog_problem_cb cb, void *arg
 			        (unsigned long long)st.ms_entries, (unsigned long long)v.n_entries);
 	}
 	if ((rc = oplog_store__walk(s, v.txn, DBI_HEADS, NULL, 0, 0, check_node, &v)) ||
-	    (rc = oplog_store__walk(s, v.txn, DBI_DOCS, NULL, 0, 0, check_doc, &v)))
+	    (rc = oplog_store__walk(s, v.txn, DBI_DOCS, NULL, 0, 0, check_doc, &v)) ||
+	    (rc = oplog_store__walk(s, v.txn, DBI_BREAKS, NULL, 0, 0, check_break, &v)) ||
+	    (rc = oplog_store__walk(s, v.txn, DBI_FORKS, NULL, 0, 0, check_fork, &v)) ||
+	    (rc = oplog_store__walk(s, v.txn, DBI_NAMES, NULL, 0, 0, check_name, &v)))
 		goto done;
 done:
 	if (v.seq_cur)

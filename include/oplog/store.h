@@ -25,6 +25,7 @@
 #include "oplog/entry.h"
 
 #define OPLOG_STORE_SCHEMA   1
+#define OPLOG_MAX_REJECT_COPY (64u << 20)  /* most raw bytes a reject can keep */
 #define OPLOG_STORE_ID_LEN   16
 
 struct oplog_store;

@@ -1448,6 +1448,81 @@ START_TEST(test_prune__cutoff_includes_its_whole_instant)
 }
 END_TEST
 
+/* seq 1 forked (A early, B late); C chains to A. A cutoff between A and
+ * B prunes only A: C's link to a pruned entry is history, not a break. */
+START_TEST(test_prune__partly_pruned_fork_is_not_a_break)
+{
+	struct util_entry a, b, c;
+	struct oplog_prune_stats ps;
+	struct oplog_hlc cut;
+
+	mk(&a, DS, "n", 1, 10, 0, "k1", OPLOG_OP_PUT, "a", NULL);
+	mk(&b, DS, "n", 1, 100, 0, "k2", OPLOG_OP_PUT, "b", NULL);
+	mk(&c, DS, "n", 2, 200, 0, "k3", OPLOG_OP_PUT, "c", a.hash);
+	apply1(&a, NULL);
+	apply1(&b, NULL);
+	apply1(&c, NULL);
+	memset(&cut, 0, sizeof(cut));
+	cut.wall = 50;
+	UTIL_OK(oplog_store_prune(util_s, util_sl(DS), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 1);
+	UTIL_CONSISTENT(util_s);
+	util_entry_free(&a);
+	util_entry_free(&b);
+	util_entry_free(&c);
+}
+END_TEST
+
+/* Entries kept above a gap count toward the batch bound, so one write
+ * transaction never examines more than `batch` entries. */
+START_TEST(test_prune__kept_entries_count_toward_batch)
+{
+	struct util_entry c[12];
+	struct oplog_prune_stats ps;
+	struct oplog_hlc cut;
+
+	UTIL_OK(util_chain_build(c, 12, DS, "n", 1, NULL, 1000));
+	/* seq 1 and 2, then a gap at 3, then 4..12: watermark 2. */
+	UTIL_OK(util_apply_array(util_s, c, 2, NULL));
+	UTIL_OK(util_apply_array(util_s, c + 3, 9, NULL));
+	memset(&cut, 0, sizeof(cut));
+	cut.wall = UINT64_MAX >> 1;
+	UTIL_OK(oplog_store_prune(util_s, util_sl(DS), &cut, 3, &ps));
+	UTIL_EQ(ps.pruned, 2);
+	UTIL_EQ(ps.kept_gap, 9);
+	UTIL_CHECK(ps.batches >= 4);   /* 11 examined, at most 3 per txn */
+	UTIL_EQ(stats().entries, 9);
+	UTIL_CONSISTENT(util_s);
+	util_entries_free(c, 12);
+}
+END_TEST
+
+static int stop_with_one(const struct oplog_entry *e, const void *msg, size_t len, void *arg)
+{
+	(void)e; (void)msg; (void)len;
+	++*(int *)arg;
+	return 1;
+}
+
+/* A callback's own non-zero value, 1 included, is what the scan returns. */
+START_TEST(test_scan__returns_the_callbacks_stop_value)
+{
+	struct util_entry c[3];
+	int calls = 0;
+
+	UTIL_OK(util_chain_build(c, 3, DS, "n", 1, NULL, 1000));
+	UTIL_OK(util_apply_array(util_s, c, 3, NULL));
+	UTIL_EQ(oplog_store_scan(util_s, util_sl(DS), NULL, 0, stop_with_one, &calls), 1);
+	UTIL_EQ(calls, 1);
+	UTIL_EQ(oplog_store_scan_node(util_s, util_sl(DS), util_sl("n"), NULL, 0,
+	                              stop_with_one, &calls), 1);
+	UTIL_EQ(oplog_store_scan_seq(util_s, util_sl(DS), util_sl("n"), 1, 3, 0,
+	                             stop_with_one, &calls), 1);
+	UTIL_EQ(calls, 3);
+	util_entries_free(c, 3);
+}
+END_TEST
+
 START_TEST(test_prune__other_dataset_untouched)
 {
 	struct util_entry a[4], b[4];
@@ -2976,6 +3051,9 @@ static Suite *store_suite(void)
 	tcase_add_test(t, test_prune__clock_going_back_keeps_store_consistent);
 	tcase_add_test(t, test_prune__node_continues_after_full_prune);
 	tcase_add_test(t, test_prune__forks_stay_listed);
+	tcase_add_test(t, test_prune__partly_pruned_fork_is_not_a_break);
+	tcase_add_test(t, test_prune__kept_entries_count_toward_batch);
+	tcase_add_test(t, test_scan__returns_the_callbacks_stop_value);
 
 	t = tc(s, "below_boundary", 10);
 	tcase_add_test(t, test_below_boundary__pruned_entry_not_readded);
