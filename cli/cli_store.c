@@ -18,6 +18,8 @@ int cli_store_open(const struct cli_spec *spec, const struct oplog_config *cfg,
 	opts.max_size = (size_t)oplog_config_size(cfg, "store.max_size");
 	opts.reject_max_bytes = (size_t)oplog_config_size(cfg, "store.reject_max_bytes");
 	opts.flags = flags;
+	if (!(flags & OPLOG_STORE_RDONLY) && oplog_config_bool(cfg, "store.writemap"))
+		opts.flags |= OPLOG_STORE_WRITEMAP;
 	*out = NULL;
 	if (*opts.path == '\0')
 		return cli_error(spec, "no store path: give --store DIR or [store] path");

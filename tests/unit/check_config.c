@@ -92,7 +92,7 @@ START_TEST(test_config__defaults_match_the_table)
 	size_t n, i, ntopics;
 
 	keys = oplog_config_keys(&n);
-	ck_assert_uint_eq(n, 18);
+	ck_assert_uint_eq(n, 19);
 	for (i = 0; i < n; i++) {
 		char name[128];
 		snprintf(name, sizeof(name), "%s.%s", keys[i].section, keys[i].name);
@@ -116,6 +116,7 @@ START_TEST(test_config__defaults_match_the_table)
 	ck_assert_str_eq(oplog_config_str(cfg, "store.path"), "./data/replica-1");
 	ck_assert_uint_eq(oplog_config_size(cfg, "store.map_size"), 256 * MiB);
 	ck_assert_uint_eq(oplog_config_size(cfg, "store.max_size"), 64 * GiB);
+	ck_assert(oplog_config_bool(cfg, "store.writemap"));
 	ck_assert_int_eq(oplog_config_int(cfg, "store.prune_batch"), 10000);
 	ck_assert_uint_eq(oplog_config_size(cfg, "store.reject_max_bytes"), 64 * KiB);
 	ck_assert_str_eq(oplog_config_str(cfg, "metrics.listen"), "127.0.0.1:9464");
