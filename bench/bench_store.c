@@ -7,15 +7,20 @@
  *   - apply of the next 1M entries into a store already holding 5M;
  *   - point-get latency (p50/p99), a node scan of 1000 entries, a chain
  *     walk of 1000 entries, and prune throughput, on the large store.
- * The store runs as configured by default ([store] writemap = yes); one
- * row shows writemap = no for comparison. Sizes shrink with
- * BENCH_SCALE=small (for a quick look, not for figures).
+ * Rows show both write modes ([store] writemap = no, the default, and
+ * yes). For scale, the same machine's
+ * LMDB floor is measured too: a bare loop of 5 puts of random 32-byte
+ * keys per entry, with the same batch size and durability. Sizes shrink
+ * with BENCH_SCALE=small (for a quick look, not for figures).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <lmdb.h>
 
 #include "oplog/entry.h"
 #include "oplog/error.h"
@@ -102,6 +107,52 @@ static struct oplog_store *open_store(const char *dir, unsigned flags)
 	return s;
 }
 
+/* The LMDB floor: n entries of 5 random-key puts (8-byte values) each,
+ * `batch` per durable commit. Entries per second. */
+static double lmdb_floor(const char *dir, size_t n, size_t batch, unsigned flags)
+{
+	uint64_t x = 88172645463325252ULL;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi[5];
+	uint8_t key[32], val[8] = { 0 };
+	char name[8];
+	double t0;
+
+	if (mkdir(dir, 0755) || mdb_env_create(&env) || mdb_env_set_maxdbs(env, 8) ||
+	    mdb_env_set_mapsize(env, (size_t)64 << 30) || mdb_env_open(env, dir, flags, 0644) ||
+	    mdb_txn_begin(env, NULL, 0, &txn))
+		die("lmdb floor: setup");
+	for (int d = 0; d < 5; d++) {
+		snprintf(name, sizeof(name), "d%d", d);
+		if (mdb_dbi_open(txn, name, MDB_CREATE, &dbi[d]))
+			die("lmdb floor: dbi");
+	}
+	if (mdb_txn_commit(txn))
+		die("lmdb floor: commit");
+	t0 = now();
+	for (size_t i = 0; i < n; i += batch) {
+		if (mdb_txn_begin(env, NULL, 0, &txn))
+			die("lmdb floor: begin");
+		for (size_t j = 0; j < batch; j++) {
+			for (int d = 0; d < 5; d++) {
+				MDB_val k = { 32, key }, v = { sizeof(val), val };
+				for (int q = 0; q < 32; q += 8) {
+					x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+					memcpy(key + q, &x, 8);
+				}
+				if (mdb_put(txn, dbi[d], &k, &v, 0))
+					die("lmdb floor: put");
+			}
+		}
+		if (mdb_txn_commit(txn))
+			die("lmdb floor: commit");
+	}
+	t0 = (double)n / (now() - t0);
+	mdb_env_close(env);
+	return t0;
+}
+
 static int count_cb(const struct oplog_entry *e, const void *msg, size_t len, void *arg)
 {
 	(void)e; (void)msg; (void)len;
@@ -118,20 +169,21 @@ static int dcmp(const void *a, const void *b)
 
 static void row(const char *what, double value, const char *unit, const char *target)
 {
-	printf("| %-44s | %12.1f %-9s | %-22s |\n", what, value, unit, target);
+	printf("| %-48s | %12.1f %-9s | %-22s |\n", what, value, unit, target);
 }
 
 int main(void)
 {
 	int small = getenv("BENCH_SCALE") && !strcmp(getenv("BENCH_SCALE"), "small");
 	size_t n = small ? 100000 : 1000000, preload = small ? 400000 : 5000000;
+	size_t n_loaded = small ? 50000 : 200000;
 	size_t batch = 10000, gets = 100000;
 	struct oplog_gen_opts go;
 	struct oplog_gen *g;
 	struct msgs first, next;
 	struct oplog_store *s;
 	char dir[] = "/var/tmp/oplogd-bench-XXXXXX", path[64], cmd[96];
-	double empty10k, empty100k, plain10k, loaded, *lat;
+	double empty10k, empty100k, wm10k, loaded, loaded_wm, floor10k, floor_wm, *lat;
 	uint64_t found = 0;
 
 	oplog_gen_opts_init(&go);
@@ -141,29 +193,35 @@ int main(void)
 	go.data_size = 200;
 	go.cols = 8;
 	go.keys = 20000;
-	go.count = preload + n;
+	go.count = preload + 2 * n_loaded;
 	if (!mkdtemp(dir) || oplog_gen_new(&go, &g))
 		die("setup");
 
 	/* 1. Empty store, durable commit per batch. */
 	take(g, n, &first);
 	snprintf(path, sizeof(path), "%s/empty10k", dir);
-	s = open_store(path, OPLOG_STORE_WRITEMAP);
+	s = open_store(path, 0);
 	empty10k = apply_all(s, &first, batch);
 	oplog_store_close(s);
 	snprintf(path, sizeof(path), "%s/empty100k", dir);
-	s = open_store(path, OPLOG_STORE_WRITEMAP);
+	s = open_store(path, 0);
 	empty100k = apply_all(s, &first, 100000);
 	oplog_store_close(s);
-	snprintf(path, sizeof(path), "%s/plain10k", dir);
-	s = open_store(path, 0);
-	plain10k = apply_all(s, &first, batch);
+	snprintf(path, sizeof(path), "%s/wm10k", dir);
+	s = open_store(path, OPLOG_STORE_WRITEMAP);
+	wm10k = apply_all(s, &first, batch);
 	oplog_store_close(s);
 
+	snprintf(path, sizeof(path), "%s/floor10k", dir);
+	floor10k = lmdb_floor(path, n, batch, 0);
+	snprintf(path, sizeof(path), "%s/floorwm", dir);
+	floor_wm = lmdb_floor(path, n, batch, MDB_WRITEMAP);
+
 	/* 2. The same stream continued into a store already holding `preload`
-	 * entries (loaded without fsync; the measured part is durable). */
+	 * entries. The preload skips fsync, so everything is flushed with
+	 * sync() before the durable part is timed. */
 	snprintf(path, sizeof(path), "%s/big", dir);
-	s = open_store(path, OPLOG_STORE_NOSYNC | OPLOG_STORE_WRITEMAP);
+	s = open_store(path, OPLOG_STORE_NOSYNC);
 	apply_all(s, &first, 100000);
 	drop(&first);
 	for (size_t done = n; done < preload; done += n) {
@@ -172,9 +230,17 @@ int main(void)
 		drop(&next);
 	}
 	oplog_store_close(s);
-	take(g, n, &next);
+	sync();
+	take(g, n_loaded, &next);
 	s = open_store(path, OPLOG_STORE_WRITEMAP);
+	loaded_wm = apply_all(s, &next, batch);
+	oplog_store_close(s);
+	drop(&next);
+	sync();
+	take(g, n_loaded, &next);
+	s = open_store(path, 0);
 	loaded = apply_all(s, &next, batch);
+	sync();
 
 	/* 3. Point gets of random stored entries, each its own read txn. */
 	lat = malloc(gets * sizeof(*lat));
@@ -215,22 +281,28 @@ int main(void)
 
 	printf("\nstore benchmark: %zu entries, 64 nodes x 4 datasets, 200-byte data, "
 	       "durable commit per batch%s\n\n", n, small ? " (BENCH_SCALE=small)" : "");
-	printf("| %-44s | %-22s | %-22s |\n", "measure", "value", "target");
-	printf("|%s|%s|%s|\n", "----------------------------------------------",
+	printf("| %-48s | %-22s | %-22s |\n", "measure", "value", "target");
+	printf("|%s|%s|%s|\n", "--------------------------------------------------",
 	       "------------------------", "------------------------");
 	row("apply, empty store, batch 10000", empty10k, "entries/s", ">= 150000");
 	row("apply, empty store, batch 100000", empty100k, "entries/s", "");
-	row("apply, empty store, batch 10000, writemap=no", plain10k, "entries/s", "");
+	row("apply, empty store, batch 10000, writemap=yes", wm10k, "entries/s", "");
+	row("LMDB floor: 5 random puts/entry, batch 10000", floor10k, "entries/s", "");
+	row("LMDB floor, writemap", floor_wm, "entries/s", "");
 	char what[64];
-	snprintf(what, sizeof(what), "apply, %zuM present, batch 10000", preload / 1000000);
+	snprintf(what, sizeof(what), "apply, %.1fM present, batch 10000", (double)preload / 1e6);
 	row(what, loaded, "entries/s", ">= 100000");
+	snprintf(what, sizeof(what), "apply, %.1fM present, batch 10000, writemap=yes",
+	         (double)preload / 1e6);
+	row(what, loaded_wm, "entries/s", "");
 	row("point get p50", lat[gets / 2], "us", "");
 	row("point get p99", lat[gets * 99 / 100], "us", "< 20");
 	row("node scan of 1000 entries", scan_ms, "ms", "");
 	row("chain walk of 1000 entries", chain_ms, "ms", "");
 	row("prune", prune_rate, "entries/s", "");
-	printf("\nratio loaded/empty (batch 10000): %.2f; batch 100000/10000: %.2f\n",
-	       loaded / empty10k, empty100k / empty10k);
+	printf("\nratios: apply/LMDB floor (batch 10000): %.2f plain, %.2f writemap; "
+	       "loaded/empty: %.2f; batch 100000/10000: %.2f\n",
+	       empty10k / floor10k, wm10k / floor_wm, loaded / empty10k, empty100k / empty10k);
 	printf("pruned %llu entries in %llu batches (%llu kept above gaps); store %.1f GiB\n",
 	       (unsigned long long)ps.pruned, (unsigned long long)ps.batches,
 	       (unsigned long long)ps.kept_gap, (double)before.store_bytes / (1 << 30));

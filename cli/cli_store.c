@@ -200,3 +200,10 @@ void cli_print_entry_line(FILE *out, const struct oplog_entry *e)
 	cli_print_hex(out, e->hash, OPLOG_HASH_LEN);
 	fputc('\n', out);
 }
+
+int cli_jlist_finish(const struct cli_spec *spec, struct cli_jlist *l, int json, int err)
+{
+	if (err == 0 && json && (err = cli_jlist_close(l, "]")) == 0)
+		err = cli_json_end(stdout);
+	return err ? cli_fail(spec, err) : CLI_EXIT_OK;
+}

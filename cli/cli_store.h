@@ -116,6 +116,11 @@ int cli_jlist_close(struct cli_jlist *l, const char *close);
 /* End the document: a newline and a flush. Returns 0 or OPLOG_EIO. */
 int cli_json_end(FILE *out);
 
+/* How a list command ends: after a walk that returned err, close the list
+ * with "]" and end the document (when json), or report the failure.
+ * Returns the command's exit code. */
+int cli_jlist_finish(const struct cli_spec *spec, struct cli_jlist *l, int json, int err);
+
 /* The text form of one entry on one line, for lists (scan, chain):
  * "WALL LOGIC NODE SEQ OP COL KEY HASH", names escaped by cli_print_text. */
 void cli_print_entry_line(FILE *out, const struct oplog_entry *e);

@@ -59,9 +59,7 @@ int cmd_forks(int argc, char **argv)
 	if (!o.json)
 		puts("NODE SEQ HASHES");
 	err = oplog_store_forks(c.s, cli_slice(c.dataset), on_fork, &o);
-	if (err == 0 && o.json && (err = cli_jlist_close(&o.list, "]")) == 0)
-		err = cli_json_end(stdout);
-	rc = err ? cli_fail(&spec, err) : CLI_EXIT_OK;
+	rc = cli_jlist_finish(&spec, &o.list, o.json, err);
 done:
 	cli_store_end(&c);
 	return rc;

@@ -76,9 +76,7 @@ int cmd_rejects(int argc, char **argv)
 	if (!o.json)
 		puts("ID TIME SOURCE REASON FIELD SIZE DETAIL");
 	err = oplog_store_rejects(c.s, c.limit, on_reject, &o);
-	if (err == 0 && o.json && (err = cli_jlist_close(&o.list, "]")) == 0)
-		err = cli_json_end(stdout);
-	rc = err ? cli_fail(&spec, err) : CLI_EXIT_OK;
+	rc = cli_jlist_finish(&spec, &o.list, o.json, err);
 done:
 	cli_store_end(&c);
 	return rc;

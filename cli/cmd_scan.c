@@ -119,9 +119,7 @@ int cmd_scan(int argc, char **argv)
 	/* An unknown node has no entries. */
 	if (err == OPLOG_ENOTFOUND)
 		err = 0;
-	if (err == 0 && o.json && (err = cli_jlist_close(&o.list, "]")) == 0)
-		err = cli_json_end(stdout);
-	rc = err ? cli_fail(&spec, err) : CLI_EXIT_OK;
+	rc = cli_jlist_finish(&spec, &o.list, o.json, err);
 done:
 	cli_store_end(&c);
 	return rc;

@@ -63,9 +63,10 @@ static const struct oplog_config_key keys[] = {
 	  NULL, "initial LMDB map size; it grows as needed up to max_size", NULL },
 	{ "store", "max_size", OPLOG_CONFIG_SIZE, "64G", MiB, INT64_C(1) << 50,
 	  NULL, "the store never grows past this size (then applying stops)", NULL },
-	{ "store", "writemap", OPLOG_CONFIG_BOOL, "yes", 0, 0, NULL,
-	  "write through LMDB's memory map (MDB_WRITEMAP): fewer copies, same "
-	  "durability; no = write pages with write(2)", NULL },
+	{ "store", "writemap", OPLOG_CONFIG_BOOL, "no", 0, 0, NULL,
+	  "write through LMDB's memory map (MDB_WRITEMAP): one copy fewer per "
+	  "dirty page, same durability; faster on some stores, slower on others "
+	  "(see make bench)", NULL },
 	{ "store", "prune_batch", OPLOG_CONFIG_INT, "10000", 1, 10000000, NULL,
 	  "most entries deleted in one write transaction when pruning", NULL },
 	{ "store", "reject_max_bytes", OPLOG_CONFIG_SIZE, "64K", 1, 64 * MiB, NULL,

@@ -116,7 +116,7 @@ START_TEST(test_config__defaults_match_the_table)
 	ck_assert_str_eq(oplog_config_str(cfg, "store.path"), "./data/replica-1");
 	ck_assert_uint_eq(oplog_config_size(cfg, "store.map_size"), 256 * MiB);
 	ck_assert_uint_eq(oplog_config_size(cfg, "store.max_size"), 64 * GiB);
-	ck_assert(oplog_config_bool(cfg, "store.writemap"));
+	ck_assert(!oplog_config_bool(cfg, "store.writemap"));
 	ck_assert_int_eq(oplog_config_int(cfg, "store.prune_batch"), 10000);
 	ck_assert_uint_eq(oplog_config_size(cfg, "store.reject_max_bytes"), 64 * KiB);
 	ck_assert_str_eq(oplog_config_str(cfg, "metrics.listen"), "127.0.0.1:9464");
