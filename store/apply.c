@@ -307,7 +307,7 @@ static int load_neighbours(struct apply *a, uint32_t ds, uint32_t nid, uint64_t 
 	int rc;
 
 	a->before.n = a->here.n = a->after.n = 0;
-	put_u64(put_u32(put_u32(kb, ds), nid), seq - 1);
+	key_seq(kb, ds, nid, seq - 1, NULL);
 	for (rc = mdb_cursor_get(a->seq_cur, &k, &v, MDB_SET_RANGE);
 	     rc == 0 && key_has_prefix(&k, kb, 8);
 	     rc = mdb_cursor_get(a->seq_cur, &k, &v, MDB_NEXT)) {
@@ -336,7 +336,7 @@ static int seq_present(struct apply *a, uint32_t ds, uint32_t nid, uint64_t seq)
 	MDB_val k = { 16, kb }, v;
 	int rc;
 
-	put_u64(put_u32(put_u32(kb, ds), nid), seq);
+	key_seq(kb, ds, nid, seq, NULL);
 	rc = mdb_cursor_get(a->seq_cur, &k, &v, MDB_SET_RANGE);
 	if (rc == MDB_NOTFOUND)
 		return 0;
@@ -353,7 +353,7 @@ static int set_break(struct apply *a, uint32_t ds, uint32_t nid, uint64_t seq,
 	MDB_val k = { 48, kb }, v;
 	int rc;
 
-	put_bytes(put_u64(put_u32(put_u32(kb, ds), nid), seq), hash, OPLOG_HASH_LEN);
+	key_seq(kb, ds, nid, seq, hash);
 	rc = mdb_get(a->txn, a->s->dbi[DBI_BREAKS], &k, &v);
 	if (rc && rc != MDB_NOTFOUND)
 		return oplog_store__mdb_err(rc, "mdb_get(breaks)");
@@ -381,7 +381,7 @@ static int seq_bookkeeping(struct apply *a, uint32_t ds, uint32_t nid,
 	if ((rc = load_neighbours(a, ds, nid, e->seq)))
 		return rc;
 	if (a->here.n > 1) {
-		put_u64(put_u32(put_u32(kb, ds), nid), e->seq);
+		key_seq(kb, ds, nid, e->seq, NULL);
 		for (size_t i = 0; i < a->here.n; i++)
 			if ((rc = put(a, DBI_FORKS, kb, 16, a->here.hash[i], OPLOG_HASH_LEN, MDB_NODUPDATA)))
 				return rc;
@@ -394,7 +394,7 @@ static int seq_bookkeeping(struct apply *a, uint32_t ds, uint32_t nid,
 	/* e is new, so it has no break record yet: add one if needed. */
 	if (e->prev && a->before.n && !group_has(&a->before, e->prev)) {
 		uint8_t bk[48];
-		put_bytes(put_u64(put_u32(put_u32(bk, ds), nid), e->seq), e->hash, OPLOG_HASH_LEN);
+		key_seq(bk, ds, nid, e->seq, e->hash);
 		if ((rc = put(a, DBI_BREAKS, bk, 48, e->prev, OPLOG_HASH_LEN, 0)))
 			return rc;
 		a->st.chain_breaks++;
@@ -482,7 +482,7 @@ static int apply_entry(struct apply *a, const struct batch_entry *be)
 		return rc;
 	if (!(sl = ns_slot(a, ds, nid, &rc)))
 		return rc;
-	put_bytes(put_u32(kb, ds), e->hash, OPLOG_HASH_LEN);
+	key_hash(kb, ds, e->hash);
 	k = (MDB_val){ 4 + OPLOG_HASH_LEN, kb };
 
 	/* 1-2. At or below the prune boundary: a duplicate, or documents only. */
@@ -519,26 +519,23 @@ static int apply_entry(struct apply *a, const struct batch_entry *be)
 		return oplog_store__mdb_err(rc, "mdb_put(log)");
 	a->next_log++;
 
-	p = put_u32(put_u64(put_u32(kb, ds), e->wall), e->logic);
-	p = put_bytes(oplog_store__put_name(p, e->node), e->hash, OPLOG_HASH_LEN);
+	p = kb + key_hlc(kb, ds, e->wall, e->logic, e->node, e->hash);
 	put_u64(put_u32(vb, nid), e->seq);
 	if ((rc = put(a, DBI_BY_HLC, kb, (size_t)(p - kb), vb, 12, 0)))
 		return rc;
 
-	p = put_u32(put_u64(put_u32(put_u32(kb, ds), nid), e->wall), e->logic);
-	p = put_bytes(p, e->hash, OPLOG_HASH_LEN);
+	p = kb + key_node_hlc(kb, ds, nid, e->wall, e->logic, e->hash);
 	put_u64(vb, e->seq);
 	if ((rc = put(a, DBI_BY_NODE, kb, (size_t)(p - kb), vb, 8, 0)))
 		return rc;
 
-	p = put_u64(put_u32(put_u32(kb, ds), nid), e->seq);
-	p = put_bytes(p, e->hash, OPLOG_HASH_LEN);
+	p = kb + key_seq(kb, ds, nid, e->seq, e->hash);
 	if ((rc = put(a, DBI_BY_SEQ, kb, (size_t)(p - kb), e->prev,
 	              e->prev ? OPLOG_HASH_LEN : 0, 0)))
 		return rc;
 
 	if (e->prev) {
-		put_bytes(put_u32(kb, ds), e->prev, OPLOG_HASH_LEN);
+		key_hash(kb, ds, e->prev);
 		if ((rc = put(a, DBI_LINKS, kb, 4 + OPLOG_HASH_LEN, e->hash, OPLOG_HASH_LEN,
 		              MDB_NODUPDATA)))
 			return rc;

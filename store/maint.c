@@ -63,7 +63,7 @@ static int prune_entry(struct prune_batch *pb, uint64_t wall, uint32_t logic,
 	MDB_val k, v;
 	int rc, has_prev;
 
-	p = put_bytes(put_u64(put_u32(put_u32(kb, pb->ds), nid), seq), hash, OPLOG_HASH_LEN);
+	p = kb + key_seq(kb, pb->ds, nid, seq, hash);
 	k = (MDB_val){ (size_t)(p - kb), kb };
 	if ((rc = mdb_get(pb->txn, s->dbi[DBI_BY_SEQ], &k, &v)))
 		return oplog_store__mdb_err(rc, "prune: mdb_get(by_seq)");
@@ -73,13 +73,12 @@ static int prune_entry(struct prune_batch *pb, uint64_t wall, uint32_t logic,
 	if ((rc = mdel(pb->txn, s->dbi[DBI_BY_SEQ], kb, (size_t)(p - kb), NULL, 0, "prune: by_seq")))
 		return rc;
 
-	p = put_u32(put_u64(put_u32(put_u32(kb, pb->ds), nid), wall), logic);
-	p = put_bytes(p, hash, OPLOG_HASH_LEN);
+	p = kb + key_node_hlc(kb, pb->ds, nid, wall, logic, hash);
 	if ((rc = mdel(pb->txn, s->dbi[DBI_BY_NODE], kb, (size_t)(p - kb), NULL, 0, "prune: by_node")))
 		return rc;
 
 	if (has_prev) {
-		put_bytes(put_u32(kb, pb->ds), prev, OPLOG_HASH_LEN);
+		key_hash(kb, pb->ds, prev);
 		if ((rc = mdel(pb->txn, s->dbi[DBI_LINKS], kb, 4 + OPLOG_HASH_LEN, hash,
 		               OPLOG_HASH_LEN, "prune: links")))
 			return rc;
@@ -93,7 +92,7 @@ static int prune_entry(struct prune_batch *pb, uint64_t wall, uint32_t logic,
 		if ((rc = mdel(pb->txn, s->dbi[DBI_LOG], lk, 12, NULL, 0, "prune: log")))
 			return rc;
 	}
-	put_bytes(put_u32(kb, pb->ds), hash, OPLOG_HASH_LEN);
+	key_hash(kb, pb->ds, hash);
 	return mdel(pb->txn, s->dbi[DBI_ENTRIES], kb, 4 + OPLOG_HASH_LEN, NULL, 0, "prune: entries");
 }
 

@@ -41,7 +41,7 @@ int oplog_store__entry_bytes(struct oplog_store *s, MDB_txn *txn, uint32_t ds,
 	MDB_val k = { sizeof(kb), kb }, v;
 	int rc;
 
-	put_bytes(put_u32(kb, ds), hash, OPLOG_HASH_LEN);
+	key_hash(kb, ds, hash);
 	if ((rc = mdb_get(txn, s->dbi[DBI_ENTRIES], &k, &v)))
 		return rc == MDB_NOTFOUND ? OPLOG_ENOTFOUND
 		                          : oplog_store__mdb_err(rc, "mdb_get(entries)");
@@ -249,7 +249,7 @@ int oplog_store_scan_seq(struct oplog_store *s, struct oplog_slice ds,
 	if (rc)
 		return EMPTY_IF_UNKNOWN(rc);
 	if ((rc = oplog_store__id_lookup(s, c.txn, KIND_NODE, node, &nid)) == 0) {
-		put_u64(put_u32(put_u32(kb, c.ds), nid), from_seq);
+		key_seq(kb, c.ds, nid, from_seq, NULL);
 		rc = scan_rc(oplog_store__walk(s, c.txn, DBI_BY_SEQ, kb, 16, 8, scan_fn, &c), &c);
 	}
 	mdb_txn_abort(c.txn);
@@ -303,13 +303,13 @@ static int next_link(struct oplog_store *s, MDB_txn *txn, uint32_t ds, uint32_t 
 	MDB_val k = { sizeof(kb), kb }, v, sv;
 	int rc;
 
-	put_bytes(put_u32(kb, ds), hash, OPLOG_HASH_LEN);
+	key_hash(kb, ds, hash);
 	if ((rc = mdb_cursor_open(txn, s->dbi[DBI_LINKS], &cur)))
 		return oplog_store__mdb_err(rc, "mdb_cursor_open(links)");
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
 		/* Only the node's own seq+1 entries continue its chain. */
-		put_bytes(put_u64(put_u32(put_u32(sk, ds), nid), seq + 1), v.mv_data, OPLOG_HASH_LEN);
+		key_seq(sk, ds, nid, seq + 1, v.mv_data);
 		sv = (MDB_val){ 48, sk };
 		if (mdb_get(txn, s->dbi[DBI_BY_SEQ], &sv, &v) == 0) {
 			memcpy(out, sk + 16, OPLOG_HASH_LEN);
@@ -414,7 +414,7 @@ int oplog_store_chain(struct oplog_store *s, struct oplog_slice ds,
 			MDB_cursor *c;
 			int next_present = 0;
 
-			put_u64(put_u32(put_u32(sk, dsid), nid), st.seq + 1);
+			key_seq(sk, dsid, nid, st.seq + 1, NULL);
 			if ((rc = mdb_cursor_open(txn, s->dbi[DBI_BY_SEQ], &c))) {
 				rc = oplog_store__mdb_err(rc, "mdb_cursor_open(by_seq)");
 				goto done;
@@ -555,7 +555,7 @@ int oplog_store_nodes(struct oplog_store *s, struct oplog_slice ds,
 		g.expect = row->ns.watermark + 1;
 		g.head = row->ns.head_seq;
 		if (g.expect <= g.head) {
-			put_u64(put_u32(put_u32(kb, dsid), row->nid), g.expect);
+			key_seq(kb, dsid, row->nid, g.expect, NULL);
 			/* The head's own seq is present, so every gap ends
 			 * below a present seq and the walk sees them all. */
 			rc = oplog_store__walk(s, r.txn, DBI_BY_SEQ, kb, 16, 8, gap_fn, &g);

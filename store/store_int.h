@@ -76,6 +76,37 @@ static inline uint8_t *put_bytes(uint8_t *p, const void *src, size_t n)
  * the bytewise, shorter-first order of the names. */
 uint8_t *oplog_store__put_name(uint8_t *p, struct oplog_slice name);
 
+/* Keys (docs/STORE.md). Each builder writes into buf and returns the
+ * key's length; a NULL hash leaves it off, making a prefix. */
+
+/* ds | hash: entries, links. */
+static inline size_t key_hash(uint8_t *buf, uint32_t ds, const uint8_t *hash)
+{ return (size_t)(put_bytes(put_u32(buf, ds), hash, OPLOG_HASH_LEN) - buf); }
+
+/* ds | nid | seq [| hash]: by_seq, forks, breaks. */
+static inline size_t key_seq(uint8_t *buf, uint32_t ds, uint32_t nid, uint64_t seq,
+                             const uint8_t *hash)
+{
+	uint8_t *p = put_u64(put_u32(put_u32(buf, ds), nid), seq);
+	return (size_t)((hash ? put_bytes(p, hash, OPLOG_HASH_LEN) : p) - buf);
+}
+
+/* ds | nid | wall | logic | hash: by_node. */
+static inline size_t key_node_hlc(uint8_t *buf, uint32_t ds, uint32_t nid, uint64_t wall,
+                                  uint32_t logic, const uint8_t *hash)
+{
+	uint8_t *p = put_u32(put_u64(put_u32(put_u32(buf, ds), nid), wall), logic);
+	return (size_t)(put_bytes(p, hash, OPLOG_HASH_LEN) - buf);
+}
+
+/* ds | wall | logic | escaped node | hash: by_hlc (at most KEY_MAX). */
+static inline size_t key_hlc(uint8_t *buf, uint32_t ds, uint64_t wall, uint32_t logic,
+                             struct oplog_slice node, const uint8_t *hash)
+{
+	uint8_t *p = put_u32(put_u64(put_u32(buf, ds), wall), logic);
+	return (size_t)(put_bytes(oplog_store__put_name(p, node), hash, OPLOG_HASH_LEN) - buf);
+}
+
 void oplog_store__node_state_encode(const struct node_state *ns, uint8_t out[NODE_STATE_LEN]);
 int  oplog_store__node_state_decode(struct node_state *ns, const MDB_val *v);
 

@@ -69,7 +69,7 @@ static int load_group(struct verify *v, uint32_t ds, uint32_t nid, uint64_t seq)
 	int rc;
 
 	v->group_n = 0;
-	put_u64(put_u32(put_u32(kb, ds), nid), seq);
+	key_seq(kb, ds, nid, seq, NULL);
 	for (rc = mdb_cursor_get(v->seq_cur, &k, &val, MDB_SET_RANGE);
 	     rc == 0 && key_has_prefix(&k, kb, 16);
 	     rc = mdb_cursor_get(v->seq_cur, &k, &val, MDB_NEXT)) {
@@ -148,22 +148,20 @@ static int check_entry(const MDB_val *k, const MDB_val *val, void *arg)
 	if (e.prev)
 		v->n_with_prev++;
 
-	p = put_u32(put_u64(put_u32(kb, ds), e.wall), e.logic);
-	p = put_bytes(oplog_store__put_name(p, e.node), e.hash, OPLOG_HASH_LEN);
+	p = kb + key_hlc(kb, ds, e.wall, e.logic, e.node, e.hash);
 	if ((rc = exists(v, DBI_BY_HLC, kb, (size_t)(p - kb), &got)) < 0)
 		return rc;
 	if (!rc || got.mv_size != 12 || get_u32(got.mv_data) != nid ||
 	    get_u64((uint8_t *)got.mv_data + 4) != e.seq)
 		problem(v, "by_hlc: %s (seq %llu) missing or wrong", en, (unsigned long long)e.seq);
 
-	p = put_u32(put_u64(put_u32(put_u32(kb, ds), nid), e.wall), e.logic);
-	p = put_bytes(p, e.hash, OPLOG_HASH_LEN);
+	p = kb + key_node_hlc(kb, ds, nid, e.wall, e.logic, e.hash);
 	if ((rc = exists(v, DBI_BY_NODE, kb, (size_t)(p - kb), &got)) < 0)
 		return rc;
 	if (!rc || got.mv_size != 8 || get_u64(got.mv_data) != e.seq)
 		problem(v, "by_node: %s missing or wrong", en);
 
-	p = put_bytes(put_u64(put_u32(put_u32(kb, ds), nid), e.seq), e.hash, OPLOG_HASH_LEN);
+	p = kb + key_seq(kb, ds, nid, e.seq, e.hash);
 	if ((rc = exists(v, DBI_BY_SEQ, kb, (size_t)(p - kb), &got)) < 0)
 		return rc;
 	if (!rc || got.mv_size != (e.prev ? OPLOG_HASH_LEN : 0) ||
@@ -173,7 +171,7 @@ static int check_entry(const MDB_val *k, const MDB_val *val, void *arg)
 	if (e.prev) {
 		MDB_cursor *cur;
 		MDB_val lk = { 4 + OPLOG_HASH_LEN, kb }, lv = { OPLOG_HASH_LEN, (void *)e.hash };
-		put_bytes(put_u32(kb, ds), e.prev, OPLOG_HASH_LEN);
+		key_hash(kb, ds, e.prev);
 		if ((rc = mdb_cursor_open(v->txn, s->dbi[DBI_LINKS], &cur)))
 			return oplog_store__mdb_err(rc, "links");
 		rc = mdb_cursor_get(cur, &lk, &lv, MDB_GET_BOTH);
@@ -220,7 +218,7 @@ static int check_entry(const MDB_val *k, const MDB_val *val, void *arg)
 		int present;
 		if ((rc = load_group(v, ds, nid, e.seq - 1)))
 			return rc;
-		p = put_bytes(put_u64(put_u32(put_u32(kb, ds), nid), e.seq), e.hash, OPLOG_HASH_LEN);
+		p = kb + key_seq(kb, ds, nid, e.seq, e.hash);
 		if ((present = exists(v, DBI_BREAKS, kb, (size_t)(p - kb), NULL)) < 0)
 			return present;
 		if (v->group_n && !in_group(v, e.prev) && !present)
@@ -236,7 +234,7 @@ static int check_entry(const MDB_val *k, const MDB_val *val, void *arg)
 	if (v->group_n > 1) {
 		MDB_cursor *cur;
 		MDB_val fk = { 16, kb }, fv = { OPLOG_HASH_LEN, (void *)e.hash };
-		put_u64(put_u32(put_u32(kb, ds), nid), e.seq);
+		key_seq(kb, ds, nid, e.seq, NULL);
 		if ((rc = mdb_cursor_open(v->txn, s->dbi[DBI_FORKS], &cur)))
 			return oplog_store__mdb_err(rc, "forks");
 		rc = mdb_cursor_get(cur, &fk, &fv, MDB_GET_BOTH);
@@ -270,7 +268,7 @@ static int check_index(const MDB_val *k, const MDB_val *val, void *arg)
 		problem(c->v, "%s: key of %zu bytes", oplog_store__dbi_names[c->dbi], k->mv_size);
 		return 0;
 	}
-	put_bytes(put_u32(ek, get_u32(kb)), hash, OPLOG_HASH_LEN);
+	key_hash(ek, get_u32(kb), hash);
 	if ((rc = exists(c->v, DBI_ENTRIES, ek, sizeof(ek), &got)) < 0)
 		return rc;
 	if (!rc) {
