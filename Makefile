@@ -10,7 +10,7 @@ SAN    ?=
 
 PKGS    = lmdb rdkafka msgpack libcrypto jansson inih libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lrdkafka -lmsgpack-c -lcrypto -ljansson -linih -lmicrohttpd)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lrdkafka -lmsgpackc -lcrypto -ljansson -linih -lmicrohttpd)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 CFLAGS  ?= $(OPT)
@@ -76,9 +76,11 @@ asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit
 
+# Its own build directory: objects are not shared across different flags.
 bench: deps
-	@$(MAKE) --no-print-directory OPT="-O2 -g -DNDEBUG" $(BENCH_BIN) $(BIN)
-	@sh scripts/run-bench.sh $(BUILD)
+	@$(MAKE) --no-print-directory BUILD=build-bench OPT="-O2 -g -DNDEBUG" \
+		build-bench/bench/bench_codec build-bench/bench/bench_store
+	@sh scripts/run-bench.sh build-bench
 
 # For now the store side only; the Kafka demo arrives with the applier.
 demo: deps
@@ -92,6 +94,6 @@ install: $(BIN)
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/liboplog.a
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-bench
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -23,6 +23,9 @@ int cli_store_open(const struct cli_spec *spec, const struct oplog_config *cfg,
 	*out = NULL;
 	if (*opts.path == '\0')
 		return cli_error(spec, "no store path: give --store DIR or [store] path");
+	if (opts.max_size < opts.map_size)
+		return cli_error(spec, "[store] max_size (%zu MiB) is below [store] map_size (%zu MiB)",
+		                 opts.max_size >> 20, opts.map_size >> 20);
 	err = oplog_store_open(out, &opts);
 	if (err == OPLOG_ENOTFOUND && (flags & OPLOG_STORE_RDONLY))
 		return cli_error(spec, "no store at %s", opts.path);

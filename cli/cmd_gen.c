@@ -20,7 +20,7 @@ enum {
 
 static const struct cli_option options[] = {
 	{ "out", 'o', required_argument, "FILE", "write the stream to FILE (- = stdout)", OPT_OUT },
-	{ "framing", 0, required_argument, "F", "lenpfx (default: u32 big-endian length + bytes) or stream", OPT_FRAMING },
+	{ "framing", 0, required_argument, "F", "stream (default: values back to back) or lenpfx (u32 big-endian length + bytes)", OPT_FRAMING },
 	{ "datasets", 0, required_argument, "N", "datasets ds-0.. (default 1)", OPT_DATASETS },
 	{ "nodes", 0, required_argument, "N", "nodes per dataset node-0.. (default 3)", OPT_NODES },
 	{ "count", 'n', required_argument, "N", "messages in all (default 1000)", OPT_COUNT },
@@ -39,7 +39,8 @@ static const struct cli_option options[] = {
 static const struct cli_spec spec = {
 	"gen", "--out FILE",
 	"Prints a one-line summary on stderr: messages by kind.\n"
-	"lenpfx framing keeps invalid messages separable; `import --framing lenpfx` reads it.",
+	"Both framings match `import --framing`. --bad-rate needs --framing lenpfx: a\n"
+	"malformed value cannot be split from the values after it in a plain stream.",
 	options
 };
 
@@ -77,9 +78,13 @@ static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
 		if (parse_rate(arg, &r))
 			return cli_usage_error(&spec, "--%s: '%s' is not a number from 0 to 1",
 			                       opt->name, arg);
-		*(opt->id == OPT_DUP ? &a->o.dup_rate : opt->id == OPT_LATE ? &a->o.late_rate :
-		  opt->id == OPT_BAD ? &a->o.bad_rate : opt->id == OPT_FORK ? &a->o.fork_rate :
-		  &a->o.del_rate) = r;
+		switch (opt->id) {
+		case OPT_DUP:  a->o.dup_rate = r; break;
+		case OPT_LATE: a->o.late_rate = r; break;
+		case OPT_BAD:  a->o.bad_rate = r; break;
+		case OPT_FORK: a->o.fork_rate = r; break;
+		default:       a->o.del_rate = r; break;
+		}
 		return 0;
 	default:
 		break;
@@ -104,7 +109,7 @@ int cmd_gen(int argc, char **argv)
 	struct cli_common common;
 	struct oplog_config *cfg = NULL;
 	struct oplog_gen *g = NULL;
-	struct gen_args a = { .stream = 0 };
+	struct gen_args a = { .stream = 1 };
 	struct oplog_gen_msg m;
 	uint64_t kinds[OPLOG_GEN_BAD + 1] = { 0 };
 	FILE *out = NULL;
@@ -122,6 +127,10 @@ int cmd_gen(int argc, char **argv)
 	}
 	if (first < argc) {
 		rc = cli_usage_error(&spec, "unexpected operand '%s'", argv[first]);
+		goto done;
+	}
+	if (a.stream && a.o.bad_rate > 0) {
+		rc = cli_usage_error(&spec, "--bad-rate needs --framing lenpfx");
 		goto done;
 	}
 	if ((err = oplog_gen_new(&a.o, &g))) {
@@ -148,7 +157,10 @@ int cmd_gen(int argc, char **argv)
 		rc = cli_fail(&spec, err);
 		goto done;
 	}
-	if (fflush(out) != 0) {
+	err = out == stdout ? fflush(out) : fclose(out);
+	if (out != stdout)
+		out = NULL;
+	if (err != 0) {
 		rc = cli_error(&spec, "%s: %s", a.out, strerror(errno));
 		goto done;
 	}

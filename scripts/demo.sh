@@ -12,7 +12,7 @@ store="$dir/store"
 step() { printf '\n== %s\n' "$*"; }
 
 step "generate 20000 messages: 3 datasets x 4 nodes, 5% duplicates, 10% late, 1% bad, a few forks"
-"$OPLOGD" gen --out "$dir/stream.bin" --datasets 3 --nodes 4 --count 20000 \
+"$OPLOGD" gen --out "$dir/stream.bin" --framing lenpfx --datasets 3 --nodes 4 --count 20000 \
 	--dup-rate 0.05 --late-rate 0.1 --bad-rate 0.01 --fork-rate 0.001 --seed 7
 
 step "import it (length-prefixed framing keeps the bad messages separable)"
