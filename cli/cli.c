@@ -353,47 +353,12 @@ int cli_print_json(const json_t *doc)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (n bytes left), or 0 if p does
- * not start one: no overlong forms, surrogates or code points past
- * U+10FFFF (RFC 3629). */
-static size_t utf8_len(const uint8_t *p, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 void cli_print_text(FILE *out, const uint8_t *p, size_t n)
 {
 	size_t i = 0;
 
 	while (i < n) {
-		size_t len = utf8_len(p + i, n - i);
+		size_t len = oplog_utf8_seq(p + i, n - i);
 
 		if (len == 1 && p[i] == '\\')
 			fputs("\\\\", out);
@@ -411,7 +376,7 @@ void cli_print_text(FILE *out, const uint8_t *p, size_t n)
 	}
 }
 
-static void print_hex(FILE *out, const uint8_t *p, size_t n)
+void cli_print_hex(FILE *out, const uint8_t *p, size_t n)
 {
 	size_t i;
 
@@ -421,7 +386,7 @@ static void print_hex(FILE *out, const uint8_t *p, size_t n)
 
 /* Base64 in pieces of a multiple of 3 bytes, which encode exactly as the
  * whole does, so a 1 MiB body needs no 1.4 MiB buffer. */
-static void print_base64(FILE *out, const uint8_t *p, size_t n)
+void cli_print_base64(FILE *out, const uint8_t *p, size_t n)
 {
 	char text[1024 + 1];
 
@@ -463,17 +428,17 @@ void cli_print_entry(FILE *out, const struct oplog_entry *e)
 		fprintf(out, "%-6s %zu bytes", "data:", e->data.len);
 		if (e->data.len > 0)
 			fputs(", base64 ", out);
-		print_base64(out, e->data.ptr, e->data.len);
+		cli_print_base64(out, e->data.ptr, e->data.len);
 		fputc('\n', out);
 	} else {
 		fprintf(out, "%-6s -\n", "data:");
 	}
 	fprintf(out, "%-6s ", "prev:");
 	if (e->prev)
-		print_hex(out, e->prev, OPLOG_HASH_LEN);
+		cli_print_hex(out, e->prev, OPLOG_HASH_LEN);
 	else
 		fputc('-', out);
 	fprintf(out, "\n%-6s ", "hash:");
-	print_hex(out, e->hash, OPLOG_HASH_LEN);
+	cli_print_hex(out, e->hash, OPLOG_HASH_LEN);
 	fputc('\n', out);
 }

@@ -264,6 +264,13 @@ int cli_print_json(const json_t *doc);
  */
 void cli_print_text(FILE *out, const uint8_t *p, size_t n);
 
+/* Print n bytes as lowercase hex. */
+void cli_print_hex(FILE *out, const uint8_t *p, size_t n);
+
+/* Print n bytes as standard base64, in pieces, so a 1 MiB body needs no
+ * 1.4 MiB buffer. */
+void cli_print_base64(FILE *out, const uint8_t *p, size_t n);
+
 /*
  * Print the table form of an entry, one "field: value" line per field in
  * decode's order; data is its length and base64, prev "-" on seq 1, wall

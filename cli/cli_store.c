@@ -178,14 +178,6 @@ int cli_json_end(FILE *out)
 	return 0;
 }
 
-void cli_print_hex(FILE *out, const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		fprintf(out, "%02x", p[i]);
-}
-
 void cli_print_entry_header(FILE *out)
 {
 	fputs("WALL LOGIC NODE SEQ OP COL KEY HASH\n", out);

@@ -128,7 +128,5 @@ void cli_print_entry_line(FILE *out, const struct oplog_entry *e);
 /* The header line matching cli_print_entry_line(). */
 void cli_print_entry_header(FILE *out);
 
-/* Print n bytes as lowercase hex. */
-void cli_print_hex(FILE *out, const uint8_t *p, size_t n);
 
 #endif

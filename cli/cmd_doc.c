@@ -63,21 +63,6 @@ static json_t *not_found_json(void)
 	                 "seq", "wall", "logic", "hash", "data");
 }
 
-static void print_base64(const uint8_t *p, size_t n)
-{
-	char text[1024 + 1];
-
-	/* Pieces of a multiple of 3 bytes encode exactly as the whole. */
-	while (n > 0) {
-		size_t piece = n < 768 ? n : 768;
-
-		oplog_base64(p, piece, text);
-		fputs(text, stdout);
-		p += piece;
-		n -= piece;
-	}
-}
-
 static void print_text(const struct oplog_doc *d)
 {
 	printf("op:    %s\nnode:  ", d->op == OPLOG_OP_DEL ? "del" : "put");
@@ -90,7 +75,7 @@ static void print_text(const struct oplog_doc *d)
 		return;
 	}
 	printf("\ndata:  %zu bytes%s", d->data.len, d->data.len ? ", base64 " : "");
-	print_base64(d->data.ptr, d->data.len);
+	cli_print_base64(stdout, d->data.ptr, d->data.len);
 	putchar('\n');
 }
 

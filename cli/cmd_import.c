@@ -176,87 +176,6 @@ static uint64_t be(const uint8_t *p, unsigned n)
 	return v;
 }
 
-/*
- * Where the msgpack value starting at buf[pos] ends. Reads headers only and
- * counts the items still due, so any nesting depth costs no stack and no
- * memory, and a count taken from the input sizes nothing. The value's
- * validity beyond its framing is the decoder's business.
- * Returns 0 with *end set, or -1 with *why (truncated, or the byte 0xc1
- * that no encoder writes, after which nothing can be trusted).
- */
-static int value_end(const uint8_t *buf, size_t len, size_t pos, size_t *end,
-                     const char **why)
-{
-	uint64_t due = 1;
-
-	while (due > 0) {
-		size_t hdr = 1, lw = 0;
-		uint64_t body = 0, items = 0, n;
-		int kind = 0;  /* 0 fixed body, 1 body of n bytes, 2 n items, 3 n pairs */
-		uint8_t c;
-
-		/* Every value due takes one byte at least. */
-		if (due > len - pos)
-			goto truncated;
-		c = buf[pos];
-		due--;
-		if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
-			/* fixint, nil, bool: the header is all */
-		} else if (c <= 0x8f) {
-			items = 2u * (c & 0x0f);
-		} else if (c <= 0x9f) {
-			items = c & 0x0f;
-		} else if (c <= 0xbf) {
-			body = c & 0x1f;
-		} else {
-			switch (c) {
-			case 0xc1:
-				*why = "the reserved byte 0xc1";
-				return -1;
-			case 0xc4: case 0xd9: hdr = 2; lw = 1; kind = 1; break;  /* bin8 str8 */
-			case 0xc5: case 0xda: hdr = 3; lw = 2; kind = 1; break;  /* bin16 str16 */
-			case 0xc6: case 0xdb: hdr = 5; lw = 4; kind = 1; break;  /* bin32 str32 */
-			case 0xc7: hdr = 3; lw = 1; kind = 1; break;             /* ext8 */
-			case 0xc8: hdr = 4; lw = 2; kind = 1; break;             /* ext16 */
-			case 0xc9: hdr = 6; lw = 4; kind = 1; break;             /* ext32 */
-			case 0xca: body = 4; break;                              /* float32 */
-			case 0xcb: body = 8; break;                              /* float64 */
-			case 0xcc: case 0xd0: body = 1; break;
-			case 0xcd: case 0xd1: body = 2; break;
-			case 0xce: case 0xd2: body = 4; break;
-			case 0xcf: case 0xd3: body = 8; break;
-			case 0xd4: body = 2; break;                              /* fixext1..16: */
-			case 0xd5: body = 3; break;                              /* type + data */
-			case 0xd6: body = 5; break;
-			case 0xd7: body = 9; break;
-			case 0xd8: body = 17; break;
-			case 0xdc: hdr = 3; lw = 2; kind = 2; break;             /* array16 */
-			case 0xdd: hdr = 5; lw = 4; kind = 2; break;             /* array32 */
-			case 0xde: hdr = 3; lw = 2; kind = 3; break;             /* map16 */
-			case 0xdf: hdr = 5; lw = 4; kind = 3; break;             /* map32 */
-			}
-		}
-		if (hdr > len - pos)
-			goto truncated;
-		n = be(buf + pos + 1, (unsigned)lw);
-		pos += hdr;
-		if (kind == 1)
-			body = n;
-		else if (kind == 2)
-			items = n;
-		else if (kind == 3)
-			items = 2 * n;
-		if (body > len - pos)
-			goto truncated;
-		pos += (size_t)body;
-		due += items;
-	}
-	*end = pos;
-	return 0;
-truncated:
-	*why = "a truncated value";
-	return -1;
-}
 
 static int import_stream(struct importer *im, const char *file, const uint8_t *buf,
                          size_t len)
@@ -267,7 +186,7 @@ static int import_stream(struct importer *im, const char *file, const uint8_t *b
 	int err;
 
 	for (; pos < len; index++, pos = end) {
-		if (value_end(buf, len, pos, &end, &why) != 0)
+		if (oplog_entry_frame_end(buf, len, pos, &end, &why) != 0)
 			return unsplittable(im, file, index, buf, len, pos, why);
 		if ((err = one(im, file, index, buf + pos, end - pos)) != 0)
 			return err;

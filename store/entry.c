@@ -125,49 +125,48 @@ static void excerpt(char *out, size_t cap, const uint8_t *p, size_t n)
 
 /* ---- UTF-8 --------------------------------------------------------- */
 
-/*
- * The offset of the first byte that breaks UTF-8 (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), or n when all is valid.
- */
+size_t oplog_utf8_seq(const uint8_t *p, size_t n)
+{
+	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;   /* overlong below U+0800 */
+	else if (c == 0xed)
+		hi = 0x9f;   /* U+D800..DFFF surrogates */
+	else if (c == 0xf0)
+		lo = 0x90;   /* overlong below U+10000 */
+	else if (c == 0xf4)
+		hi = 0x8f;   /* above U+10FFFF */
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* The offset of the first byte that breaks UTF-8, or n when all is valid. */
 static size_t utf8_bad_at(const uint8_t *s, size_t n)
 {
-	size_t i = 0;
-	uint8_t b, lo, hi;
-	size_t k, j;
+	size_t i = 0, len;
 
 	while (i < n) {
-		b = s[i];
-		if (b < 0x80) {
-			i++;
-			continue;
-		}
-		lo = 0x80;
-		hi = 0xbf;
-		if (b >= 0xc2 && b <= 0xdf) {
-			k = 1;
-		} else if (b >= 0xe0 && b <= 0xef) {
-			k = 2;
-			if (b == 0xe0)
-				lo = 0xa0;   /* overlong below U+0800 */
-			else if (b == 0xed)
-				hi = 0x9f;   /* U+D800..DFFF surrogates */
-		} else if (b >= 0xf0 && b <= 0xf4) {
-			k = 3;
-			if (b == 0xf0)
-				lo = 0x90;   /* overlong below U+10000 */
-			else if (b == 0xf4)
-				hi = 0x8f;   /* above U+10FFFF */
-		} else {
+		if ((len = oplog_utf8_seq(s + i, n - i)) == 0)
 			return i;
-		}
-		if (n - i - 1 < k)
-			return i;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return i;
-		for (j = 2; j <= k; j++)
-			if ((s[i + j] & 0xc0) != 0x80)
-				return i;
-		i += k + 1;
+		i += len;
 	}
 	return n;
 }
@@ -942,4 +941,97 @@ int oplog_entry_hlc_cmp(const struct oplog_entry *a, const struct oplog_entry *b
 		return (a->hash != NULL) - (b->hash != NULL);
 	c = memcmp(a->hash, b->hash, OPLOG_HASH_LEN);
 	return c < 0 ? -1 : c > 0;
+}
+
+/* ---- framing in a stream ------------------------------------------- */
+
+static uint64_t frame_be(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | *p++;
+	return v;
+}
+
+/*
+ * Where the msgpack value starting at buf[pos] ends. Reads headers only and
+ * counts the items still due, so any nesting depth costs no stack and no
+ * memory, and a count taken from the input sizes nothing. The value's
+ * validity beyond its framing is the decoder's business.
+ * Returns 0 with *end set, or -1 with *why (truncated, or the byte 0xc1
+ * that no encoder writes, after which nothing can be trusted).
+ */
+int oplog_entry_frame_end(const uint8_t *buf, size_t len, size_t pos, size_t *end,
+                          const char **why)
+{
+	uint64_t due = 1;
+
+	while (due > 0) {
+		size_t hdr = 1, lw = 0;
+		uint64_t body = 0, items = 0, n;
+		int kind = 0;  /* 0 fixed body, 1 body of n bytes, 2 n items, 3 n pairs */
+		uint8_t c;
+
+		/* Every value due takes one byte at least. */
+		if (due > len - pos)
+			goto truncated;
+		c = buf[pos];
+		due--;
+		if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
+			/* fixint, nil, bool: the header is all */
+		} else if (c <= 0x8f) {
+			items = 2u * (c & 0x0f);
+		} else if (c <= 0x9f) {
+			items = c & 0x0f;
+		} else if (c <= 0xbf) {
+			body = c & 0x1f;
+		} else {
+			switch (c) {
+			case 0xc1:
+				*why = "the reserved byte 0xc1";
+				return -1;
+			case 0xc4: case 0xd9: hdr = 2; lw = 1; kind = 1; break;  /* bin8 str8 */
+			case 0xc5: case 0xda: hdr = 3; lw = 2; kind = 1; break;  /* bin16 str16 */
+			case 0xc6: case 0xdb: hdr = 5; lw = 4; kind = 1; break;  /* bin32 str32 */
+			case 0xc7: hdr = 3; lw = 1; kind = 1; break;             /* ext8 */
+			case 0xc8: hdr = 4; lw = 2; kind = 1; break;             /* ext16 */
+			case 0xc9: hdr = 6; lw = 4; kind = 1; break;             /* ext32 */
+			case 0xca: body = 4; break;                              /* float32 */
+			case 0xcb: body = 8; break;                              /* float64 */
+			case 0xcc: case 0xd0: body = 1; break;
+			case 0xcd: case 0xd1: body = 2; break;
+			case 0xce: case 0xd2: body = 4; break;
+			case 0xcf: case 0xd3: body = 8; break;
+			case 0xd4: body = 2; break;                              /* fixext1..16: */
+			case 0xd5: body = 3; break;                              /* type + data */
+			case 0xd6: body = 5; break;
+			case 0xd7: body = 9; break;
+			case 0xd8: body = 17; break;
+			case 0xdc: hdr = 3; lw = 2; kind = 2; break;             /* array16 */
+			case 0xdd: hdr = 5; lw = 4; kind = 2; break;             /* array32 */
+			case 0xde: hdr = 3; lw = 2; kind = 3; break;             /* map16 */
+			case 0xdf: hdr = 5; lw = 4; kind = 3; break;             /* map32 */
+			}
+		}
+		if (hdr > len - pos)
+			goto truncated;
+		n = frame_be(buf + pos + 1, (unsigned)lw);
+		pos += hdr;
+		if (kind == 1)
+			body = n;
+		else if (kind == 2)
+			items = n;
+		else if (kind == 3)
+			items = 2 * n;
+		if (body > len - pos)
+			goto truncated;
+		pos += (size_t)body;
+		due += items;
+	}
+	*end = pos;
+	return 0;
+truncated:
+	*why = "a truncated value";
+	return -1;
 }

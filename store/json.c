@@ -76,45 +76,6 @@ json_t *oplog_json_base64(const uint8_t *in, size_t n)
 	return j ? j : nomem();
 }
 
-/*
- * Length of the valid UTF-8 sequence starting at p (at most n bytes
- * available), or 0 when p[0] does not start one. Follows the Unicode
- * well-formed byte sequence table: no overlong forms, no surrogates,
- * nothing above U+10FFFF.
- */
-static size_t utf8_seq(const uint8_t *p, size_t n)
-{
-	uint8_t c = p[0], lo = 0x80, hi = 0xBF;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		len = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xBF)
-			return 0;
-	return len;
-}
-
 json_t *oplog_json_text(const uint8_t *in, size_t n)
 {
 	static const char fffd[3] = { (char)0xEF, (char)0xBF, (char)0xBD };
@@ -123,7 +84,7 @@ json_t *oplog_json_text(const uint8_t *in, size_t n)
 	json_t *j;
 
 	/* Fast path: most names are valid UTF-8 and need no copy. */
-	while (i < n && (len = utf8_seq(in + i, n - i)) != 0)
+	while (i < n && (len = oplog_utf8_seq(in + i, n - i)) != 0)
 		i += len;
 	if (i == n) {
 		j = json_stringn_nocheck((const char *)in, n);
@@ -136,7 +97,7 @@ json_t *oplog_json_text(const uint8_t *in, size_t n)
 	memcpy(buf, in, i);
 	o = i;
 	while (i < n) {
-		len = utf8_seq(in + i, n - i);
+		len = oplog_utf8_seq(in + i, n - i);
 		if (len) {
 			memcpy(buf + o, in + i, len);
 			o += len;

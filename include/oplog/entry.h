@@ -157,6 +157,23 @@ enum oplog_reason oplog_reason_from_name(const char *name);
  * (wall, logic, node bytewise with the shorter first, then hash). */
 int oplog_entry_hlc_cmp(const struct oplog_entry *a, const struct oplog_entry *b);
 
+/*
+ * Where the msgpack value starting at buf[pos] ends, for splitting a
+ * stream of values laid back to back. Only framing is read: any nesting
+ * depth costs no stack or memory and no count from the input sizes
+ * anything; whether the value is a valid entry is oplog_entry_decode's
+ * business. Returns 0 with *end set, or -1 with *why (a static string:
+ * a truncated value, or the reserved byte 0xc1, after which nothing in
+ * the stream can be trusted).
+ */
+int oplog_entry_frame_end(const uint8_t *buf, size_t len, size_t pos, size_t *end,
+                          const char **why);
+
+/* Length of the well-formed UTF-8 sequence starting at p (n >= 1 bytes
+ * available), or 0 when p[0] does not start one (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF). */
+size_t oplog_utf8_seq(const uint8_t *p, size_t n);
+
 /* Lowercase hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void oplog_hex(const uint8_t *in, size_t n, char *out);
 
