@@ -101,9 +101,15 @@ int cmd_chain(int argc, char **argv)
 	err = oplog_store_chain(c.s, cli_slice(c.dataset), cli_slice(c.node),
 	                        a.from ? from : NULL, a.forward, c.limit, on_entry, &o, &end);
 	if (err == OPLOG_ENOTFOUND && o.n == 0) {
-		/* Nothing printed yet: the answer is a plain no. */
+		/* Nothing printed yet: the answer is a plain no (and, with
+		 * --json, still one document). */
 		fprintf(stderr, "oplogd chain: %s\n", a.from ? "no entry of that node with that hash"
 		                                             : "no such node in that dataset");
+		if (o.json && (fputs("{\"entries\":[],\"ends\":null}", stdout) < 0 ||
+		               cli_json_end(stdout) != 0)) {
+			rc = cli_fail(&spec, OPLOG_EIO);
+			goto done;
+		}
 		rc = CLI_EXIT_NO;
 		goto done;
 	}

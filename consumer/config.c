@@ -637,6 +637,11 @@ int oplog_config_override(struct oplog_config *cfg, const char *opt, const char 
 		                      kafka ? "prop=value" : "section.key=value");
 		goto done;
 	}
+	/* A value is one INI line: --dump-config must print it back as one. */
+	if (strpbrk(arg, "\r\n") != NULL) {
+		rc = oplog_error__set(OPLOG_ECONFIG, "%s: a value may not contain a line break", opt);
+		goto done;
+	}
 	name = trimmed_dup(arg, (size_t)(eq - arg));
 	value = trimmed_dup(eq + 1, strlen(eq + 1));
 	if (name == NULL || value == NULL) {

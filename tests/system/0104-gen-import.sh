@@ -34,4 +34,8 @@ run "$OPLOGD" verify --store "$TDIR/b"
 assert_rc 0 "verify after import"
 run "$OPLOGD" rejects --store "$TDIR/b" --json
 assert_eq "$(json length)" "$bad" "rejects kept"
+# An unknown node is a plain "no", and --json still prints one document.
+run "$OPLOGD" chain --store "$TDIR/b" --dataset ds-0 --node no-such-node --json
+assert_rc 1 "chain of an unknown node"
+assert_eq "$(json .ends)" "null" "chain --json of an unknown node"
 echo "ok $T_NAME"

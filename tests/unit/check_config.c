@@ -457,6 +457,11 @@ START_TEST(test_config__override_errors)
 	ERR_IS("-X bootstrap.servers: expected prop=value");
 	FAILS(oplog_config_set(cfg, "store.path", "", "--store"), OPLOG_ECONFIG);
 	ERR_IS("--store store.path: must not be empty");
+	/* A line break would let a value inject lines into --dump-config. */
+	FAILS(oplog_config_override(cfg, "--set", "store.path=/x\n[store]\npath=/etc"), OPLOG_ECONFIG);
+	ERR_IS("--set: a value may not contain a line break");
+	FAILS(oplog_config_override(cfg, "-X", "sasl.password=a\rb"), OPLOG_ECONFIG);
+	ERR_IS("-X: a value may not contain a line break");
 }
 END_TEST
 
