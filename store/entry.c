@@ -811,6 +811,23 @@ static EVP_MD_CTX *hash_ctx(void)
 	return ctx;
 }
 
+int oplog_entry__sha256(const struct oplog_slice *parts, size_t n, uint8_t out[OPLOG_HASH_LEN])
+{
+	EVP_MD_CTX *ctx = hash_ctx();
+	unsigned int len = 0;
+
+	if (ctx == NULL)
+		return OPLOG_ERROR;
+	if (EVP_DigestInit_ex2(ctx, sha256, NULL) != 1)
+		return oplog_error__set(OPLOG_ERROR, "EVP_DigestInit_ex2 failed");
+	for (size_t i = 0; i < n; i++)
+		if (parts[i].len && EVP_DigestUpdate(ctx, parts[i].ptr, parts[i].len) != 1)
+			return oplog_error__set(OPLOG_ERROR, "EVP_DigestUpdate failed");
+	if (EVP_DigestFinal_ex(ctx, out, &len) != 1)
+		return oplog_error__set(OPLOG_ERROR, "EVP_DigestFinal_ex failed");
+	return 0;
+}
+
 int oplog_entry_hash(const struct oplog_entry *e, uint8_t out[OPLOG_HASH_LEN])
 {
 	uint8_t batch[1536];

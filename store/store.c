@@ -8,8 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "oplog/error.h"
 #include "store_int.h"
 
@@ -137,21 +135,12 @@ int oplog_store__hlc_cmp(uint64_t wa, uint32_t la, struct oplog_slice na, const 
 int oplog_store__doc_key(uint8_t *key, uint32_t ds, struct oplog_slice col,
                          struct oplog_slice key_)
 {
-	static _Thread_local EVP_MD_CTX *ctx;
 	uint8_t len[2];
-	unsigned n = 0;
+	struct oplog_slice parts[3] = { { len, 2 }, col, key_ };
 
-	if (!ctx && !(ctx = EVP_MD_CTX_new()))
-		return oplog_error__set(OPLOG_ENOMEM, "EVP_MD_CTX_new failed");
 	put_u32(key, ds);
 	put_u16(len, (uint16_t)col.len);
-	if (!EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
-	    !EVP_DigestUpdate(ctx, len, 2) ||
-	    !EVP_DigestUpdate(ctx, col.ptr, col.len) ||
-	    !EVP_DigestUpdate(ctx, key_.ptr, key_.len) ||
-	    !EVP_DigestFinal_ex(ctx, key + 4, &n))
-		return oplog_error__set(OPLOG_ERROR, "SHA-256 of a document key failed");
-	return 0;
+	return oplog_entry__sha256(parts, 3, key + 4);
 }
 
 /* ---- name <-> id ---------------------------------------------------- */

@@ -146,6 +146,11 @@ int oplog_entry_hash(const struct oplog_entry *e, uint8_t out[OPLOG_HASH_LEN]);
  */
 int oplog_entry_encode(const struct oplog_entry *e, uint8_t **out, size_t *out_len);
 
+/* SHA-256 over n parts laid end to end, with this thread's digest
+ * context. Semi-private: for oplog's own modules. 0 or OPLOG_ERROR. */
+int oplog_entry__sha256(const struct oplog_slice *parts, size_t n,
+                        uint8_t out[OPLOG_HASH_LEN]);
+
 /* Stable names: "bad_type", "ds". NULL for OPLOG_R_NONE / OPLOG_F_NONE. */
 const char *oplog_reason_name(enum oplog_reason r);
 const char *oplog_field_name(enum oplog_field f);

@@ -1,0 +1,64 @@
+/*
+ * cmd_apply.c: `oplogd apply -c FILE [-X prop=value]... [--set s.k=v]...`:
+ * run as the replica applier until SIGINT or SIGTERM.
+ */
+#include <signal.h>
+#include <string.h>
+
+#include "cli_store.h"
+#include "oplog/applier.h"
+#include "oplog/error.h"
+#include "oplog/log.h"
+
+static const struct cli_option options[] = {
+	CLI_OPTIONS_COMMON,
+	CLI_OPTIONS_END
+};
+
+static const struct cli_spec spec = {
+	"apply", NULL,
+	"Consumes [apply] topics in the group [kafka] group.id and applies every entry\n"
+	"to the store; each batch is one store transaction with its offsets. SIGINT or\n"
+	"SIGTERM finish the batch, commit the store and the group, and exit 0. A fatal\n"
+	"condition (bad configuration, failed authentication, store failure) exits 2\n"
+	"with one line on stderr.",
+	options
+};
+
+/* Set from the signal handler; read by the applier's loop. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	struct cli_store_cmd c;
+	struct oplog_applier *a = NULL;
+	struct sigaction sa;
+	int err, rc;
+
+	rc = cli_store_begin(&spec, argc, argv, &c, 0, 0, 0, NULL, NULL);
+	if (rc != CLI_RUN)
+		goto done;
+	oplog_log_setup((enum oplog_log_level)oplog_config_enum(c.cfg, "log.level"),
+	                strcmp(oplog_config_str(c.cfg, "log.format"), "json") == 0);
+	if ((err = oplog_applier_new(&a, c.cfg, c.s))) {
+		rc = cli_fail(&spec, err);
+		goto done;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	err = oplog_applier_run(a, &stop_requested);
+	rc = err ? cli_fail(&spec, err) : CLI_EXIT_OK;
+done:
+	oplog_applier_free(a);
+	cli_store_end(&c);
+	return rc;
+}

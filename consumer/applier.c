@@ -1,0 +1,631 @@
+/*
+ * applier.c: the consumer loop behind `oplogd apply` (oplog/applier.h).
+ *
+ * Poll, decode, batch; apply the batch with its offsets in one store
+ * transaction; only then commit those offsets to the group. Messages of
+ * valid entries are held (not copied) until their batch is applied,
+ * because the batch borrows their bytes.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "oplog/applier.h"
+#include "oplog/error.h"
+#include "oplog/log.h"
+
+struct oplog_applier {
+	const struct oplog_config *cfg;
+	struct oplog_store        *store;
+	rd_kafka_t                *rk;
+	rd_kafka_t                *dlq;        /* producer for dead letters, or NULL */
+	const char                *dlq_topic;
+	struct oplog_batch        *batch;
+	rd_kafka_message_t       **held;       /* messages the batch borrows from */
+	size_t                     n_held, cap_held;
+	rd_kafka_topic_partition_list_t *in_batch;   /* next offsets in the batch */
+	rd_kafka_topic_partition_list_t *to_commit;  /* applied, not yet committed */
+	char                       store_id[2 * OPLOG_STORE_ID_LEN + 1];
+
+	size_t                     batch_size, max_msg;
+	int64_t                    batch_ms, commit_ms, skew_ms, progress_ms;
+	int                        fresh_latest, stop_on_lost;
+
+	int64_t                    batch_start, last_commit, last_progress, last_err_log;
+	uint64_t                   progress_applied, errs_suppressed;
+	struct oplog_applier_stats st;
+	int                        fatal;       /* an OPLOG_E* ending the run */
+	char                       fatal_msg[512];
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Stop the run with err; the first fatal condition wins. */
+static void set_fatal(struct oplog_applier *a, int err, const char *msg)
+{
+	if (a->fatal)
+		return;
+	a->fatal = err;
+	snprintf(a->fatal_msg, sizeof(a->fatal_msg), "%s", msg);
+}
+
+/* ---- configuration --------------------------------------------------- */
+
+static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
+                    const char *file, int line)
+{
+	char errstr[512];
+
+	if (rd_kafka_conf_set(conf, key, value, errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK)
+		return 0;
+	if (line > 0)
+		return oplog_error__set(OPLOG_ECONFIG, "%s:%d: [kafka] %s: %s", file, line, key, errstr);
+	return oplog_error__set(OPLOG_ECONFIG, "%s %s: %s", file, key, errstr);
+}
+
+static int has_kafka_key(const struct oplog_config *cfg, const char *key)
+{
+	size_t n;
+	const struct oplog_config_kafka *k = oplog_config_kafka(cfg, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(k[i].key, key) == 0)
+			return 1;
+	return 0;
+}
+
+/* The user's [kafka] properties, in order, onto a new conf. */
+static int kafka_conf(const struct oplog_config *cfg, rd_kafka_conf_t **out)
+{
+	size_t n;
+	const struct oplog_config_kafka *k = oplog_config_kafka(cfg, &n);
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = conf_set(conf, k[i].key, k[i].value, k[i].file, k[i].line);
+	if (rc) {
+		rd_kafka_conf_destroy(conf);
+		return rc;
+	}
+	*out = conf;
+	return 0;
+}
+
+/* ---- positioning ------------------------------------------------------ */
+
+static const char *fresh_name(struct oplog_applier *a)
+{
+	return a->fresh_latest ? "latest" : "earliest";
+}
+
+/*
+ * Set where each assigned partition starts: the store's own offset; else
+ * the group's committed offset when its metadata is this store's id; else
+ * [apply] fresh_start. A store never inherits another store's position.
+ */
+static void position(struct oplog_applier *a, rd_kafka_topic_partition_list_t *parts)
+{
+	rd_kafka_topic_partition_list_t *group = NULL;
+	int need_group = 0;
+
+	for (int i = 0; i < parts->cnt; i++) {
+		rd_kafka_topic_partition_t *p = &parts->elems[i];
+		int64_t next;
+
+		if (oplog_store_offset(a->store, p->topic, p->partition, &next) == 0) {
+			p->offset = next;
+			oplog_log(OPLOG_LOG_INFO, "assigned %s/%" PRId32 ": from offset %" PRId64
+			          " (the store's)", p->topic, p->partition, next);
+		} else {
+			p->offset = RD_KAFKA_OFFSET_INVALID;
+			need_group = 1;
+		}
+	}
+	if (need_group) {
+		rd_kafka_resp_err_t err;
+
+		group = rd_kafka_topic_partition_list_copy(parts);
+		err = rd_kafka_committed(a->rk, group, 10000);
+		if (err) {
+			oplog_log(OPLOG_LOG_WARN, "reading the group's committed offsets failed: %s; "
+			          "partitions without a stored offset start at %s",
+			          rd_kafka_err2str(err), fresh_name(a));
+			rd_kafka_topic_partition_list_destroy(group);
+			group = NULL;
+		}
+	}
+	for (int i = 0; i < parts->cnt; i++) {
+		rd_kafka_topic_partition_t *p = &parts->elems[i], *g;
+		const char *why = "no stored or group offset";
+
+		if (p->offset != RD_KAFKA_OFFSET_INVALID)
+			continue;
+		g = group ? rd_kafka_topic_partition_list_find(group, p->topic, p->partition) : NULL;
+		if (g && g->offset >= 0) {
+			if (g->metadata_size == strlen(a->store_id) &&
+			    memcmp(g->metadata, a->store_id, g->metadata_size) == 0) {
+				p->offset = g->offset;
+				oplog_log(OPLOG_LOG_INFO, "assigned %s/%" PRId32 ": from offset %" PRId64
+				          " (the group's, committed by this store)", p->topic,
+				          p->partition, g->offset);
+				continue;
+			}
+			why = "the group's offset was committed by another store";
+		}
+		p->offset = a->fresh_latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+		oplog_log(OPLOG_LOG_INFO, "assigned %s/%" PRId32 ": from %s (%s)", p->topic,
+		          p->partition, fresh_name(a), why);
+	}
+	if (group)
+		rd_kafka_topic_partition_list_destroy(group);
+}
+
+/* ---- batches and commits --------------------------------------------- */
+
+/* Record (topic, partition) -> offset in list, replacing an older one. */
+static void list_set(rd_kafka_topic_partition_list_t *list, const char *topic,
+                     int32_t partition, int64_t offset)
+{
+	rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(list, topic, partition);
+
+	if (!p)
+		p = rd_kafka_topic_partition_list_add(list, topic, partition);
+	p->offset = offset;
+}
+
+static void release_held(struct oplog_applier *a)
+{
+	for (size_t i = 0; i < a->n_held; i++)
+		rd_kafka_message_destroy(a->held[i]);
+	a->n_held = 0;
+}
+
+/*
+ * Apply the batch in one store transaction. On success its offsets are
+ * due for the group commit. A store failure is fatal: nothing of the
+ * batch is applied and the group is not told, so a restart resumes from
+ * the store's offsets.
+ */
+static int flush(struct oplog_applier *a)
+{
+	struct oplog_apply_stats as;
+	int rc;
+
+	if (oplog_batch_count(a->batch) == 0)
+		return 0;
+	rc = oplog_store_apply(a->store, a->batch, &as);
+	if (rc) {
+		char msg[400];
+		snprintf(msg, sizeof(msg), "applying a batch of %zu messages failed: %s",
+		         oplog_batch_count(a->batch), oplog_error_last());
+		set_fatal(a, rc, msg);
+		return rc;
+	}
+	a->st.applied += as.applied;
+	a->st.duplicates += as.duplicates;
+	a->st.late += as.late;
+	a->st.forks += as.forks;
+	a->st.chain_breaks += as.chain_breaks;
+	a->st.below_boundary += as.below_boundary;
+	a->st.batches++;
+	for (int i = 0; i < a->in_batch->cnt; i++) {
+		rd_kafka_topic_partition_t *p = &a->in_batch->elems[i];
+		list_set(a->to_commit, p->topic, p->partition, p->offset);
+	}
+	rd_kafka_topic_partition_list_destroy(a->in_batch);
+	a->in_batch = rd_kafka_topic_partition_list_new(8);
+	oplog_batch_clear(a->batch);
+	release_held(a);
+	return 0;
+}
+
+/*
+ * Commit the applied offsets to the group, with the store id as metadata,
+ * so that lag tools see the real position. Async in the loop; sync when
+ * partitions are given up or the applier stops.
+ */
+static void commit_group(struct oplog_applier *a, int async)
+{
+	rd_kafka_resp_err_t err;
+
+	a->last_commit = now_ms();
+	if (a->to_commit->cnt == 0)
+		return;
+	for (int i = 0; i < a->to_commit->cnt; i++) {
+		rd_kafka_topic_partition_t *p = &a->to_commit->elems[i];
+		free(p->metadata);
+		p->metadata = strdup(a->store_id);
+		p->metadata_size = p->metadata ? strlen(a->store_id) : 0;
+	}
+	err = rd_kafka_commit(a->rk, a->to_commit, async);
+	if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+		oplog_log(OPLOG_LOG_WARN, "offset commit to the group failed: %s (the store has "
+		          "them; the next commit carries them again)", rd_kafka_err2str(err));
+	else
+		a->st.commits++;
+	if (!err || !async) {
+		rd_kafka_topic_partition_list_destroy(a->to_commit);
+		a->to_commit = rd_kafka_topic_partition_list_new(8);
+	}
+}
+
+/* ---- callbacks --------------------------------------------------------- */
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	struct oplog_applier *a = opaque;
+	int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		rd_kafka_topic_partition_list_t *copy = rd_kafka_topic_partition_list_copy(parts);
+
+		position(a, copy);
+		if (cooperative)
+			rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, copy));
+		else
+			rd_kafka_assign(rk, copy);
+		rd_kafka_topic_partition_list_destroy(copy);
+		return;
+	}
+	/* Revoked or lost: finish and commit what is in flight first. */
+	oplog_log(OPLOG_LOG_INFO, "partitions revoked (%d): finishing the batch in flight",
+	          parts->cnt);
+	if (flush(a) == 0)
+		commit_group(a, 0);
+	if (cooperative)
+		rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
+	else
+		rd_kafka_assign(rk, NULL);
+}
+
+/* Log transient errors at most once a second, counting the rest. */
+static void transient(struct oplog_applier *a, const char *what, const char *reason)
+{
+	int64_t now = now_ms();
+
+	a->st.kafka_errors++;
+	if (now - a->last_err_log < 1000) {
+		a->errs_suppressed++;
+		return;
+	}
+	oplog_log(OPLOG_LOG_WARN, "kafka: %s: %s (retrying; %" PRIu64 " more since the last "
+	          "line)", what, reason, a->errs_suppressed);
+	a->errs_suppressed = 0;
+	a->last_err_log = now;
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct oplog_applier *a = opaque;
+	char msg[512];
+
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		char fatal[256];
+		rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+		snprintf(msg, sizeof(msg), "kafka: fatal: %s", fatal);
+		set_fatal(a, OPLOG_EKAFKA, msg);
+	} else if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+	           err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED ||
+	           err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+	           err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED) {
+		snprintf(msg, sizeof(msg), "kafka: %s", reason);
+		set_fatal(a, OPLOG_EKAFKA, msg);
+	} else {
+		transient(a, rd_kafka_err2name(err), reason);
+	}
+}
+
+/* ---- messages ----------------------------------------------------------- */
+
+static void dead_letter(struct oplog_applier *a, const rd_kafka_message_t *rkm)
+{
+	rd_kafka_resp_err_t err;
+
+	if (!a->dlq)
+		return;
+	err = rd_kafka_producev(a->dlq, RD_KAFKA_V_TOPIC(a->dlq_topic),
+	                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	                        RD_KAFKA_V_VALUE(rkm->payload, rkm->len),
+	                        RD_KAFKA_V_KEY(rkm->key, rkm->key_len), RD_KAFKA_V_END);
+	if (err)
+		transient(a, "dead letter", rd_kafka_err2str(err));
+}
+
+/* A stored offset is gone from the broker: go on from the earliest
+ * available offset, or stop, as configured. */
+static void offset_lost(struct oplog_applier *a, rd_kafka_message_t *rkm)
+{
+	const char *topic = rd_kafka_topic_name(rkm->rkt);
+	int64_t lo = 0, hi = 0;
+	char msg[400];
+
+	a->st.offset_resets++;
+	snprintf(msg, sizeof(msg), "%s/%" PRId32 ": offset %" PRId64 " is no longer on the "
+	         "broker (%s)", topic, rkm->partition, rkm->offset, rd_kafka_message_errstr(rkm));
+	if (a->stop_on_lost) {
+		set_fatal(a, OPLOG_EKAFKA, msg);
+		return;
+	}
+	if (rd_kafka_query_watermark_offsets(a->rk, topic, rkm->partition, &lo, &hi, 10000)) {
+		transient(a, "watermarks", msg);
+		return;
+	}
+	oplog_log(OPLOG_LOG_WARN, "%s; offsets up to %" PRId64 " are lost, continuing from the "
+	          "earliest available, %" PRId64, msg, lo - 1, lo);
+	{
+		rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+		rd_kafka_error_t *e;
+
+		rd_kafka_topic_partition_list_add(l, topic, rkm->partition)->offset = lo;
+		if ((e = rd_kafka_seek_partitions(a->rk, l, 10000)) != NULL) {
+			transient(a, "seek", rd_kafka_error_string(e));
+			rd_kafka_error_destroy(e);
+		}
+		rd_kafka_topic_partition_list_destroy(l);
+	}
+}
+
+/* Take one polled message: into the batch (held), or a reject, or an
+ * error to log. Consumes rkm. */
+static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
+{
+	const char *topic = rd_kafka_topic_name(rkm->rkt);
+	struct oplog_entry e;
+	struct oplog_reject rej;
+	static const uint8_t empty[1];
+	const void *payload = rkm->payload ? rkm->payload : empty;
+	int rc, held = 0;
+
+	if (rkm->err) {
+		if (rkm->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
+		    rkm->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE)
+			offset_lost(a, rkm);
+		else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			transient(a, rd_kafka_err2name(rkm->err), rd_kafka_message_errstr(rkm));
+		rd_kafka_message_destroy(rkm);
+		return;
+	}
+	a->st.messages++;
+	if (oplog_batch_count(a->batch) == 0)
+		a->batch_start = now_ms();
+	rc = oplog_entry_decode(payload, rkm->len, a->max_msg, 0, &e, &rej);
+	if (rc == 0 && a->skew_ms > 0 && e.wall > (uint64_t)(wall_ms() + a->skew_ms)) {
+		rej = (struct oplog_reject){ .reason = OPLOG_R_CLOCK_SKEW, .field = OPLOG_F_WALL };
+		snprintf(rej.detail, sizeof(rej.detail), "wall %" PRIu64 " is more than %" PRId64
+		         " ms ahead of the local clock", e.wall, a->skew_ms);
+		rc = OPLOG_EREJECT;
+	}
+	if (rc == 0 && a->n_held == a->cap_held) {
+		size_t cap = a->cap_held ? a->cap_held * 2 : 1024;
+		void *p = realloc(a->held, cap * sizeof(*a->held));
+		if (!p) {
+			set_fatal(a, OPLOG_ENOMEM, "out of memory");
+			rd_kafka_message_destroy(rkm);
+			return;
+		}
+		a->held = p;
+		a->cap_held = cap;
+	}
+	if (rc == 0) {
+		rc = oplog_batch_add(a->batch, payload, rkm->len, &e);
+		if (rc == 0) {
+			a->held[a->n_held++] = rkm;
+			held = 1;
+		}
+	} else if (rc == OPLOG_EREJECT) {
+		char source[300];
+		snprintf(source, sizeof(source), "%s/%" PRId32 "/%" PRId64, topic, rkm->partition,
+		         rkm->offset);
+		a->st.rejected++;
+		oplog_log(OPLOG_LOG_DEBUG, "rejected %s: %s %s", source, oplog_reason_name(rej.reason),
+		          rej.detail);
+		dead_letter(a, rkm);
+		rc = oplog_batch_reject(a->batch, source, payload, rkm->len, &rej);
+	}
+	if (rc == 0)
+		rc = oplog_batch_offset(a->batch, topic, rkm->partition, rkm->offset + 1);
+	if (rc == 0)
+		list_set(a->in_batch, topic, rkm->partition, rkm->offset + 1);
+	if (!held)
+		rd_kafka_message_destroy(rkm);
+	if (rc)
+		set_fatal(a, rc, oplog_error_last());
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+static void progress(struct oplog_applier *a)
+{
+	int64_t now = now_ms(), dt = now - a->last_progress;
+
+	if (dt < a->progress_ms)
+		return;
+	oplog_log(OPLOG_LOG_INFO, "progress: %" PRIu64 " messages, %" PRIu64 " applied (%.0f/s), "
+	          "%" PRIu64 " duplicates, %" PRIu64 " late, %" PRIu64 " rejected, %" PRIu64
+	          " batches, %" PRIu64 " commits", a->st.messages, a->st.applied,
+	          (double)(a->st.applied - a->progress_applied) * 1000.0 / (double)(dt ? dt : 1),
+	          a->st.duplicates, a->st.late, a->st.rejected, a->st.batches, a->st.commits);
+	a->progress_applied = a->st.applied;
+	a->last_progress = now;
+}
+
+int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop)
+{
+	a->last_commit = a->last_progress = now_ms();
+	while (!*stop && !a->fatal) {
+		size_t n = oplog_batch_count(a->batch);
+		int64_t now = now_ms(), wait = 100;
+		rd_kafka_message_t *rkm;
+
+		if (n > 0) {
+			wait = a->batch_start + a->batch_ms - now;
+			if (wait < 0)
+				wait = 0;
+		}
+		if ((rkm = rd_kafka_consumer_poll(a->rk, (int)wait)) != NULL)
+			take(a, rkm);
+		n = oplog_batch_count(a->batch);
+		now = now_ms();
+		if (n >= a->batch_size || (n > 0 && now - a->batch_start >= a->batch_ms))
+			flush(a);
+		if (now - a->last_commit >= a->commit_ms)
+			commit_group(a, 1);
+		if (a->dlq)
+			rd_kafka_poll(a->dlq, 0);
+		progress(a);
+	}
+	if (!a->fatal && flush(a) == 0)
+		commit_group(a, 0);
+	if (a->dlq)
+		rd_kafka_flush(a->dlq, 10000);
+	rd_kafka_consumer_close(a->rk);
+	if (a->fatal) {
+		oplog_log(OPLOG_LOG_ERROR, "%s", a->fatal_msg);
+		return oplog_error__set(a->fatal, "%s", a->fatal_msg);
+	}
+	oplog_log(OPLOG_LOG_INFO, "stopped: %" PRIu64 " messages, %" PRIu64 " applied, %" PRIu64
+	          " rejected", a->st.messages, a->st.applied, a->st.rejected);
+	return 0;
+}
+
+/* ---- setup ---------------------------------------------------------------- */
+
+static int new_dlq(struct oplog_applier *a)
+{
+	char errstr[512];
+	rd_kafka_conf_t *conf = NULL;
+	int rc;
+
+	if ((rc = kafka_conf(a->cfg, &conf)))
+		return rc;
+	/* Consumer-only properties would make librdkafka warn; drop them. */
+	rd_kafka_conf_set(conf, "group.id", NULL, errstr, sizeof(errstr));
+	if (!(a->dlq = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
+		rd_kafka_conf_destroy(conf);
+		return oplog_error__set(OPLOG_EKAFKA, "dead-letter producer: %s", errstr);
+	}
+	return 0;
+}
+
+int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg,
+                      struct oplog_store *store)
+{
+	struct oplog_applier *a = NULL;
+	rd_kafka_conf_t *conf = NULL;
+	rd_kafka_topic_partition_list_t *topics = NULL;
+	char errstr[512];
+	const char *const *names;
+	size_t n_names;
+	rd_kafka_resp_err_t err;
+	int rc;
+
+	*out = NULL;
+	if (!has_kafka_key(cfg, "group.id"))
+		return oplog_error__set(OPLOG_ECONFIG, "[kafka] group.id is required for apply");
+	if (!(a = calloc(1, sizeof(*a))))
+		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
+	a->cfg = cfg;
+	a->store = store;
+	oplog_hex(oplog_store_id(store), OPLOG_STORE_ID_LEN, a->store_id);
+	a->batch_size = (size_t)oplog_config_int(cfg, "apply.batch_size");
+	a->batch_ms = oplog_config_ms(cfg, "apply.batch_ms");
+	a->max_msg = (size_t)oplog_config_size(cfg, "apply.max_message_bytes");
+	a->skew_ms = oplog_config_ms(cfg, "apply.clock_skew_ms");
+	a->commit_ms = oplog_config_ms(cfg, "apply.commit_interval");
+	a->progress_ms = oplog_config_ms(cfg, "log.progress_interval");
+	a->fresh_latest = strcmp(oplog_config_str(cfg, "apply.fresh_start"), "latest") == 0;
+	a->stop_on_lost = strcmp(oplog_config_str(cfg, "apply.on_offset_lost"), "stop") == 0;
+	a->dlq_topic = oplog_config_str(cfg, "apply.dead_letter_topic");
+	a->in_batch = rd_kafka_topic_partition_list_new(8);
+	a->to_commit = rd_kafka_topic_partition_list_new(8);
+	if ((rc = oplog_batch_new(&a->batch)))
+		goto done;
+
+	if ((rc = kafka_conf(cfg, &conf)))
+		goto done;
+	/* The store keeps the offsets; the group only mirrors them. Positions
+	 * are always set explicitly, so a reset means data is gone. */
+	if ((rc = conf_set(conf, "enable.auto.commit", "false", "oplogd", 0)) ||
+	    (rc = conf_set(conf, "enable.auto.offset.store", "false", "oplogd", 0)) ||
+	    (rc = conf_set(conf, "auto.offset.reset", "error", "oplogd", 0)))
+		goto done;
+	/* Eager assignment unless the user chose otherwise: the cooperative
+	 * assignor has known bugs in librdkafka 2.0. */
+	if (!has_kafka_key(cfg, "partition.assignment.strategy") &&
+	    (rc = conf_set(conf, "partition.assignment.strategy", "range,roundrobin", "oplogd", 0)))
+		goto done;
+	rd_kafka_conf_set_opaque(conf, a);
+	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	if (!(a->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr)))) {
+		rc = oplog_error__set(OPLOG_EKAFKA, "kafka consumer: %s", errstr);
+		goto done;
+	}
+	conf = NULL;   /* rd_kafka_new took it */
+	rd_kafka_poll_set_consumer(a->rk);
+
+	if (*a->dlq_topic && (rc = new_dlq(a)))
+		goto done;
+
+	names = oplog_config_list(cfg, "apply.topics", &n_names);
+	topics = rd_kafka_topic_partition_list_new((int)n_names);
+	for (size_t i = 0; i < n_names; i++)
+		rd_kafka_topic_partition_list_add(topics, names[i], RD_KAFKA_PARTITION_UA);
+	if ((err = rd_kafka_subscribe(a->rk, topics))) {
+		rc = oplog_error__set(OPLOG_EKAFKA, "subscribe: %s", rd_kafka_err2str(err));
+		goto done;
+	}
+	*out = a;
+	a = NULL;
+	rc = 0;
+done:
+	if (topics)
+		rd_kafka_topic_partition_list_destroy(topics);
+	if (conf)
+		rd_kafka_conf_destroy(conf);
+	oplog_applier_free(a);
+	return rc;
+}
+
+void oplog_applier_stats(const struct oplog_applier *a, struct oplog_applier_stats *out)
+{
+	*out = a->st;
+}
+
+void oplog_applier_free(struct oplog_applier *a)
+{
+	if (!a)
+		return;
+	release_held(a);
+	if (a->rk)
+		rd_kafka_destroy(a->rk);
+	if (a->dlq)
+		rd_kafka_destroy(a->dlq);
+	oplog_batch_free(a->batch);
+	if (a->in_batch)
+		rd_kafka_topic_partition_list_destroy(a->in_batch);
+	if (a->to_commit)
+		rd_kafka_topic_partition_list_destroy(a->to_commit);
+	free(a->held);
+	free(a);
+}

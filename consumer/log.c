@@ -1,0 +1,56 @@
+/* log.c: the logger behind oplog/log.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "oplog/log.h"
+
+static enum oplog_log_level min_level = OPLOG_LOG_INFO;
+static int as_json;
+
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
+void oplog_log_setup(enum oplog_log_level level, int json)
+{
+	min_level = level;
+	as_json = json;
+}
+
+int oplog_log_enabled(enum oplog_log_level level)
+{
+	return level >= min_level;
+}
+
+void oplog_log(enum oplog_log_level level, const char *fmt, ...)
+{
+	char ts[64], msg[1024], line[1400];
+	struct timespec now;
+	struct tm tm;
+	va_list ap;
+
+	if (level < min_level)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	         now.tv_nsec / 1000000);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (as_json) {
+		json_t *o = json_pack("{s:s,s:s,s:s%}", "ts", ts, "level", level_names[level],
+		                      "msg", msg, strlen(msg));
+		char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		snprintf(line, sizeof(line), "%s\n", text ? text : msg);
+		free(text);
+		json_decref(o);
+	} else {
+		snprintf(line, sizeof(line), "%s %-5s %s\n", ts, level_names[level], msg);
+	}
+	fputs(line, stderr);
+}

@@ -1,0 +1,69 @@
+/*
+ * oplog/applier.h: the Kafka replica applier behind `oplogd apply`.
+ *
+ * It consumes the configured topics in a consumer group with
+ * rd_kafka_consumer_poll, batches messages by count and by time, and
+ * applies each batch to the store in one transaction together with the
+ * next offset of every partition it covers. Only after that commit does
+ * it commit the same offsets to the group (asynchronously, at a steady
+ * cadence, with the store id as commit metadata) so that lag tools see
+ * the real position. The store's offsets are the source of truth: on
+ * every assignment a partition starts from the store's offset; without
+ * one, from the group's committed offset only when its metadata carries
+ * this store's id; otherwise from [apply] fresh_start.
+ *
+ * Threading: one applier runs on one thread. The stop flag may be set
+ * from a signal handler or another thread.
+ *
+ * Ownership: the applier borrows the config and the store; both must
+ * outlive it.
+ */
+#ifndef OPLOG_APPLIER_H
+#define OPLOG_APPLIER_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "oplog/config.h"
+#include "oplog/store.h"
+
+struct oplog_applier;
+
+/* What the applier has done since it started. */
+struct oplog_applier_stats {
+	uint64_t messages;       /* consumed, valid or not */
+	uint64_t applied, duplicates, late, forks, chain_breaks, below_boundary;
+	uint64_t rejected;
+	uint64_t batches;        /* store transactions */
+	uint64_t commits;        /* offset commits sent to the group */
+	uint64_t offset_resets;  /* partitions whose stored offset was gone */
+	uint64_t kafka_errors;   /* transient client errors seen */
+};
+
+/*
+ * Build a consumer from cfg ([kafka] passed to librdkafka as written, plus
+ * the settings the applier needs) and subscribe to [apply] topics.
+ * Returns 0 with *out set (free with oplog_applier_free), OPLOG_ECONFIG
+ * (librdkafka refused a property: the message names file:line and key),
+ * OPLOG_EKAFKA, or OPLOG_ENOMEM.
+ */
+int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg,
+                      struct oplog_store *store);
+
+/*
+ * Consume and apply until *stop becomes non-zero, then finish the batch
+ * in flight, commit the store and the group, and leave the group.
+ * Transient broker errors are logged (rate-limited) and retried.
+ * Returns 0 after a clean stop, or a negative OPLOG_E* for a fatal
+ * condition (store failure, authentication failure, fatal client error,
+ * a lost offset range with [apply] on_offset_lost = stop).
+ */
+int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop);
+
+/* Copy the applier's counters into *out. */
+void oplog_applier_stats(const struct oplog_applier *a, struct oplog_applier_stats *out);
+
+/* Close the consumer (if still open) and free a. NULL is ignored. */
+void oplog_applier_free(struct oplog_applier *a);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * oplog/log.h: one-line structured logs on stderr.
+ *
+ * A line is a UTC timestamp, a level and a message ("text"), or one JSON
+ * object {"ts","level","msg"} ("json"). Lines below the level are not
+ * formatted at all.
+ *
+ * Threading: the level and format are set once at start; writing a line
+ * is one fputs-sized write, safe from several threads.
+ */
+#ifndef OPLOG_LOG_H
+#define OPLOG_LOG_H
+
+enum oplog_log_level {
+	OPLOG_LOG_DEBUG = 0,
+	OPLOG_LOG_INFO,
+	OPLOG_LOG_WARN,
+	OPLOG_LOG_ERROR
+};
+
+/* Set the lowest level written and the format (json non-zero for JSON). */
+void oplog_log_setup(enum oplog_log_level level, int json);
+
+/* Is a line at this level written? (To skip building costly arguments.) */
+int oplog_log_enabled(enum oplog_log_level level);
+
+/* Write one line (printf format; no trailing newline needed). */
+void oplog_log(enum oplog_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

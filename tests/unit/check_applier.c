@@ -1,0 +1,328 @@
+/*
+ * check_applier.c: the Kafka applier against librdkafka's mock cluster
+ * (a Kafka-protocol broker set on loopback TCP, in this process), with a
+ * real LMDB store on disk.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "oplog/applier.h"
+#include "oplog/config.h"
+#include "oplog/dump.h"
+#include "oplog/error.h"
+#include "oplog/gen.h"
+#include "oplog/log.h"
+#include "oplog/store.h"
+#include "util_store.h"
+
+#define TOPIC      "oplog"
+#define PARTITIONS 3
+
+static rd_kafka_t *host;                 /* owns the mock cluster */
+static rd_kafka_mock_cluster_t *mc;
+static char bootstraps[256];
+static char base[512];
+
+static void setup(void)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char errstr[256];
+
+	ck_assert(rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof(errstr)) == 0);
+	host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+	ck_assert_msg(host != NULL, "%s", errstr);
+	mc = rd_kafka_mock_cluster_new(host, 3);
+	ck_assert(mc != NULL);
+	snprintf(bootstraps, sizeof(bootstraps), "%s", rd_kafka_mock_cluster_bootstraps(mc));
+	ck_assert(rd_kafka_mock_topic_create(mc, TOPIC, PARTITIONS, 1) == 0);
+	ck_assert(util_tmpdir(base, sizeof(base)) == 0);
+	oplog_log_setup(getenv("APPLIER_LOG") ? OPLOG_LOG_DEBUG : OPLOG_LOG_WARN, 0);
+}
+
+static void teardown(void)
+{
+	rd_kafka_mock_cluster_destroy(mc);
+	rd_kafka_destroy(host);
+	util_rmtree(base);
+}
+
+/* A generated stream with duplicates, late arrivals, forks and bad ones. */
+static struct oplog_gen_msg *make_stream(uint64_t seed, size_t n, size_t *bad)
+{
+	struct oplog_gen_opts o;
+	struct oplog_gen *g;
+	struct oplog_gen_msg *ms = calloc(n, sizeof(*ms));
+
+	oplog_gen_opts_init(&o);
+	o.seed = seed;
+	o.datasets = 2;
+	o.nodes = 3;
+	o.count = n;
+	o.dup_rate = 0.05;
+	o.late_rate = 0.1;
+	o.bad_rate = 0.02;
+	o.fork_rate = 0.01;
+	ck_assert(ms != NULL && oplog_gen_new(&o, &g) == 0);
+	*bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		ck_assert(oplog_gen_next(g, &ms[i]) == 0);
+		*bad += ms[i].kind == OPLOG_GEN_BAD;
+	}
+	oplog_gen_free(g);
+	return ms;
+}
+
+static void free_stream(struct oplog_gen_msg *ms, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(ms[i].data);
+	free(ms);
+}
+
+/* Produce the stream to TOPIC, spread over its partitions. */
+static void produce(const struct oplog_gen_msg *ms, size_t n)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char errstr[256];
+	rd_kafka_t *p;
+
+	ck_assert(rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, errstr,
+	                            sizeof(errstr)) == 0);
+	p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+	ck_assert_msg(p != NULL, "%s", errstr);
+	for (size_t i = 0; i < n; i++) {
+		rd_kafka_resp_err_t err;
+		while ((err = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(TOPIC),
+		                                RD_KAFKA_V_PARTITION((int32_t)(i % PARTITIONS)),
+		                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		                                RD_KAFKA_V_VALUE(ms[i].data, ms[i].len),
+		                                RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			rd_kafka_poll(p, 10);
+		ck_assert_msg(err == 0, "produce: %s", rd_kafka_err2str(err));
+	}
+	ck_assert(rd_kafka_flush(p, 30000) == 0);
+	rd_kafka_destroy(p);
+}
+
+static struct oplog_config *config(const char *group)
+{
+	struct oplog_config *cfg;
+
+	ck_assert(oplog_config_new(&cfg) == 0);
+	ck_assert(oplog_config_set(cfg, "kafka.bootstrap.servers", bootstraps, "test") == 0);
+	ck_assert(oplog_config_set(cfg, "kafka.group.id", group, "test") == 0);
+	ck_assert(oplog_config_set(cfg, "kafka.log_level", "0", "test") == 0);
+	/* A short session, so a group member that left is forgotten quickly. */
+	ck_assert(oplog_config_set(cfg, "kafka.session.timeout.ms", "6000", "test") == 0);
+	ck_assert(oplog_config_set(cfg, "kafka.heartbeat.interval.ms", "500", "test") == 0);
+	ck_assert(oplog_config_set(cfg, "apply.topics", TOPIC, "test") == 0);
+	ck_assert(oplog_config_set(cfg, "apply.batch_size", "200", "test") == 0);
+	ck_assert(oplog_config_set(cfg, "apply.batch_ms", "20", "test") == 0);
+	ck_assert(oplog_config_set(cfg, "apply.commit_interval", "100", "test") == 0);
+	return cfg;
+}
+
+struct runner {
+	struct oplog_applier          *a;
+	volatile sig_atomic_t          stop;
+	int                            rc;
+	pthread_t                      thread;
+};
+
+static void *run_thread(void *arg)
+{
+	struct runner *r = arg;
+
+	r->rc = oplog_applier_run(r->a, &r->stop);
+	return NULL;
+}
+
+static int sum_offsets(const char *topic, int32_t partition, int64_t next, void *arg)
+{
+	(void)topic;
+	(void)partition;
+	*(int64_t *)arg += next;
+	return 0;
+}
+
+/* The sum of the store's next offsets: messages it has taken in, since
+ * every partition here starts at offset 0. */
+static int64_t consumed(const char *dir)
+{
+	struct oplog_store *s;
+	int64_t sum = 0;
+
+	if (util_store_open(&s, dir, 0, 0, OPLOG_STORE_RDONLY) != 0)
+		return 0;
+	ck_assert(oplog_store_offsets(s, sum_offsets, &sum) == 0);
+	oplog_store_close(s);
+	return sum;
+}
+
+/* Run an applier on dir until the store has taken in `want` messages,
+ * then stop it the way SIGTERM does. Returns its stats. */
+static struct oplog_applier_stats run_until(const char *dir, const char *group, int64_t want)
+{
+	struct oplog_config *cfg = config(group);
+	struct oplog_store *s;
+	struct runner r = { .stop = 0 };
+	struct oplog_applier_stats st;
+	time_t deadline = time(NULL) + 60;
+
+	UTIL_OK(util_store_open(&s, dir, 0, 0, 0));
+	UTIL_OK(oplog_applier_new(&r.a, cfg, s));
+	ck_assert(pthread_create(&r.thread, NULL, run_thread, &r) == 0);
+	while (consumed(dir) < want && time(NULL) < deadline)
+		usleep(50 * 1000);
+	r.stop = 1;
+	ck_assert(pthread_join(r.thread, NULL) == 0);
+	ck_assert_msg(r.rc == 0, "the applier failed: %s", oplog_error_last());
+	ck_assert_msg(consumed(dir) == want, "the store took in %lld messages, expected %lld",
+	              (long long)consumed(dir), (long long)want);
+	oplog_applier_stats(r.a, &st);
+	oplog_applier_free(r.a);
+	oplog_store_close(s);
+	oplog_config_free(cfg);
+	return st;
+}
+
+/* The store's dump, as a malloc'd string. */
+static char *dump_of(const char *dir)
+{
+	struct oplog_store *s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert(f != NULL);
+	UTIL_OK(util_store_open(&s, dir, 0, 0, OPLOG_STORE_RDONLY));
+	UTIL_OK(oplog_store_dump(s, f));
+	oplog_store_close(s);
+	fclose(f);
+	return buf;
+}
+
+/* The same messages applied straight to a store, in one order. */
+static void reference_store(const char *dir, const struct oplog_gen_msg *ms, size_t n)
+{
+	struct oplog_store *s;
+	struct oplog_batch *b;
+
+	UTIL_OK(util_store_open(&s, dir, 0, 0, 0));
+	UTIL_OK(oplog_batch_new(&b));
+	for (size_t i = 0; i < n; i++) {
+		struct oplog_entry e;
+		struct oplog_reject rej;
+		if (oplog_entry_decode(ms[i].data, ms[i].len, 0, 0, &e, &rej) == 0)
+			UTIL_OK(oplog_batch_add(b, ms[i].data, ms[i].len, &e));
+	}
+	UTIL_OK(oplog_store_apply(s, b, NULL));
+	oplog_batch_free(b);
+	oplog_store_close(s);
+}
+
+START_TEST(test_applier__stream_with_dups_late_and_bad_applies_exactly)
+{
+	size_t n = 3000, bad;
+	struct oplog_gen_msg *ms = make_stream(11, n, &bad);
+	char dir[600], ref[600], *got, *want;
+	struct oplog_applier_stats st;
+	struct oplog_store *s;
+	struct oplog_stats ss;
+
+	snprintf(dir, sizeof(dir), "%s/replica", base);
+	snprintf(ref, sizeof(ref), "%s/reference", base);
+	produce(ms, n);
+	st = run_until(dir, "g1", (int64_t)n);
+	ck_assert_uint_eq(st.messages, n);
+	ck_assert_uint_eq(st.rejected, bad);
+	ck_assert(st.commits > 0);
+
+	reference_store(ref, ms, n);
+	got = dump_of(dir);
+	want = dump_of(ref);
+	ck_assert_msg(strcmp(got, want) == 0, "the applied store differs from the reference");
+	UTIL_OK(util_store_open(&s, dir, 0, 0, OPLOG_STORE_RDONLY));
+	UTIL_OK(oplog_store_stats(s, &ss));
+	ck_assert_uint_eq(ss.rejects_kept, bad);
+	ck_assert_int_eq(oplog_store_verify(s, NULL, NULL), 0);
+	oplog_store_close(s);
+	free(got);
+	free(want);
+	free_stream(ms, n);
+}
+END_TEST
+
+START_TEST(test_applier__restart_resumes_from_the_store_without_rereading)
+{
+	size_t n = 1200, bad;
+	struct oplog_gen_msg *ms = make_stream(12, 2 * n, &bad);
+	struct oplog_applier_stats st;
+	char dir[600];
+
+	snprintf(dir, sizeof(dir), "%s/replica", base);
+	produce(ms, n);
+	st = run_until(dir, "g2", (int64_t)n);
+	ck_assert_uint_eq(st.messages, n);
+
+	/* Stopped; more arrives; the second run reads only the new part. */
+	produce(ms + n, n);
+	st = run_until(dir, "g2", (int64_t)(2 * n));
+	ck_assert_uint_eq(st.messages, n);
+	free_stream(ms, 2 * n);
+}
+END_TEST
+
+START_TEST(test_applier__new_store_does_not_inherit_the_groups_position)
+{
+	size_t n = 900, bad;
+	struct oplog_gen_msg *ms = make_stream(13, n, &bad);
+	struct oplog_applier_stats st;
+	char a[600], b[600], *da, *db;
+
+	snprintf(a, sizeof(a), "%s/a", base);
+	snprintf(b, sizeof(b), "%s/b", base);
+	produce(ms, n);
+	st = run_until(a, "g3", (int64_t)n);
+	ck_assert_uint_eq(st.messages, n);
+
+	/* Same group, other store: the group's commit carries store a's id,
+	 * so store b starts from the earliest offset and reads everything. */
+	st = run_until(b, "g3", (int64_t)n);
+	ck_assert_uint_eq(st.messages, n);
+	da = dump_of(a);
+	db = dump_of(b);
+	ck_assert_str_eq(da, db);
+	free(da);
+	free(db);
+	free_stream(ms, n);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("applier");
+	TCase *t = tcase_create("mock_cluster");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 120);
+	tcase_add_test(t, test_applier__stream_with_dups_late_and_bad_applies_exactly);
+	tcase_add_test(t, test_applier__restart_resumes_from_the_store_without_rereading);
+	tcase_add_test(t, test_applier__new_store_does_not_inherit_the_groups_position);
+	suite_add_tcase(s, t);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
