@@ -96,6 +96,8 @@ static void produce(const struct oplog_gen_msg *ms, size_t n)
 
 	ck_assert(rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, errstr,
 	                            sizeof(errstr)) == 0);
+	/* Its own reconnect messages while a broker is down are expected. */
+	ck_assert(rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof(errstr)) == 0);
 	p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
 	ck_assert_msg(p != NULL, "%s", errstr);
 	for (size_t i = 0; i < n; i++) {
@@ -307,6 +309,135 @@ START_TEST(test_applier__new_store_does_not_inherit_the_groups_position)
 }
 END_TEST
 
+/* Kafka protocol API keys (stable across versions) for fault injection. */
+enum { API_FETCH = 1, API_OFFSET_COMMIT = 8, API_JOIN_GROUP = 11, API_HEARTBEAT = 12 };
+
+/* Start an applier on dir in a thread; stop it with stop_runner(). */
+static void start_runner(struct runner *r, const char *dir, const char *group,
+                         struct oplog_config **cfg, struct oplog_store **s)
+{
+	*cfg = config(group);
+	UTIL_OK(util_store_open(s, dir, 0, 0, 0));
+	UTIL_OK(oplog_applier_new(&r->a, *cfg, *s));
+	r->stop = 0;
+	ck_assert(pthread_create(&r->thread, NULL, run_thread, r) == 0);
+}
+
+static void stop_runner(struct runner *r, struct oplog_config *cfg, struct oplog_store *s)
+{
+	r->stop = 1;
+	ck_assert(pthread_join(r->thread, NULL) == 0);
+	ck_assert_msg(r->rc == 0, "the applier failed: %s", oplog_error_last());
+	oplog_applier_free(r->a);
+	oplog_store_close(s);
+	oplog_config_free(cfg);
+}
+
+/* Wait until the store has taken in at least `want` messages. */
+static int wait_consumed(const char *dir, int64_t want, int secs)
+{
+	time_t deadline = time(NULL) + secs;
+
+	while (consumed(dir) < want && time(NULL) < deadline)
+		usleep(50 * 1000);
+	return consumed(dir) >= want;
+}
+
+START_TEST(test_applier__faults_leave_the_store_exact)
+{
+	size_t n = 2400, bad;
+	struct oplog_gen_msg *ms = make_stream(14, n, &bad);
+	struct oplog_config *cfg;
+	struct oplog_store *s;
+	struct runner r;
+	char dir[600], ref[600], *got, *want;
+
+	snprintf(dir, sizeof(dir), "%s/replica", base);
+	snprintf(ref, sizeof(ref), "%s/reference", base);
+	rd_kafka_mock_push_request_errors(mc, API_JOIN_GROUP, 2,
+	                                  RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
+	                                  RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+	produce(ms, n / 2);
+	start_runner(&r, dir, "g4", &cfg, &s);
+	ck_assert(wait_consumed(dir, (int64_t)(n / 4), 60));
+
+	/* Errors on every path the applier uses, and a broker gone for 2 s. */
+	rd_kafka_mock_push_request_errors(mc, API_FETCH, 3,
+	                                  RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+	                                  RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+	                                  RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+	rd_kafka_mock_push_request_errors(mc, API_OFFSET_COMMIT, 2,
+	                                  RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+	                                  RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE);
+	rd_kafka_mock_push_request_errors(mc, API_HEARTBEAT, 2,
+	                                  RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
+	                                  RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+	/* The applier runs into the dead broker; the producer here waits
+	 * until it is back. */
+	rd_kafka_mock_broker_set_down(mc, 1);
+	sleep(2);
+	rd_kafka_mock_broker_set_up(mc, 1);
+	produce(ms + n / 2, n - n / 2);
+
+	ck_assert_msg(wait_consumed(dir, (int64_t)n, 90), "the store took in %lld of %zu",
+	              (long long)consumed(dir), n);
+	stop_runner(&r, cfg, s);
+	ck_assert_int_eq(consumed(dir), (int64_t)n);
+	reference_store(ref, ms, n);
+	got = dump_of(dir);
+	want = dump_of(ref);
+	ck_assert_msg(strcmp(got, want) == 0, "the store differs from the reference after faults");
+	free(got);
+	free(want);
+	free_stream(ms, n);
+}
+END_TEST
+
+START_TEST(test_applier__two_appliers_split_then_one_takes_over)
+{
+	size_t n = 1800, bad;
+	struct oplog_gen_msg *ms = make_stream(15, n, &bad);
+	struct oplog_config *ca, *cb;
+	struct oplog_store *sa, *sb;
+	struct runner ra, rb;
+	struct oplog_applier_stats st;
+	char a[600], b[600], ref[600], *got, *want;
+
+	snprintf(a, sizeof(a), "%s/a", base);
+	snprintf(b, sizeof(b), "%s/b", base);
+	snprintf(ref, sizeof(ref), "%s/reference", base);
+	produce(ms, n);
+	start_runner(&ra, a, "g5", &ca, &sa);
+	start_runner(&rb, b, "g5", &cb, &sb);
+	ck_assert(wait_consumed(a, 1, 60) || wait_consumed(b, 1, 1));
+
+	/* Both working: between them the whole topic, each only a part. */
+	{
+		time_t deadline = time(NULL) + 60;
+		while (consumed(a) + consumed(b) < (int64_t)n && time(NULL) < deadline)
+			usleep(50 * 1000);
+	}
+	ck_assert_int_eq(consumed(a) + consumed(b), (int64_t)n);
+	ck_assert(consumed(a) > 0 && consumed(b) > 0);
+
+	/* a leaves: b gets its partitions. The group's offsets for them carry
+	 * a's store id, so b reads them from the start: nothing is lost. */
+	stop_runner(&ra, ca, sa);
+	ck_assert_msg(wait_consumed(b, (int64_t)n, 90), "b took in %lld of %zu",
+	              (long long)consumed(b), n);
+	oplog_applier_stats(rb.a, &st);
+	stop_runner(&rb, cb, sb);
+	ck_assert_int_eq(consumed(b), (int64_t)n);
+	reference_store(ref, ms, n);
+	got = dump_of(b);
+	want = dump_of(ref);
+	ck_assert_msg(strcmp(got, want) == 0, "b's store is not the whole stream");
+	free(got);
+	free(want);
+	free_stream(ms, n);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("applier");
@@ -319,6 +450,8 @@ int main(void)
 	tcase_add_test(t, test_applier__stream_with_dups_late_and_bad_applies_exactly);
 	tcase_add_test(t, test_applier__restart_resumes_from_the_store_without_rereading);
 	tcase_add_test(t, test_applier__new_store_does_not_inherit_the_groups_position);
+	tcase_add_test(t, test_applier__faults_leave_the_store_exact);
+	tcase_add_test(t, test_applier__two_appliers_split_then_one_takes_over);
 	suite_add_tcase(s, t);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
