@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config liblmdb-dev lmdb-utils librdkafka-dev
 libmsgpack-dev check libssl-dev libjansson-dev libinih-dev
-libmicrohttpd-dev kcat jq"
+libmicrohttpd-dev kcat jq openjdk-17-jre-headless nodejs"
 
 missing=""
 for p in $PKGS; do

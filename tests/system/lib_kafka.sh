@@ -1,0 +1,136 @@
+# lib_kafka.sh: a real Kafka 0.9.0.1 broker for the numbered system tests
+# (POSIX sh). Source it after lib.sh, from the project root:
+#
+#   . tests/system/lib.sh
+#   . tests/system/lib_kafka.sh
+#   kafka_start                  # or: kafka_start --partitions 8
+#
+# Every broker belongs to one test: its state lives in $TDIR/kafka and it
+# is stopped when the test ends, passed or failed. A broker that cannot be
+# installed or started (no Java, no npm registry, ...) fails the test: the
+# tests that need a broker must not pass without one.
+#
+#   kafka_start [--port P] [--partitions N]
+#                               install if needed, start ZooKeeper and the
+#                               broker, export KAFKA_BOOTSTRAP (HOST:PORT)
+#   kafka_stop                  stop both now (also done at exit)
+#   kafka_kill_broker           SIGKILL the broker (ZooKeeper stays up)
+#   kafka_restart_broker        start the broker again on the same port
+#   kafka_topic NAME N          create topic NAME with N partitions, wait
+#                               until every partition has a leader
+#   kafka_kcat ARGS...          kcat with -b $KAFKA_BOOTSTRAP and the client
+#                               settings this broker needs
+#   kafka_produce_file TOPIC FILE [PARTITION]
+#                               produce each message of a lenpfx FILE (u32
+#                               big-endian length + bytes), in file order;
+#                               without PARTITION they spread at random
+#   kafka_consume_file TOPIC FILE COUNT [PARTITION]
+#                               write COUNT messages from the beginning to
+#                               FILE in lenpfx framing
+#   kafka_group_lag GROUP [TOPIC]
+#                               "partition current logend lag" per line,
+#                               sorted; Kafka 0.9 only describes a group
+#                               that has live members
+#
+# KAFKA_CLIENT_SETTINGS holds the librdkafka settings (key=value words) any
+# client needs for a 0.9 broker, which has no ApiVersion request;
+# KAFKA_CLIENT_PROPS is the same as kcat arguments (-X key=value ...).
+
+command -v on_exit >/dev/null 2>&1 || . tests/system/lib.sh
+
+KAFKA_BROKER_SH=$PWD/scripts/kafka-broker.sh
+KAFKA_CLIENT_SETTINGS="api.version.request=false broker.version.fallback=0.9.0.1"
+KAFKA_CLIENT_PROPS="-X api.version.request=false -X broker.version.fallback=0.9.0.1"
+export KAFKA_CLIENT_SETTINGS KAFKA_CLIENT_PROPS
+KAFKA_DIR=$TDIR/kafka
+KAFKA_BOOTSTRAP=""
+
+kafka_start() {
+	sh "$KAFKA_BROKER_SH" install >&2 || fail "installing Kafka failed (see above)"
+	# Registered before starting so that a half-started ZooKeeper is
+	# stopped too; stop is idempotent.
+	on_exit "sh '$KAFKA_BROKER_SH' stop '$KAFKA_DIR'"
+	KAFKA_BOOTSTRAP=$(sh "$KAFKA_BROKER_SH" start "$KAFKA_DIR" "$@") ||
+		fail "Kafka broker did not start (see above)"
+	export KAFKA_BOOTSTRAP
+}
+
+kafka_stop() {
+	sh "$KAFKA_BROKER_SH" stop "$KAFKA_DIR" || fail "stopping Kafka failed"
+}
+
+kafka_kill_broker() {
+	sh "$KAFKA_BROKER_SH" kill "$KAFKA_DIR" || fail "killing the Kafka broker failed"
+}
+
+kafka_restart_broker() {
+	sh "$KAFKA_BROKER_SH" restart-broker "$KAFKA_DIR" >/dev/null ||
+		fail "Kafka broker did not restart (see above)"
+}
+
+kafka_topic() {
+	sh "$KAFKA_BROKER_SH" topic "$KAFKA_DIR" "$1" "$2" || fail "creating topic $1 failed"
+}
+
+kafka_kcat() {
+	# shellcheck disable=SC2086 # KAFKA_CLIENT_PROPS is a list of words
+	kcat -b "$KAFKA_BOOTSTRAP" $KAFKA_CLIENT_PROPS "$@"
+}
+
+# kcat reads no length prefixes, only delimiters, so the messages are
+# rejoined with a 16-byte delimiter found in none of them. It starts with
+# the only 0x01 it holds, so no occurrence can straddle a message's end and
+# the delimiter that follows. kcat drops empty messages, hence refused.
+kafka_produce_file() {
+	_kp_stream=$TDIR/kafka-produce.stream
+	perl -e '
+		binmode STDIN; binmode STDOUT;
+		local $/; my $d = <STDIN>; my @m; my $o = 0;
+		while ($o < length $d) {
+			die "truncated length prefix at byte $o\n" if $o + 4 > length $d;
+			my $n = unpack("N", substr($d, $o, 4));
+			$o += 4;
+			die "message at byte $o: $n bytes, file ends first\n" if $o + $n > length $d;
+			die "message at byte $o is empty: kcat cannot produce it\n" if $n == 0;
+			push @m, substr($d, $o, $n);
+			$o += $n;
+		}
+		srand(1);
+		my $delim;
+		TRY: for (1 .. 100) {
+			$delim = "\x01" . join("", map { chr(2 + int(rand(254))) } 1 .. 15);
+			for (@m) { next TRY if index($_, $delim) >= 0 }
+			print STDERR scalar(@m), " ", join("", map { sprintf("\\x%02x", ord) } split //, $delim), "\n";
+			print join($delim, @m);
+			exit 0;
+		}
+		die "no delimiter found\n";' <"$2" >"$_kp_stream" 2>"$TDIR/kafka-produce.info" ||
+		fail "kafka_produce_file $2: $(cat "$TDIR/kafka-produce.info")"
+	read -r _kp_count _kp_delim <"$TDIR/kafka-produce.info"
+	[ "$_kp_count" -gt 0 ] || return 0
+	kafka_kcat -P -t "$1" -p "${3:--1}" -D "$_kp_delim" -l "$_kp_stream" 2>"$TDIR/kafka-produce.err" ||
+		fail "kcat -P to $1 failed: $(tail -n 5 "$TDIR/kafka-produce.err")"
+	rm -f "$_kp_stream"
+}
+
+# %R writes each payload's length as a u32 big-endian: lenpfx again.
+kafka_consume_file() {
+	_kc_part=""
+	[ -z "${4:-}" ] || _kc_part="-p $4"
+	# shellcheck disable=SC2086 # _kc_part is empty or two words
+	kafka_kcat -C -t "$1" $_kc_part -o beginning -c "$3" -e -q -f '%R%s' >"$2" \
+		2>"$TDIR/kafka-consume.err" || fail "kcat -C from $1 failed: $(tail -n 5 "$TDIR/kafka-consume.err")"
+}
+
+# Parses the 0.9 tool's "GROUP, TOPIC, PARTITION, CURRENT OFFSET, LOG END
+# OFFSET, LAG, OWNER" rows; an unknown offset ("unknown") is printed as -1.
+kafka_group_lag() {
+	sh "$KAFKA_BROKER_SH" tool "$KAFKA_DIR" kafka-consumer-groups.sh --new-consumer \
+		--bootstrap-server "$KAFKA_BOOTSTRAP" --describe --group "$1" \
+		>"$TDIR/kafka-lag.out" 2>&1 || fail "kafka-consumer-groups.sh --describe $1 failed: $(tail -n 5 "$TDIR/kafka-lag.out")"
+	awk -F', *' -v g="$1" -v t="${2:-}" '
+		$1 == g && (t == "" || $2 == t) && $3 ~ /^[0-9]+$/ {
+			for (i = 4; i <= 6; i++) if ($i !~ /^-?[0-9]+$/) $i = -1
+			print $3, $4, $5, $6
+		}' "$TDIR/kafka-lag.out" | sort -n
+}
