@@ -102,13 +102,7 @@ static int flush(struct importer *im)
 		return 0;
 	if ((err = oplog_store_apply(im->s, im->b, &st)) != 0)
 		return err;
-	im->total.applied += st.applied;
-	im->total.duplicates += st.duplicates;
-	im->total.late += st.late;
-	im->total.forks += st.forks;
-	im->total.chain_breaks += st.chain_breaks;
-	im->total.below_boundary += st.below_boundary;
-	im->total.rejected += st.rejected;
+	oplog_apply_stats_add(&im->total, &st);
 	oplog_batch_clear(im->b);
 	return 0;
 }

@@ -220,12 +220,7 @@ static int flush(struct oplog_applier *a)
 		set_fatal(a, rc, msg);
 		return rc;
 	}
-	a->st.applied += as.applied;
-	a->st.duplicates += as.duplicates;
-	a->st.late += as.late;
-	a->st.forks += as.forks;
-	a->st.chain_breaks += as.chain_breaks;
-	a->st.below_boundary += as.below_boundary;
+	oplog_apply_stats_add(&a->st.store, &as);
 	a->st.batches++;
 	for (int i = 0; i < a->in_batch->cnt; i++) {
 		rd_kafka_topic_partition_t *p = &a->in_batch->elems[i];
@@ -462,10 +457,11 @@ static void progress(struct oplog_applier *a)
 		return;
 	oplog_log(OPLOG_LOG_INFO, "progress: %" PRIu64 " messages, %" PRIu64 " applied (%.0f/s), "
 	          "%" PRIu64 " duplicates, %" PRIu64 " late, %" PRIu64 " rejected, %" PRIu64
-	          " batches, %" PRIu64 " commits", a->st.messages, a->st.applied,
-	          (double)(a->st.applied - a->progress_applied) * 1000.0 / (double)(dt ? dt : 1),
-	          a->st.duplicates, a->st.late, a->st.rejected, a->st.batches, a->st.commits);
-	a->progress_applied = a->st.applied;
+	          " batches, %" PRIu64 " commits", a->st.messages, a->st.store.applied,
+	          (double)(a->st.store.applied - a->progress_applied) * 1000.0 / (double)(dt ? dt : 1),
+	          a->st.store.duplicates, a->st.store.late, a->st.rejected, a->st.batches,
+	          a->st.commits);
+	a->progress_applied = a->st.store.applied;
 	a->last_progress = now;
 }
 
@@ -504,7 +500,7 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 		return oplog_error__set(a->fatal, "%s", a->fatal_msg);
 	}
 	oplog_log(OPLOG_LOG_INFO, "stopped: %" PRIu64 " messages, %" PRIu64 " applied, %" PRIu64
-	          " rejected", a->st.messages, a->st.applied, a->st.rejected);
+	          " rejected", a->st.messages, a->st.store.applied, a->st.rejected);
 	return 0;
 }
 

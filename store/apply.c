@@ -781,3 +781,14 @@ int oplog_store__grow(struct oplog_store *s)
 	s->map_size = grown;
 	return 0;
 }
+
+void oplog_apply_stats_add(struct oplog_apply_stats *sum, const struct oplog_apply_stats *add)
+{
+	sum->applied += add->applied;
+	sum->duplicates += add->duplicates;
+	sum->late += add->late;
+	sum->forks += add->forks;
+	sum->chain_breaks += add->chain_breaks;
+	sum->below_boundary += add->below_boundary;
+	sum->rejected += add->rejected;
+}

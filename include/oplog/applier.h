@@ -32,8 +32,8 @@ struct oplog_applier;
 /* What the applier has done since it started. */
 struct oplog_applier_stats {
 	uint64_t messages;       /* consumed, valid or not */
-	uint64_t applied, duplicates, late, forks, chain_breaks, below_boundary;
-	uint64_t rejected;
+	struct oplog_apply_stats store;  /* what applying did, summed over batches */
+	uint64_t rejected;       /* messages rejected on intake */
 	uint64_t batches;        /* store transactions */
 	uint64_t commits;        /* offset commits sent to the group */
 	uint64_t offset_resets;  /* partitions whose stored offset was gone */

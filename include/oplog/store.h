@@ -103,6 +103,9 @@ struct oplog_apply_stats {
 	uint64_t rejected;
 };
 
+/* Add every counter of *add to *sum. */
+void oplog_apply_stats_add(struct oplog_apply_stats *sum, const struct oplog_apply_stats *add);
+
 /*
  * Apply the whole batch in one write transaction: entries in batch order,
  * then rejects, counters and offsets. All or nothing. On MDB_MAP_FULL the
