@@ -29,6 +29,7 @@ struct oplog_applier {
 	size_t                     n_held, cap_held;
 	rd_kafka_topic_partition_list_t *in_batch;   /* next offsets in the batch */
 	rd_kafka_topic_partition_list_t *to_commit;  /* applied, not yet committed */
+	rd_kafka_topic_partition_list_t *idle;       /* empty partitions committed, at */
 	char                       store_id[2 * OPLOG_STORE_ID_LEN + 1];
 
 	size_t                     batch_size, max_msg;
@@ -110,6 +111,9 @@ static int kafka_conf(const struct oplog_config *cfg, rd_kafka_conf_t **out)
 	return 0;
 }
 
+static void list_set(rd_kafka_topic_partition_list_t *list, const char *topic,
+                     int32_t partition, int64_t offset);
+
 /* ---- positioning ------------------------------------------------------ */
 
 static const char *fresh_name(struct oplog_applier *a)
@@ -133,6 +137,9 @@ static void position(struct oplog_applier *a, rd_kafka_topic_partition_list_t *p
 
 		if (oplog_store_offset(a->store, p->topic, p->partition, &next) == 0) {
 			p->offset = next;
+			/* The group may be behind the store (after a kill -9):
+			 * the next commit brings it up to the store's position. */
+			list_set(a->to_commit, p->topic, p->partition, next);
 			oplog_log(OPLOG_LOG_INFO, "assigned %s/%" PRId32 ": from offset %" PRId64
 			          " (the store's)", p->topic, p->partition, next);
 		} else {
@@ -238,11 +245,51 @@ static int flush(struct oplog_applier *a)
  * so that lag tools see the real position. Async in the loop; sync when
  * partitions are given up or the applier stops.
  */
+/*
+ * A partition that is empty (low == high watermark, as the fetcher last
+ * saw them) and has nothing stored or in flight is fully read: commit its
+ * high watermark, so lag tools show 0 there rather than "unknown".
+ */
+static void add_idle_partitions(struct oplog_applier *a)
+{
+	rd_kafka_topic_partition_list_t *assigned = NULL;
+
+	if (rd_kafka_assignment(a->rk, &assigned) || !assigned)
+		return;
+	for (int i = 0; i < assigned->cnt; i++) {
+		rd_kafka_topic_partition_t *p = &assigned->elems[i];
+		int64_t lo = -1, hi = -1, stored;
+
+		if (rd_kafka_topic_partition_list_find(a->to_commit, p->topic, p->partition) ||
+		    rd_kafka_topic_partition_list_find(a->in_batch, p->topic, p->partition) ||
+		    oplog_store_offset(a->store, p->topic, p->partition, &stored) == 0)
+			continue;
+		rd_kafka_topic_partition_t *done;
+
+		if (rd_kafka_get_watermark_offsets(a->rk, p->topic, p->partition, &lo, &hi) != 0 ||
+		    hi < 0)
+			continue;   /* not fetched from yet */
+		done = rd_kafka_topic_partition_list_find(a->idle, p->topic, p->partition);
+		if (done && done->offset == hi)
+			continue;   /* already committed as it stands */
+		/* Older brokers' fetch responses carry no low watermark: ask once. */
+		if (lo < 0 && rd_kafka_query_watermark_offsets(a->rk, p->topic, p->partition,
+		                                               &lo, &hi, 1000) != 0)
+			continue;
+		if (lo == hi) {
+			list_set(a->to_commit, p->topic, p->partition, hi);
+			list_set(a->idle, p->topic, p->partition, hi);
+		}
+	}
+	rd_kafka_topic_partition_list_destroy(assigned);
+}
+
 static void commit_group(struct oplog_applier *a, int async)
 {
 	rd_kafka_resp_err_t err;
 
 	a->last_commit = now_ms();
+	add_idle_partitions(a);
 	if (a->to_commit->cnt == 0)
 		return;
 	for (int i = 0; i < a->to_commit->cnt; i++) {
@@ -554,6 +601,7 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	a->dlq_topic = oplog_config_str(cfg, "apply.dead_letter_topic");
 	a->in_batch = rd_kafka_topic_partition_list_new(8);
 	a->to_commit = rd_kafka_topic_partition_list_new(8);
+	a->idle = rd_kafka_topic_partition_list_new(8);
 	if ((rc = oplog_batch_new(&a->batch)))
 		goto done;
 
@@ -622,6 +670,8 @@ void oplog_applier_free(struct oplog_applier *a)
 		rd_kafka_topic_partition_list_destroy(a->in_batch);
 	if (a->to_commit)
 		rd_kafka_topic_partition_list_destroy(a->to_commit);
+	if (a->idle)
+		rd_kafka_topic_partition_list_destroy(a->idle);
 	free(a->held);
 	free(a);
 }
