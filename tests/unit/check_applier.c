@@ -169,30 +169,57 @@ static int64_t consumed(const char *dir)
 	return sum;
 }
 
-/* Run an applier on dir until the store has taken in `want` messages,
- * then stop it the way SIGTERM does. Returns its stats. */
-static struct oplog_applier_stats run_until(const char *dir, const char *group, int64_t want)
+/* Start an applier on dir in a thread; stop it with stop_runner(). */
+static void start_runner(struct runner *r, const char *dir, const char *group,
+                         struct oplog_config **cfg, struct oplog_store **s)
 {
-	struct oplog_config *cfg = config(group);
-	struct oplog_store *s;
-	struct runner r = { .stop = 0 };
-	struct oplog_applier_stats st;
-	time_t deadline = time(NULL) + 60;
+	*cfg = config(group);
+	UTIL_OK(util_store_open(s, dir, 0, 0, 0));
+	UTIL_OK(oplog_applier_new(&r->a, *cfg, *s));
+	r->stop = 0;
+	ck_assert(pthread_create(&r->thread, NULL, run_thread, r) == 0);
+}
 
-	UTIL_OK(util_store_open(&s, dir, 0, 0, 0));
-	UTIL_OK(oplog_applier_new(&r.a, cfg, s));
-	ck_assert(pthread_create(&r.thread, NULL, run_thread, &r) == 0);
-	while (consumed(dir) < want && time(NULL) < deadline)
-		usleep(50 * 1000);
-	r.stop = 1;
-	ck_assert(pthread_join(r.thread, NULL) == 0);
-	ck_assert_msg(r.rc == 0, "the applier failed: %s", oplog_error_last());
-	ck_assert_msg(consumed(dir) == want, "the store took in %lld messages, expected %lld",
-	              (long long)consumed(dir), (long long)want);
-	oplog_applier_stats(r.a, &st);
-	oplog_applier_free(r.a);
+/* Stop it the way SIGTERM does; it must end cleanly. Returns its stats. */
+static struct oplog_applier_stats stop_runner(struct runner *r, struct oplog_config *cfg,
+                                              struct oplog_store *s)
+{
+	struct oplog_applier_stats st;
+
+	r->stop = 1;
+	ck_assert(pthread_join(r->thread, NULL) == 0);
+	ck_assert_msg(r->rc == 0, "the applier failed: %s", oplog_error_last());
+	oplog_applier_stats(r->a, &st);
+	oplog_applier_free(r->a);
 	oplog_store_close(s);
 	oplog_config_free(cfg);
+	return st;
+}
+
+/* Wait until the store has taken in at least `want` messages. */
+static int wait_consumed(const char *dir, int64_t want, int secs)
+{
+	time_t deadline = time(NULL) + secs;
+
+	while (consumed(dir) < want && time(NULL) < deadline)
+		usleep(50 * 1000);
+	return consumed(dir) >= want;
+}
+
+/* Run an applier on dir until the store has taken in `want` messages,
+ * then stop it. Exactly `want`: nothing read twice. Returns its stats. */
+static struct oplog_applier_stats run_until(const char *dir, const char *group, int64_t want)
+{
+	struct oplog_config *cfg;
+	struct oplog_store *s;
+	struct runner r;
+	struct oplog_applier_stats st;
+
+	start_runner(&r, dir, group, &cfg, &s);
+	wait_consumed(dir, want, 60);
+	st = stop_runner(&r, cfg, s);
+	ck_assert_msg(consumed(dir) == want, "the store took in %lld messages, expected %lld",
+	              (long long)consumed(dir), (long long)want);
 	return st;
 }
 
@@ -231,34 +258,43 @@ static void reference_store(const char *dir, const struct oplog_gen_msg *ms, siz
 	oplog_store_close(s);
 }
 
+/* The store in dir must equal a direct import of the same messages. */
+static void assert_same_as_direct_import(const char *dir, const struct oplog_gen_msg *ms,
+                                         size_t n)
+{
+	char ref[600], *got, *want;
+
+	snprintf(ref, sizeof(ref), "%s/reference", base);
+	reference_store(ref, ms, n);
+	got = dump_of(dir);
+	want = dump_of(ref);
+	ck_assert_msg(strcmp(got, want) == 0, "%s differs from a direct import", dir);
+	free(got);
+	free(want);
+}
+
 START_TEST(test_applier__stream_with_dups_late_and_bad_applies_exactly)
 {
 	size_t n = 3000, bad;
 	struct oplog_gen_msg *ms = make_stream(11, n, &bad);
-	char dir[600], ref[600], *got, *want;
+	char dir[600];
 	struct oplog_applier_stats st;
 	struct oplog_store *s;
 	struct oplog_stats ss;
 
 	snprintf(dir, sizeof(dir), "%s/replica", base);
-	snprintf(ref, sizeof(ref), "%s/reference", base);
 	produce(ms, n);
 	st = run_until(dir, "g1", (int64_t)n);
 	ck_assert_uint_eq(st.messages, n);
 	ck_assert_uint_eq(st.rejected, bad);
 	ck_assert(st.commits > 0);
 
-	reference_store(ref, ms, n);
-	got = dump_of(dir);
-	want = dump_of(ref);
-	ck_assert_msg(strcmp(got, want) == 0, "the applied store differs from the reference");
+	assert_same_as_direct_import(dir, ms, n);
 	UTIL_OK(util_store_open(&s, dir, 0, 0, OPLOG_STORE_RDONLY));
 	UTIL_OK(oplog_store_stats(s, &ss));
 	ck_assert_uint_eq(ss.rejects_kept, bad);
 	ck_assert_int_eq(oplog_store_verify(s, NULL, NULL), 0);
 	oplog_store_close(s);
-	free(got);
-	free(want);
 	free_stream(ms, n);
 }
 END_TEST
@@ -312,37 +348,6 @@ END_TEST
 /* Kafka protocol API keys (stable across versions) for fault injection. */
 enum { API_FETCH = 1, API_OFFSET_COMMIT = 8, API_JOIN_GROUP = 11, API_HEARTBEAT = 12 };
 
-/* Start an applier on dir in a thread; stop it with stop_runner(). */
-static void start_runner(struct runner *r, const char *dir, const char *group,
-                         struct oplog_config **cfg, struct oplog_store **s)
-{
-	*cfg = config(group);
-	UTIL_OK(util_store_open(s, dir, 0, 0, 0));
-	UTIL_OK(oplog_applier_new(&r->a, *cfg, *s));
-	r->stop = 0;
-	ck_assert(pthread_create(&r->thread, NULL, run_thread, r) == 0);
-}
-
-static void stop_runner(struct runner *r, struct oplog_config *cfg, struct oplog_store *s)
-{
-	r->stop = 1;
-	ck_assert(pthread_join(r->thread, NULL) == 0);
-	ck_assert_msg(r->rc == 0, "the applier failed: %s", oplog_error_last());
-	oplog_applier_free(r->a);
-	oplog_store_close(s);
-	oplog_config_free(cfg);
-}
-
-/* Wait until the store has taken in at least `want` messages. */
-static int wait_consumed(const char *dir, int64_t want, int secs)
-{
-	time_t deadline = time(NULL) + secs;
-
-	while (consumed(dir) < want && time(NULL) < deadline)
-		usleep(50 * 1000);
-	return consumed(dir) >= want;
-}
-
 START_TEST(test_applier__faults_leave_the_store_exact)
 {
 	size_t n = 2400, bad;
@@ -350,10 +355,9 @@ START_TEST(test_applier__faults_leave_the_store_exact)
 	struct oplog_config *cfg;
 	struct oplog_store *s;
 	struct runner r;
-	char dir[600], ref[600], *got, *want;
+	char dir[600];
 
 	snprintf(dir, sizeof(dir), "%s/replica", base);
-	snprintf(ref, sizeof(ref), "%s/reference", base);
 	rd_kafka_mock_push_request_errors(mc, API_JOIN_GROUP, 2,
 	                                  RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
 	                                  RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
@@ -383,12 +387,7 @@ START_TEST(test_applier__faults_leave_the_store_exact)
 	              (long long)consumed(dir), n);
 	stop_runner(&r, cfg, s);
 	ck_assert_int_eq(consumed(dir), (int64_t)n);
-	reference_store(ref, ms, n);
-	got = dump_of(dir);
-	want = dump_of(ref);
-	ck_assert_msg(strcmp(got, want) == 0, "the store differs from the reference after faults");
-	free(got);
-	free(want);
+	assert_same_as_direct_import(dir, ms, n);
 	free_stream(ms, n);
 }
 END_TEST
@@ -400,12 +399,10 @@ START_TEST(test_applier__two_appliers_split_then_one_takes_over)
 	struct oplog_config *ca, *cb;
 	struct oplog_store *sa, *sb;
 	struct runner ra, rb;
-	struct oplog_applier_stats st;
-	char a[600], b[600], ref[600], *got, *want;
+	char a[600], b[600];
 
 	snprintf(a, sizeof(a), "%s/a", base);
 	snprintf(b, sizeof(b), "%s/b", base);
-	snprintf(ref, sizeof(ref), "%s/reference", base);
 	produce(ms, n);
 	start_runner(&ra, a, "g5", &ca, &sa);
 	start_runner(&rb, b, "g5", &cb, &sb);
@@ -425,15 +422,9 @@ START_TEST(test_applier__two_appliers_split_then_one_takes_over)
 	stop_runner(&ra, ca, sa);
 	ck_assert_msg(wait_consumed(b, (int64_t)n, 90), "b took in %lld of %zu",
 	              (long long)consumed(b), n);
-	oplog_applier_stats(rb.a, &st);
 	stop_runner(&rb, cb, sb);
 	ck_assert_int_eq(consumed(b), (int64_t)n);
-	reference_store(ref, ms, n);
-	got = dump_of(b);
-	want = dump_of(ref);
-	ck_assert_msg(strcmp(got, want) == 0, "b's store is not the whole stream");
-	free(got);
-	free(want);
+	assert_same_as_direct_import(b, ms, n);
 	free_stream(ms, n);
 }
 END_TEST
