@@ -448,6 +448,8 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 		return;
 	}
 	a->st.messages++;
+	oplog_log(OPLOG_LOG_DEBUG, "consumed %s/%" PRId32 "/%" PRId64, topic, rkm->partition,
+	          rkm->offset);
 	if (oplog_batch_count(a->batch) == 0)
 		a->batch_start = now_ms();
 	rc = oplog_entry_decode(payload, rkm->len, a->max_msg, 0, &e, &rej);
