@@ -19,14 +19,64 @@ static const struct cli_spec spec = {
 	"stats", NULL,
 	"--json: {\"entries\",\"datasets\",\"nodes\",\"duplicates\",\"late\",\"forks\","
 	"\"chain_breaks\",\n\"below_boundary\",\"rejected\":{CODE:n},\"store_bytes\","
-	"\"applied\",\"rejects_kept\",\"map_size\",\n\"store_id\"}; rejected lists the "
-	"reasons seen.",
+	"\"applied\",\"rejects_kept\",\"map_size\",\n\"store_id\",\"offsets\":[{\"topic\",\"partition\",\"next\"}],\n"
+	"\"lost_offsets\":[{\"topic\",\"partition\",\"from\",\"to\",\"messages\",\"at_ms\"}],\"lost_messages\"};\n"
+	"rejected lists the reasons seen. offsets are the Kafka positions the store\n"
+	"resumes from. lost_offsets are ranges [from, to) the broker deleted before\n"
+	"the store read them (messages null: the partition's offsets went backwards).",
 	options
 };
 
-static json_t *stats_json(const struct oplog_stats *st, const uint8_t *id)
+static int offset_fn(const char *topic, int32_t partition, int64_t next, void *arg)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:o}",
+	return json_array_append_new(arg, json_pack("{s:s,s:i,s:I}", "topic", topic,
+	                                            "partition", (int)partition,
+	                                            "next", (json_int_t)next))
+	       ? OPLOG_ENOMEM : 0;
+}
+
+static int lost_fn(const struct oplog_lost *l, void *arg)
+{
+	json_t *n = l->to > l->from ? json_integer(l->to - l->from) : json_null();
+
+	return json_array_append_new(arg, json_pack("{s:s,s:i,s:I,s:I,s:o,s:I}",
+	                                            "topic", l->topic,
+	                                            "partition", (int)l->partition,
+	                                            "from", (json_int_t)l->from,
+	                                            "to", (json_int_t)l->to, "messages", n,
+	                                            "at_ms", (json_int_t)l->at_ms))
+	       ? OPLOG_ENOMEM : 0;
+}
+
+/* The store's offsets and lost ranges as JSON arrays. */
+static int positions(struct oplog_store *s, json_t **offsets, json_t **lost)
+{
+	int rc;
+
+	*offsets = json_array();
+	*lost = json_array();
+	if (!*offsets || !*lost)
+		return OPLOG_ENOMEM;
+	if ((rc = oplog_store_offsets(s, offset_fn, *offsets)))
+		return rc;
+	return oplog_store_lost(s, lost_fn, *lost);
+}
+
+static json_int_t lost_messages(const json_t *lost)
+{
+	json_int_t n = 0;
+	size_t i;
+	json_t *l;
+
+	json_array_foreach(lost, i, l)
+		n += json_integer_value(json_object_get(l, "messages"));
+	return n;
+}
+
+static json_t *stats_json(const struct oplog_stats *st, const uint8_t *id,
+                          json_t *offsets, json_t *lost)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:o,s:O,s:O,s:I}",
 	                 "entries", (json_int_t)st->entries,
 	                 "datasets", (json_int_t)st->datasets,
 	                 "nodes", (json_int_t)st->nodes,
@@ -40,11 +90,17 @@ static json_t *stats_json(const struct oplog_stats *st, const uint8_t *id)
 	                 "applied", (json_int_t)st->applied,
 	                 "rejects_kept", (json_int_t)st->rejects_kept,
 	                 "map_size", (json_int_t)st->map_size,
-	                 "store_id", oplog_json_hex(id, OPLOG_STORE_ID_LEN));
+	                 "store_id", oplog_json_hex(id, OPLOG_STORE_ID_LEN),
+	                 "offsets", offsets, "lost_offsets", lost,
+	                 "lost_messages", lost_messages(lost));
 }
 
-static void stats_text(const struct oplog_stats *st, const uint8_t *id)
+static void stats_text(const struct oplog_stats *st, const uint8_t *id,
+                       const json_t *offsets, const json_t *lost)
 {
+	size_t i;
+	json_t *o;
+
 	uint64_t total = 0;
 	int r;
 
@@ -69,34 +125,53 @@ static void stats_text(const struct oplog_stats *st, const uint8_t *id)
 	printf("\nrejects_kept    %" PRIu64 "\n", st->rejects_kept);
 	printf("store_bytes     %" PRIu64 "\n", st->store_bytes);
 	printf("map_size        %" PRIu64 "\n", st->map_size);
+	json_array_foreach(offsets, i, o)
+		printf("offset          %s/%d next %" JSON_INTEGER_FORMAT "\n",
+		       json_string_value(json_object_get(o, "topic")),
+		       (int)json_integer_value(json_object_get(o, "partition")),
+		       json_integer_value(json_object_get(o, "next")));
+	printf("lost_messages   %" JSON_INTEGER_FORMAT "\n", lost_messages(lost));
+	json_array_foreach(lost, i, o) {
+		printf("lost            %s/%d offsets %" JSON_INTEGER_FORMAT " .. %" JSON_INTEGER_FORMAT,
+		       json_string_value(json_object_get(o, "topic")),
+		       (int)json_integer_value(json_object_get(o, "partition")),
+		       json_integer_value(json_object_get(o, "from")),
+		       json_integer_value(json_object_get(o, "to")));
+		if (json_is_null(json_object_get(o, "messages")))
+			printf(" (offsets went backwards)");
+		printf("\n");
+	}
 }
 
 int cmd_stats(int argc, char **argv)
 {
 	struct cli_store_cmd c;
 	struct oplog_stats st;
-	json_t *doc = NULL;
+	json_t *doc = NULL, *offsets = NULL, *lost = NULL;
 	int err, rc;
 
 	rc = cli_store_begin(&spec, argc, argv, &c, CLI_STORE_RDONLY, 0, 0, NULL, NULL);
 	if (rc != CLI_RUN)
 		goto done;
-	if ((err = oplog_store_stats(c.s, &st)) != 0) {
+	if ((err = oplog_store_stats(c.s, &st)) != 0 ||
+	    (err = positions(c.s, &offsets, &lost)) != 0) {
 		rc = cli_fail(&spec, err);
 		goto done;
 	}
 	if (!c.common.json) {
-		stats_text(&st, oplog_store_id(c.s));
+		stats_text(&st, oplog_store_id(c.s), offsets, lost);
 		rc = CLI_EXIT_OK;
 		goto done;
 	}
-	if ((doc = stats_json(&st, oplog_store_id(c.s))) == NULL) {
+	if ((doc = stats_json(&st, oplog_store_id(c.s), offsets, lost)) == NULL) {
 		rc = cli_error(&spec, "out of memory");
 		goto done;
 	}
 	rc = cli_print_json(doc) ? cli_fail(&spec, OPLOG_EIO) : CLI_EXIT_OK;
 done:
 	json_decref(doc);
+	json_decref(offsets);
+	json_decref(lost);
 	cli_store_end(&c);
 	return rc;
 }

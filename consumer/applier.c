@@ -30,6 +30,7 @@ struct oplog_applier {
 	rd_kafka_topic_partition_list_t *in_batch;   /* next offsets in the batch */
 	rd_kafka_topic_partition_list_t *to_commit;  /* applied, not yet committed */
 	rd_kafka_topic_partition_list_t *idle;       /* empty partitions committed, at */
+	rd_kafka_topic_partition_list_t *pos;        /* assigned: next offset not yet seen */
 	char                       store_id[2 * OPLOG_STORE_ID_LEN + 1];
 
 	size_t                     batch_size, max_msg;
@@ -217,7 +218,7 @@ static int flush(struct oplog_applier *a)
 	struct oplog_apply_stats as;
 	int rc;
 
-	if (oplog_batch_count(a->batch) == 0)
+	if (oplog_batch_empty(a->batch))
 		return 0;
 	rc = oplog_store_apply(a->store, a->batch, &as);
 	if (rc) {
@@ -322,6 +323,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		rd_kafka_topic_partition_list_t *copy = rd_kafka_topic_partition_list_copy(parts);
 
 		position(a, copy);
+		for (int i = 0; i < copy->cnt; i++)
+			list_set(a->pos, copy->elems[i].topic, copy->elems[i].partition,
+			         copy->elems[i].offset);
 		if (cooperative)
 			rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, copy));
 		else
@@ -334,6 +338,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	          parts->cnt);
 	if (flush(a) == 0)
 		commit_group(a, 0);
+	for (int i = 0; i < parts->cnt; i++)
+		rd_kafka_topic_partition_list_del(a->pos, parts->elems[i].topic,
+		                                  parts->elems[i].partition);
 	if (cooperative)
 		rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
 	else
@@ -393,13 +400,52 @@ static void dead_letter(struct oplog_applier *a, const rd_kafka_message_t *rkm)
 		transient(a, "dead letter", rd_kafka_err2str(err));
 }
 
-/* A stored offset is gone from the broker: go on from the earliest
- * available offset, or stop, as configured. */
+/*
+ * Restart one assigned partition at offset. A partition whose fetch has
+ * failed cannot be seeked, so it is assigned anew: alone under the
+ * cooperative protocol, or, under the eager one, the whole assignment
+ * again, every other partition at the next offset not yet seen.
+ */
+static void restart_at(struct oplog_applier *a, const char *topic, int32_t partition,
+                       int64_t offset)
+{
+	rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_error_t *e = NULL;
+	rd_kafka_resp_err_t err = 0;
+
+	list_set(one, topic, partition, offset);
+	list_set(a->pos, topic, partition, offset);
+	if (strcmp(rd_kafka_rebalance_protocol(a->rk), "COOPERATIVE") == 0) {
+		if (!(e = rd_kafka_incremental_unassign(a->rk, one)))
+			e = rd_kafka_incremental_assign(a->rk, one);
+	} else {
+		err = rd_kafka_assign(a->rk, a->pos);
+	}
+	if (e || err)
+		transient(a, "assign", e ? rd_kafka_error_string(e) : rd_kafka_err2str(err));
+	if (e)
+		rd_kafka_error_destroy(e);
+	rd_kafka_topic_partition_list_destroy(one);
+}
+
+/* The batch goes from empty to not empty: its time starts. */
+static void batch_touch(struct oplog_applier *a)
+{
+	if (oplog_batch_empty(a->batch))
+		a->batch_start = now_ms();
+}
+
+/*
+ * A stored offset is gone from the broker: go on from the earliest
+ * available offset, recording the lost range in the store with the next
+ * batch, or stop, as configured.
+ */
 static void offset_lost(struct oplog_applier *a, rd_kafka_message_t *rkm)
 {
 	const char *topic = rd_kafka_topic_name(rkm->rkt);
 	int64_t lo = 0, hi = 0;
 	char msg[400];
+	int rc;
 
 	a->st.offset_resets++;
 	snprintf(msg, sizeof(msg), "%s/%" PRId32 ": offset %" PRId64 " is no longer on the "
@@ -412,19 +458,22 @@ static void offset_lost(struct oplog_applier *a, rd_kafka_message_t *rkm)
 		transient(a, "watermarks", msg);
 		return;
 	}
-	oplog_log(OPLOG_LOG_WARN, "%s; offsets up to %" PRId64 " are lost, continuing from the "
-	          "earliest available, %" PRId64, msg, lo - 1, lo);
-	{
-		rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-		rd_kafka_error_t *e;
-
-		rd_kafka_topic_partition_list_add(l, topic, rkm->partition)->offset = lo;
-		if ((e = rd_kafka_seek_partitions(a->rk, l, 10000)) != NULL) {
-			transient(a, "seek", rd_kafka_error_string(e));
-			rd_kafka_error_destroy(e);
+	if (rkm->offset >= 0 && rkm->offset < lo)
+		oplog_log(OPLOG_LOG_WARN, "%s; offsets %" PRId64 " to %" PRId64 " (%" PRId64
+		          " messages) are lost, continuing from the earliest available, %" PRId64,
+		          msg, rkm->offset, lo - 1, lo - rkm->offset, lo);
+	else
+		oplog_log(OPLOG_LOG_WARN, "%s; the partition's offsets went backwards (deleted and "
+		          "created again?), continuing from the earliest available, %" PRId64, msg, lo);
+	if (rkm->offset >= 0) {
+		batch_touch(a);
+		if ((rc = oplog_batch_lost(a->batch, topic, rkm->partition, rkm->offset, lo))) {
+			set_fatal(a, rc, oplog_error_last());
+			return;
 		}
-		rd_kafka_topic_partition_list_destroy(l);
+		list_set(a->in_batch, topic, rkm->partition, lo);
 	}
+	restart_at(a, topic, rkm->partition, lo);
 }
 
 /* Take one polled message: into the batch (held), or a reject, or an
@@ -450,8 +499,7 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 	a->st.messages++;
 	oplog_log(OPLOG_LOG_DEBUG, "consumed %s/%" PRId32 "/%" PRId64, topic, rkm->partition,
 	          rkm->offset);
-	if (oplog_batch_count(a->batch) == 0)
-		a->batch_start = now_ms();
+	batch_touch(a);
 	rc = oplog_entry_decode(payload, rkm->len, a->max_msg, 0, &e, &rej);
 	if (rc == 0 && a->skew_ms > 0 && e.wall > (uint64_t)(wall_ms() + a->skew_ms)) {
 		rej = (struct oplog_reject){ .reason = OPLOG_R_CLOCK_SKEW, .field = OPLOG_F_WALL };
@@ -488,8 +536,10 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 	}
 	if (rc == 0)
 		rc = oplog_batch_offset(a->batch, topic, rkm->partition, rkm->offset + 1);
-	if (rc == 0)
+	if (rc == 0) {
 		list_set(a->in_batch, topic, rkm->partition, rkm->offset + 1);
+		list_set(a->pos, topic, rkm->partition, rkm->offset + 1);
+	}
 	if (!held)
 		rd_kafka_message_destroy(rkm);
 	if (rc)
@@ -518,20 +568,19 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 {
 	a->last_commit = a->last_progress = now_ms();
 	while (!*stop && !a->fatal) {
-		size_t n = oplog_batch_count(a->batch);
 		int64_t now = now_ms(), wait = 100;
 		rd_kafka_message_t *rkm;
 
-		if (n > 0) {
+		if (!oplog_batch_empty(a->batch)) {
 			wait = a->batch_start + a->batch_ms - now;
 			if (wait < 0)
 				wait = 0;
 		}
 		if ((rkm = rd_kafka_consumer_poll(a->rk, (int)wait)) != NULL)
 			take(a, rkm);
-		n = oplog_batch_count(a->batch);
 		now = now_ms();
-		if (n >= a->batch_size || (n > 0 && now - a->batch_start >= a->batch_ms))
+		if (oplog_batch_count(a->batch) >= a->batch_size ||
+		    (!oplog_batch_empty(a->batch) && now - a->batch_start >= a->batch_ms))
 			flush(a);
 		if (now - a->last_commit >= a->commit_ms)
 			commit_group(a, 1);
@@ -604,6 +653,7 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	a->in_batch = rd_kafka_topic_partition_list_new(8);
 	a->to_commit = rd_kafka_topic_partition_list_new(8);
 	a->idle = rd_kafka_topic_partition_list_new(8);
+	a->pos = rd_kafka_topic_partition_list_new(8);
 	if ((rc = oplog_batch_new(&a->batch)))
 		goto done;
 
@@ -674,6 +724,8 @@ void oplog_applier_free(struct oplog_applier *a)
 		rd_kafka_topic_partition_list_destroy(a->to_commit);
 	if (a->idle)
 		rd_kafka_topic_partition_list_destroy(a->idle);
+	if (a->pos)
+		rd_kafka_topic_partition_list_destroy(a->pos);
 	free(a->held);
 	free(a);
 }

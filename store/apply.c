@@ -32,6 +32,12 @@ struct batch_offset {
 	int64_t next;
 };
 
+struct batch_lost {
+	char   *topic;
+	int32_t partition;
+	int64_t from, to;
+};
+
 struct oplog_batch {
 	struct batch_entry  *ents;
 	size_t               n_ents, cap_ents;
@@ -39,6 +45,8 @@ struct oplog_batch {
 	size_t               n_rejs, cap_rejs;
 	struct batch_offset *offs;
 	size_t               n_offs, cap_offs;
+	struct batch_lost   *lost;
+	size_t               n_lost, cap_lost;
 };
 
 /* Grow *arr (of elem-size items) to hold one more. */
@@ -72,7 +80,9 @@ void oplog_batch_clear(struct oplog_batch *b)
 	}
 	for (size_t i = 0; i < b->n_offs; i++)
 		free(b->offs[i].topic);
-	b->n_ents = b->n_rejs = b->n_offs = 0;
+	for (size_t i = 0; i < b->n_lost; i++)
+		free(b->lost[i].topic);
+	b->n_ents = b->n_rejs = b->n_offs = b->n_lost = 0;
 }
 
 void oplog_batch_free(struct oplog_batch *b)
@@ -83,12 +93,18 @@ void oplog_batch_free(struct oplog_batch *b)
 	free(b->ents);
 	free(b->rejs);
 	free(b->offs);
+	free(b->lost);
 	free(b);
 }
 
 size_t oplog_batch_count(const struct oplog_batch *b)
 {
 	return b->n_ents + b->n_rejs;
+}
+
+int oplog_batch_empty(const struct oplog_batch *b)
+{
+	return b->n_ents + b->n_rejs + b->n_offs + b->n_lost == 0;
 }
 
 int oplog_batch_add(struct oplog_batch *b, const void *msg, size_t len,
@@ -144,6 +160,30 @@ int oplog_batch_offset(struct oplog_batch *b, const char *topic,
 	b->offs[b->n_offs].partition = partition;
 	b->offs[b->n_offs].next = next_offset;
 	b->n_offs++;
+	return 0;
+}
+
+int oplog_batch_lost(struct oplog_batch *b, const char *topic, int32_t partition,
+                     int64_t from, int64_t to)
+{
+	struct batch_lost *l;
+	int rc;
+
+	if (from < 0 || to < 0)
+		return oplog_error__set(OPLOG_EINVAL, "batch: bad lost range [%lld, %lld)",
+		                        (long long)from, (long long)to);
+	/* Checks topic and partition, and moves the partition on. */
+	if ((rc = oplog_batch_offset(b, topic, partition, to)))
+		return rc;
+	if (grow((void **)&b->lost, &b->cap_lost, b->n_lost, sizeof(*b->lost)))
+		return OPLOG_ENOMEM;
+	l = &b->lost[b->n_lost];
+	if (!(l->topic = strdup(topic)))
+		return oplog_error__set(OPLOG_ENOMEM, "batch: out of memory");
+	l->partition = partition;
+	l->from = from;
+	l->to = to;
+	b->n_lost++;
 	return 0;
 }
 
@@ -601,13 +641,21 @@ static int add_counter(struct apply *a, const char *name, uint64_t n)
 	return put(a, DBI_COUNTERS, name, strlen(name), vb, 8, 0);
 }
 
+/* Wall-clock milliseconds, for when rejects and losses were stored. */
+static uint64_t wall_ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static int store_rejects(struct apply *a, const struct oplog_batch *b,
                          uint64_t *by_reason)
 {
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
 	uint64_t id = 1, now;
-	struct timespec ts;
 	int rc;
 
 	if (!b->n_rejs)
@@ -621,8 +669,7 @@ static int store_rejects(struct apply *a, const struct oplog_batch *b,
 	if (rc && rc != MDB_NOTFOUND)
 		return oplog_store__mdb_err(rc, "mdb_cursor_get(rejects)");
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	now = wall_ms_now();
 	for (size_t i = 0; i < b->n_rejs; i++, id++) {
 		const struct batch_reject *r = &b->rejs[i];
 		size_t src = strlen(r->source), det = strlen(r->rej.detail);
@@ -656,17 +703,23 @@ static int store_rejects(struct apply *a, const struct oplog_batch *b,
 
 static int store_offsets(struct apply *a, const struct oplog_batch *b)
 {
+	uint8_t kb[KEY_OFFSET_MAX + 8], vb[16];
+	int rc;
+
 	for (size_t i = 0; i < b->n_offs; i++) {
 		const struct batch_offset *o = &b->offs[i];
-		size_t tl = strlen(o->topic);
-		uint8_t kb[256 + 5], vb[8];
-		int rc;
 
-		memcpy(kb, o->topic, tl);
-		kb[tl] = 0;
-		put_u32(kb + tl + 1, (uint32_t)o->partition);
 		put_u64(vb, (uint64_t)o->next);
-		if ((rc = put(a, DBI_OFFSETS, kb, tl + 5, vb, 8, 0)))
+		if ((rc = put(a, DBI_OFFSETS, kb, key_offset(kb, o->topic, o->partition), vb, 8, 0)))
+			return rc;
+	}
+	for (size_t i = 0; i < b->n_lost; i++) {
+		const struct batch_lost *l = &b->lost[i];
+		size_t kl = key_offset(kb, l->topic, l->partition);
+
+		put_u64(kb + kl, (uint64_t)l->from);
+		put_u64(put_u64(vb, (uint64_t)l->to), wall_ms_now());
+		if ((rc = put(a, DBI_LOST, kb, kl + 8, vb, 16, 0)))
 			return rc;
 	}
 	return 0;

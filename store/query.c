@@ -854,17 +854,14 @@ int oplog_store_offsets(struct oplog_store *s, oplog_offset_cb cb, void *arg)
 int oplog_store_offset(struct oplog_store *s, const char *topic, int32_t partition,
                        int64_t *next_offset)
 {
-	uint8_t kb[256 + 5];
-	size_t tl = strlen(topic);
-	MDB_val k = { tl + 5, kb }, v;
+	uint8_t kb[KEY_OFFSET_MAX];
+	MDB_val k = { 0, kb }, v;
 	MDB_txn *txn;
 	int rc;
 
-	if (tl > 255)
+	if (strlen(topic) > 255)
 		return oplog_error__set(OPLOG_EINVAL, "topic name too long");
-	memcpy(kb, topic, tl);
-	kb[tl] = 0;
-	put_u32(kb + tl + 1, (uint32_t)partition);
+	k.mv_size = key_offset(kb, topic, partition);
 	if ((rc = oplog_store__txn_begin(s, MDB_RDONLY, &txn)))
 		return rc;
 	rc = mdb_get(txn, s->dbi[DBI_OFFSETS], &k, &v);
@@ -872,6 +869,44 @@ int oplog_store_offset(struct oplog_store *s, const char *topic, int32_t partiti
 		*next_offset = (int64_t)get_u64(v.mv_data);
 	else
 		rc = rc == MDB_NOTFOUND ? OPLOG_ENOTFOUND : oplog_store__mdb_err(rc ? rc : MDB_CORRUPTED, "offsets");
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+struct lost_walk {
+	oplog_lost_cb cb;
+	void         *arg;
+};
+
+static int lost_fn(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct lost_walk *w = arg;
+	const uint8_t *kb = k->mv_data;
+	char topic[256];
+	struct oplog_lost l;
+	size_t tl = k->mv_size - 13;
+
+	if (k->mv_size < 14 || tl >= sizeof(topic) || kb[tl] != 0 || v->mv_size != 16)
+		return oplog_error__set(OPLOG_ECORRUPT, "lost: malformed record");
+	memcpy(topic, kb, tl);
+	topic[tl] = 0;
+	l.topic = topic;
+	l.partition = (int32_t)get_u32(kb + tl + 1);
+	l.from = (int64_t)get_u64(kb + tl + 5);
+	l.to = (int64_t)get_u64(v->mv_data);
+	l.at_ms = get_u64((const uint8_t *)v->mv_data + 8);
+	return w->cb(&l, w->arg);
+}
+
+int oplog_store_lost(struct oplog_store *s, oplog_lost_cb cb, void *arg)
+{
+	struct lost_walk w = { cb, arg };
+	MDB_txn *txn;
+	int rc = oplog_store__txn_begin(s, MDB_RDONLY, &txn);
+
+	if (rc)
+		return rc;
+	rc = oplog_store__walk(s, txn, DBI_LOST, NULL, 0, 0, lost_fn, &w);
 	mdb_txn_abort(txn);
 	return rc;
 }

@@ -13,7 +13,7 @@
 enum store_dbi {
 	DBI_META, DBI_NAMES, DBI_IDS, DBI_LOG, DBI_ENTRIES, DBI_BY_HLC, DBI_BY_NODE,
 	DBI_BY_SEQ, DBI_LINKS, DBI_HEADS, DBI_DOCS, DBI_FORKS, DBI_BREAKS,
-	DBI_OFFSETS, DBI_REJECTS, DBI_COUNTERS, DBI__COUNT
+	DBI_OFFSETS, DBI_REJECTS, DBI_COUNTERS, DBI_LOST, DBI__COUNT
 };
 
 extern const char *const oplog_store__dbi_names[DBI__COUNT];
@@ -97,6 +97,18 @@ static inline size_t key_node_hlc(uint8_t *buf, uint32_t ds, uint32_t nid, uint6
 {
 	uint8_t *p = put_u32(put_u64(put_u32(put_u32(buf, ds), nid), wall), logic);
 	return (size_t)(put_bytes(p, hash, OPLOG_HASH_LEN) - buf);
+}
+
+/* topic | 0x00 | partition: offsets, and the prefix of lost. The topic
+ * is at most 255 bytes (checked by the caller). */
+#define KEY_OFFSET_MAX (255 + 5)
+static inline size_t key_offset(uint8_t *buf, const char *topic, int32_t partition)
+{
+	size_t tl = strlen(topic);
+
+	memcpy(buf, topic, tl);
+	buf[tl] = 0;
+	return (size_t)(put_u32(buf + tl + 1, (uint32_t)partition) - buf);
 }
 
 /* ds | wall | logic | escaped node | hash: by_hlc (at most KEY_MAX). */

@@ -91,6 +91,21 @@ int oplog_batch_reject(struct oplog_batch *b, const char *source,
 int oplog_batch_offset(struct oplog_batch *b, const char *topic,
                        int32_t partition, int64_t next_offset);
 
+/*
+ * Record that offsets [from, to) of (topic, partition) were lost: the
+ * broker deleted them before they were read. Stored with the batch (kept
+ * for `stats` and `lag`); the partition's offset moves on to `to` unless
+ * a later offset in the batch replaces it. from >= to records a partition
+ * whose offsets went backwards (deleted and created again): the count of
+ * lost messages is unknown there. Returns 0 or OPLOG_ENOMEM / OPLOG_EINVAL.
+ */
+int oplog_batch_lost(struct oplog_batch *b, const char *topic, int32_t partition,
+                     int64_t from, int64_t to);
+
+/* 1 when the batch holds nothing at all: no entries, rejects, offsets or
+ * lost ranges. (oplog_batch_count counts only entries and rejects.) */
+int oplog_batch_empty(const struct oplog_batch *b);
+
 /* What applying a batch did. Counters of the same names are kept in the
  * store (oplog_store_stats). */
 struct oplog_apply_stats {
@@ -255,6 +270,17 @@ int oplog_store_offsets(struct oplog_store *s, oplog_offset_cb cb, void *arg);
 /* 0 with *next_offset, or OPLOG_ENOTFOUND. */
 int oplog_store_offset(struct oplog_store *s, const char *topic,
                        int32_t partition, int64_t *next_offset);
+
+/* Lost offset ranges (oplog_batch_lost), in (topic, partition, from)
+ * order. at_ms is when the loss was stored. */
+struct oplog_lost {
+	const char *topic;    /* valid during the callback only */
+	int32_t     partition;
+	int64_t     from, to; /* [from, to); from >= to: offsets went backwards */
+	uint64_t    at_ms;
+};
+typedef int (*oplog_lost_cb)(const struct oplog_lost *l, void *arg);
+int oplog_store_lost(struct oplog_store *s, oplog_lost_cb cb, void *arg);
 
 /* A stored reject. */
 struct oplog_reject_rec {

@@ -429,6 +429,119 @@ START_TEST(test_applier__two_appliers_split_then_one_takes_over)
 }
 END_TEST
 
+/* Give the store in dir a position of `next` on partition 0. */
+static void seed_offset(const char *dir, int64_t next)
+{
+	struct oplog_store *s;
+	struct oplog_batch *b;
+
+	UTIL_OK(util_store_open(&s, dir, 0, 0, 0));
+	UTIL_OK(oplog_batch_new(&b));
+	UTIL_OK(oplog_batch_offset(b, TOPIC, 0, next));
+	UTIL_OK(oplog_store_apply(s, b, NULL));
+	oplog_batch_free(b);
+	oplog_store_close(s);
+}
+
+struct lost_seen {
+	size_t            n;
+	struct oplog_lost first;   /* topic not kept */
+};
+
+static int see_lost(const struct oplog_lost *l, void *arg)
+{
+	struct lost_seen *ls = arg;
+
+	if (ls->n++ == 0) {
+		ls->first = *l;
+		ls->first.topic = NULL;
+	}
+	return 0;
+}
+
+/* The lost ranges recorded in dir: how many, and the first. */
+static struct lost_seen lost_of(const char *dir)
+{
+	struct lost_seen ls = { 0 };
+	struct oplog_store *s;
+
+	UTIL_OK(util_store_open(&s, dir, 0, 0, OPLOG_STORE_RDONLY));
+	UTIL_OK(oplog_store_lost(s, see_lost, &ls));
+	oplog_store_close(s);
+	return ls;
+}
+
+/*
+ * The store's position on partition 0 (5000) is past what the broker has
+ * (offsets went backwards: the topic was deleted and created again). With
+ * on_offset_lost = continue the applier records the loss, reads the
+ * partition from its earliest offset, and the store ends exact.
+ */
+START_TEST(test_applier__lost_offsets_are_recorded_then_read_from_earliest)
+{
+	size_t n = 600, bad;
+	struct oplog_gen_msg *ms = make_stream(16, n, &bad);
+	struct oplog_config *cfg;
+	struct oplog_store *s;
+	struct runner r;
+	struct oplog_applier_stats st;
+	struct lost_seen ls;
+	char dir[600];
+	time_t deadline;
+
+	snprintf(dir, sizeof(dir), "%s/replica", base);
+	produce(ms, n);
+	seed_offset(dir, 5000);
+	start_runner(&r, dir, "g6", &cfg, &s);
+	deadline = time(NULL) + 60;
+	while (consumed(dir) != (int64_t)n && time(NULL) < deadline)
+		usleep(50 * 1000);
+	st = stop_runner(&r, cfg, s);
+	ck_assert_int_eq(consumed(dir), (int64_t)n);
+	ck_assert_uint_eq(st.offset_resets, 1);
+	ck_assert_uint_eq(st.messages, n);
+	ls = lost_of(dir);
+	ck_assert_uint_eq(ls.n, 1);
+	ck_assert_int_eq(ls.first.partition, 0);
+	ck_assert_int_eq(ls.first.from, 5000);
+	ck_assert_int_eq(ls.first.to, 0);
+	assert_same_as_direct_import(dir, ms, n);
+	free_stream(ms, n);
+}
+END_TEST
+
+/* With on_offset_lost = stop the same condition ends the run with an
+ * error, and the store keeps its position and records nothing. */
+START_TEST(test_applier__lost_offsets_stop_when_configured)
+{
+	size_t n = 300, bad;
+	struct oplog_gen_msg *ms = make_stream(17, n, &bad);
+	struct oplog_config *cfg = config("g7");
+	struct oplog_store *s;
+	struct oplog_applier *a;
+	volatile sig_atomic_t stop = 0;
+	int64_t next = -1;
+	char dir[600];
+
+	snprintf(dir, sizeof(dir), "%s/replica", base);
+	produce(ms, n);
+	seed_offset(dir, 5000);
+	UTIL_OK(oplog_config_set(cfg, "apply.on_offset_lost", "stop", "test"));
+	UTIL_OK(util_store_open(&s, dir, 0, 0, 0));
+	UTIL_OK(oplog_applier_new(&a, cfg, s));
+	ck_assert_int_eq(oplog_applier_run(a, &stop), OPLOG_EKAFKA);
+	ck_assert_msg(strstr(oplog_error_last(), "oplog/0: offset 5000 is no longer") != NULL,
+	              "%s", oplog_error_last());
+	oplog_applier_free(a);
+	UTIL_OK(oplog_store_offset(s, TOPIC, 0, &next));
+	ck_assert_int_eq(next, 5000);
+	oplog_store_close(s);
+	oplog_config_free(cfg);
+	ck_assert_uint_eq(lost_of(dir).n, 0);
+	free_stream(ms, n);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("applier");
@@ -443,6 +556,8 @@ int main(void)
 	tcase_add_test(t, test_applier__new_store_does_not_inherit_the_groups_position);
 	tcase_add_test(t, test_applier__faults_leave_the_store_exact);
 	tcase_add_test(t, test_applier__two_appliers_split_then_one_takes_over);
+	tcase_add_test(t, test_applier__lost_offsets_are_recorded_then_read_from_earliest);
+	tcase_add_test(t, test_applier__lost_offsets_stop_when_configured);
 	suite_add_tcase(s, t);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

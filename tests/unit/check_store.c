@@ -1926,6 +1926,55 @@ START_TEST(test_offsets__stored_with_batch_and_replaced_by_later_batch)
 }
 END_TEST
 
+static int lost_cb(const struct oplog_lost *l, void *arg)
+{
+	struct off_seen *o = arg;
+
+	if (o->n < 8)
+		snprintf(o->line[o->n], sizeof(o->line[0]), "%s/%d:%lld-%lld", l->topic,
+		         (int)l->partition, (long long)l->from, (long long)l->to);
+	UTIL_CHECK(l->at_ms > 1500000000000ULL);
+	o->n++;
+	return 0;
+}
+
+START_TEST(test_offsets__lost_range_kept_and_moves_partition_on)
+{
+	struct oplog_batch *b = NULL;
+	struct off_seen o = { 0 };
+	int64_t next = -1;
+
+	UTIL_OK(oplog_batch_new(&b));
+	UTIL_CHECK(oplog_batch_empty(b));
+	/* A lost range alone is a batch worth applying: it moves the offset. */
+	UTIL_OK(oplog_batch_lost(b, "t", 2, 100, 250));
+	UTIL_CHECK(!oplog_batch_empty(b));
+	UTIL_EQ(oplog_batch_count(b), 0);
+	UTIL_RC(oplog_batch_lost(b, "t", 2, -1, 5), OPLOG_EINVAL);
+	UTIL_RC(oplog_batch_lost(b, "", 2, 1, 5), OPLOG_EINVAL);
+	UTIL_OK(oplog_store_apply(util_s, b, NULL));
+	UTIL_OK(oplog_store_offset(util_s, "t", 2, &next));
+	UTIL_EQ(next, 250);
+
+	/* Offsets that went backwards (from >= to); a later offset in the same
+	 * batch wins over the range's end. */
+	oplog_batch_clear(b);
+	UTIL_CHECK(oplog_batch_empty(b));
+	UTIL_OK(oplog_batch_lost(b, "t", 2, 900, 0));
+	UTIL_OK(oplog_batch_offset(b, "t", 2, 7));
+	UTIL_OK(oplog_store_apply(util_s, b, NULL));
+	UTIL_OK(oplog_store_offset(util_s, "t", 2, &next));
+	UTIL_EQ(next, 7);
+
+	reopen();
+	UTIL_OK(oplog_store_lost(util_s, lost_cb, &o));
+	UTIL_EQ(o.n, 2);
+	UTIL_STR_EQ(o.line[0], "t/2:100-250");
+	UTIL_STR_EQ(o.line[1], "t/2:900-0");
+	oplog_batch_free(b);
+}
+END_TEST
+
 struct rej_seen {
 	size_t  n;
 	uint64_t id[8];
@@ -3072,6 +3121,7 @@ static Suite *store_suite(void)
 
 	t = tc(s, "offsets", 10);
 	tcase_add_test(t, test_offsets__stored_with_batch_and_replaced_by_later_batch);
+	tcase_add_test(t, test_offsets__lost_range_kept_and_moves_partition_on);
 
 	t = tc(s, "rejects", 10);
 	tcase_add_test(t, test_rejects__stored_truncated_with_size_and_counted);
