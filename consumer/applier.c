@@ -17,6 +17,12 @@
 #include "oplog/applier.h"
 #include "oplog/error.h"
 #include "oplog/log.h"
+#include "oplog/metrics.h"
+
+/* Upper bounds (seconds) of the batch commit histogram's buckets. */
+static const double commit_le[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                    0.5, 1, 2.5, 5, 10 };
+#define N_LE (sizeof(commit_le) / sizeof(commit_le[0]))
 
 struct oplog_applier {
 	const struct oplog_config *cfg;
@@ -31,6 +37,7 @@ struct oplog_applier {
 	rd_kafka_topic_partition_list_t *to_commit;  /* applied, not yet committed */
 	rd_kafka_topic_partition_list_t *idle;       /* empty partitions committed, at */
 	rd_kafka_topic_partition_list_t *pos;        /* assigned: next offset not yet seen */
+	rd_kafka_topic_partition_list_t *applied;    /* next offset in the store, as known */
 	char                       store_id[2 * OPLOG_STORE_ID_LEN + 1];
 
 	size_t                     batch_size, max_msg;
@@ -40,6 +47,12 @@ struct oplog_applier {
 	int64_t                    batch_start, last_commit, last_progress, last_err_log;
 	uint64_t                   progress_applied, errs_suppressed;
 	struct oplog_applier_stats st;
+	uint64_t                   rejected_by[OPLOG_R__COUNT];
+	uint64_t                   commit_hist[N_LE + 1];  /* per bucket; last = +Inf */
+	double                     commit_sum;             /* seconds */
+	struct oplog_metrics      *metrics;    /* NULL when [metrics] listen is empty */
+	int64_t                    last_publish;
+	int64_t                    lag;        /* summed over partitions, last computed */
 	int                        fatal;       /* an OPLOG_E* ending the run */
 	char                       fatal_msg[512];
 };
@@ -50,6 +63,14 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static int64_t wall_ms(void)
@@ -138,6 +159,7 @@ static void position(struct oplog_applier *a, rd_kafka_topic_partition_list_t *p
 
 		if (oplog_store_offset(a->store, p->topic, p->partition, &next) == 0) {
 			p->offset = next;
+			list_set(a->applied, p->topic, p->partition, next);
 			/* The group may be behind the store (after a kill -9):
 			 * the next commit brings it up to the store's position. */
 			list_set(a->to_commit, p->topic, p->partition, next);
@@ -216,11 +238,20 @@ static void release_held(struct oplog_applier *a)
 static int flush(struct oplog_applier *a)
 {
 	struct oplog_apply_stats as;
+	int64_t t0;
+	double secs;
+	size_t b = 0;
 	int rc;
 
 	if (oplog_batch_empty(a->batch))
 		return 0;
+	t0 = now_us();
 	rc = oplog_store_apply(a->store, a->batch, &as);
+	secs = (double)(now_us() - t0) / 1e6;
+	while (b < N_LE && secs > commit_le[b])
+		b++;
+	a->commit_hist[b]++;
+	a->commit_sum += secs;
 	if (rc) {
 		char msg[400];
 		snprintf(msg, sizeof(msg), "applying a batch of %zu messages failed: %s",
@@ -233,6 +264,7 @@ static int flush(struct oplog_applier *a)
 	for (int i = 0; i < a->in_batch->cnt; i++) {
 		rd_kafka_topic_partition_t *p = &a->in_batch->elems[i];
 		list_set(a->to_commit, p->topic, p->partition, p->offset);
+		list_set(a->applied, p->topic, p->partition, p->offset);
 	}
 	rd_kafka_topic_partition_list_destroy(a->in_batch);
 	a->in_batch = rd_kafka_topic_partition_list_new(8);
@@ -279,6 +311,7 @@ static void add_idle_partitions(struct oplog_applier *a)
 			continue;
 		if (lo == hi) {
 			list_set(a->to_commit, p->topic, p->partition, hi);
+			list_set(a->applied, p->topic, p->partition, hi);
 			list_set(a->idle, p->topic, p->partition, hi);
 		}
 	}
@@ -529,6 +562,8 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 		snprintf(source, sizeof(source), "%s/%" PRId32 "/%" PRId64, topic, rkm->partition,
 		         rkm->offset);
 		a->st.rejected++;
+		if ((unsigned)rej.reason < OPLOG_R__COUNT)
+			a->rejected_by[rej.reason]++;
 		oplog_log(OPLOG_LOG_DEBUG, "rejected %s: %s %s", source, oplog_reason_name(rej.reason),
 		          rej.detail);
 		dead_letter(a, rkm);
@@ -546,19 +581,180 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 		set_fatal(a, rc, oplog_error_last());
 }
 
-/* ---- the loop ------------------------------------------------------------ */
+/* ---- metrics and progress ------------------------------------------------ */
+
+/*
+ * The lag of every assigned partition: its high watermark, as the fetcher
+ * last saw it, minus the next offset the store holds. Written as gauges
+ * when f is not NULL; the sum is kept in a->lag for the progress line.
+ */
+static void partition_lag(struct oplog_applier *a, FILE *f)
+{
+	a->lag = 0;
+	for (int i = 0; i < a->pos->cnt; i++) {
+		const rd_kafka_topic_partition_t *p = &a->pos->elems[i], *done;
+		int64_t lo = -1, hi = -1, next, lag;
+
+		if (rd_kafka_get_watermark_offsets(a->rk, p->topic, p->partition, &lo, &hi) != 0 ||
+		    hi < 0)
+			continue;   /* not fetched from yet */
+		done = rd_kafka_topic_partition_list_find(a->applied, p->topic, p->partition);
+		next = done ? done->offset : lo > 0 ? lo : 0;
+		lag = hi > next ? hi - next : 0;
+		a->lag += lag;
+		if (f)
+			fprintf(f, "oplogd_partition_lag{topic=\"%s\",partition=\"%" PRId32 "\"} %"
+			        PRId64 "\n", p->topic, p->partition, lag);
+	}
+}
+
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void label(FILE *f, struct oplog_slice s)
+{
+	for (size_t i = 0; i < s.len; i++) {
+		char c = (char)s.ptr[i];
+		if (c == '\\' || c == '"')
+			fputc('\\', f);
+		if (c == '\n')
+			fputs("\\n", f);
+		else
+			fputc(c, f);
+	}
+}
+
+struct ds_gauges {
+	uint64_t nodes, with_gaps, last_wall;
+};
+
+static int head_fn(const struct oplog_node_info *n, void *arg)
+{
+	struct ds_gauges *g = arg;
+
+	g->nodes++;
+	g->with_gaps += n->watermark < n->head_seq;
+	if (n->head_wall > g->last_wall)
+		g->last_wall = n->head_wall;
+	return 0;
+}
+
+struct page {
+	FILE               *f;
+	struct oplog_store *store;
+};
+
+static int dataset_fn(struct oplog_slice ds, void *arg)
+{
+	struct page *pg = arg;
+	FILE *f = pg->f;
+	struct ds_gauges g = { 0 };
+	const char *names[] = { "oplogd_nodes", "oplogd_nodes_with_gaps",
+	                        "oplogd_last_entry_wall_seconds" };
+	int rc;
+
+	if ((rc = oplog_store_heads(pg->store, ds, head_fn, &g)))
+		return rc;
+	for (int i = 0; i < 3; i++) {
+		fprintf(f, "%s{dataset=\"", names[i]);
+		label(f, ds);
+		if (i < 2)
+			fprintf(f, "\"} %" PRIu64 "\n", i ? g.with_gaps : g.nodes);
+		else
+			fprintf(f, "\"} %.3f\n", (double)g.last_wall / 1000.0);
+	}
+	return 0;
+}
+
+static void metric_head(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void counter(FILE *f, const char *name, const char *help, uint64_t v)
+{
+	metric_head(f, name, "counter", help);
+	fprintf(f, "%s %" PRIu64 "\n", name, v);
+}
+
+/*
+ * Render the whole page and hand it to the endpoint. Counters count since
+ * the process started; the per-dataset gauges are read from the store's
+ * node states (one key per node).
+ */
+static void publish(struct oplog_applier *a)
+{
+	char *page = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&page, &len);
+	uint64_t cum = 0;
+
+	a->last_publish = now_ms();
+	if (!f)
+		return;
+	counter(f, "oplogd_messages_total", "Messages consumed from Kafka, valid or not.",
+	        a->st.messages);
+	counter(f, "oplogd_applied_total", "New entries added to the store.", a->st.store.applied);
+	counter(f, "oplogd_duplicates_total", "Entries already in the store.",
+	        a->st.store.duplicates);
+	counter(f, "oplogd_late_total", "Entries added behind their node's head.",
+	        a->st.store.late);
+	counter(f, "oplogd_forks_total", "Second hashes at a taken (dataset, node, seq).",
+	        a->st.store.forks);
+	counter(f, "oplogd_chain_breaks_total", "Chain breaks recorded.", a->st.store.chain_breaks);
+	counter(f, "oplogd_below_boundary_total", "Entries at or below a node's pruned-through seq.",
+	        a->st.store.below_boundary);
+	metric_head(f, "oplogd_rejected_total", "counter", "Messages rejected, by reason.");
+	for (int r = OPLOG_R_NONE + 1; r < OPLOG_R__COUNT; r++)
+		fprintf(f, "oplogd_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
+		        oplog_reason_name((enum oplog_reason)r), a->rejected_by[r]);
+	counter(f, "oplogd_batches_total", "Store transactions committed.", a->st.batches);
+	counter(f, "oplogd_commits_total", "Offset commits sent to the Kafka group.",
+	        a->st.commits);
+	counter(f, "oplogd_offset_resets_total", "Partitions whose next offset was gone from "
+	        "the broker.", a->st.offset_resets);
+	counter(f, "oplogd_kafka_errors_total", "Transient Kafka client errors (retried).",
+	        a->st.kafka_errors);
+	metric_head(f, "oplogd_partition_lag", "gauge", "High watermark minus the store's next "
+	            "offset, per assigned partition.");
+	partition_lag(a, f);
+	metric_head(f, "oplogd_nodes", "gauge", "Nodes per dataset.");
+	metric_head(f, "oplogd_nodes_with_gaps", "gauge", "Nodes with a missing seq below "
+	            "their head.");
+	metric_head(f, "oplogd_last_entry_wall_seconds", "gauge", "Newest head's wall time per "
+	            "dataset (Unix seconds).");
+	if (oplog_store_datasets(a->store, dataset_fn, &(struct page){ f, a->store }))
+		oplog_log(OPLOG_LOG_WARN, "metrics: reading node states: %s", oplog_error_last());
+	metric_head(f, "oplogd_batch_commit_seconds", "histogram", "Time to apply and commit "
+	            "one store transaction.");
+	for (size_t b = 0; b <= N_LE; b++) {
+		cum += a->commit_hist[b];
+		if (b < N_LE)
+			fprintf(f, "oplogd_batch_commit_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+			        commit_le[b], cum);
+		else
+			fprintf(f, "oplogd_batch_commit_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
+	}
+	fprintf(f, "oplogd_batch_commit_seconds_sum %.6f\noplogd_batch_commit_seconds_count %"
+	        PRIu64 "\n", a->commit_sum, cum);
+	if (fclose(f) == 0)
+		oplog_metrics_publish(a->metrics, page, len, !a->fatal, a->fatal ? a->fatal_msg : NULL);
+	free(page);
+}
 
 static void progress(struct oplog_applier *a)
 {
 	int64_t now = now_ms(), dt = now - a->last_progress;
 
-	if (dt < a->progress_ms)
+	if (a->metrics && now - a->last_publish >= 1000)
+		publish(a);
+	if (a->progress_ms <= 0 || dt < a->progress_ms)
 		return;
+	if (!a->metrics)
+		partition_lag(a, NULL);
 	oplog_log(OPLOG_LOG_INFO, "progress: %" PRIu64 " messages, %" PRIu64 " applied (%.0f/s), "
-	          "%" PRIu64 " duplicates, %" PRIu64 " late, %" PRIu64 " rejected, %" PRIu64
-	          " batches, %" PRIu64 " commits", a->st.messages, a->st.store.applied,
+	          "lag %" PRId64 ", %" PRIu64 " duplicates, %" PRIu64 " late, %" PRIu64 " rejected, %"
+	          PRIu64 " batches, %" PRIu64 " commits", a->st.messages, a->st.store.applied,
 	          (double)(a->st.store.applied - a->progress_applied) * 1000.0 / (double)(dt ? dt : 1),
-	          a->st.store.duplicates, a->st.store.late, a->st.rejected, a->st.batches,
+	          a->lag, a->st.store.duplicates, a->st.store.late, a->st.rejected, a->st.batches,
 	          a->st.commits);
 	a->progress_applied = a->st.store.applied;
 	a->last_progress = now;
@@ -567,6 +763,8 @@ static void progress(struct oplog_applier *a)
 int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop)
 {
 	a->last_commit = a->last_progress = now_ms();
+	if (a->metrics)
+		publish(a);
 	while (!*stop && !a->fatal) {
 		int64_t now = now_ms(), wait = 100;
 		rd_kafka_message_t *rkm;
@@ -628,7 +826,7 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	rd_kafka_conf_t *conf = NULL;
 	rd_kafka_topic_partition_list_t *topics = NULL;
 	char errstr[512];
-	const char *const *names;
+	const char *const *names, *listen_addr;
 	size_t n_names;
 	rd_kafka_resp_err_t err;
 	int rc;
@@ -654,6 +852,7 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	a->to_commit = rd_kafka_topic_partition_list_new(8);
 	a->idle = rd_kafka_topic_partition_list_new(8);
 	a->pos = rd_kafka_topic_partition_list_new(8);
+	a->applied = rd_kafka_topic_partition_list_new(8);
 	if ((rc = oplog_batch_new(&a->batch)))
 		goto done;
 
@@ -681,6 +880,10 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	rd_kafka_poll_set_consumer(a->rk);
 
 	if (*a->dlq_topic && (rc = new_dlq(a)))
+		goto done;
+	listen_addr = oplog_config_str(cfg, "metrics.listen");
+	/* /healthz turns 503 when the loop stops reporting for 15 s. */
+	if (*listen_addr && (rc = oplog_metrics_start(&a->metrics, listen_addr, 15000)))
 		goto done;
 
 	names = oplog_config_list(cfg, "apply.topics", &n_names);
@@ -726,6 +929,9 @@ void oplog_applier_free(struct oplog_applier *a)
 		rd_kafka_topic_partition_list_destroy(a->idle);
 	if (a->pos)
 		rd_kafka_topic_partition_list_destroy(a->pos);
+	if (a->applied)
+		rd_kafka_topic_partition_list_destroy(a->applied);
+	oplog_metrics_stop(a->metrics);
 	free(a->held);
 	free(a);
 }

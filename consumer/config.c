@@ -72,7 +72,7 @@ static const struct oplog_config_key keys[] = {
 	{ "store", "reject_max_bytes", OPLOG_CONFIG_SIZE, "64K", 1, 64 * MiB, NULL,
 	  "raw bytes kept of each rejected message (the rest is cut)", NULL },
 	{ "metrics", "listen", OPLOG_CONFIG_STRING, "127.0.0.1:9464", 0, 0, NULL,
-	  "HOST:PORT of the Prometheus metrics endpoint; empty = off", check_listen },
+	  "HOST:PORT of /metrics and /healthz; empty = off", check_listen },
 	{ "log", "level", OPLOG_CONFIG_ENUM, "info", 0, 0, "debug|info|warn|error",
 	  "lowest level logged", NULL },
 	{ "log", "format", OPLOG_CONFIG_ENUM, "text", 0, 0, "text|json",

@@ -527,7 +527,8 @@ static int gap_fn(const MDB_val *k, const MDB_val *v, void *arg)
 	return 0;
 }
 
-int oplog_store_nodes(struct oplog_store *s, struct oplog_slice ds,
+/* Every node of ds; with_gaps walks by_seq above each watermark. */
+static int nodes_walk(struct oplog_store *s, struct oplog_slice ds, int with_gaps,
                       oplog_node_cb cb, void *arg)
 {
 	struct rows r = { .s = s, .elem = sizeof(struct node_row) };
@@ -554,7 +555,7 @@ int oplog_store_nodes(struct oplog_store *s, struct oplog_slice ds,
 		g.n = 0;
 		g.expect = row->ns.watermark + 1;
 		g.head = row->ns.head_seq;
-		if (g.expect <= g.head) {
+		if (with_gaps && g.expect <= g.head) {
 			key_seq(kb, dsid, row->nid, g.expect, NULL);
 			/* The head's own seq is present, so every gap ends
 			 * below a present seq and the walk sees them all. */
@@ -573,6 +574,18 @@ done:
 	free(r.v);
 	mdb_txn_abort(r.txn);
 	return rc;
+}
+
+int oplog_store_nodes(struct oplog_store *s, struct oplog_slice ds,
+                      oplog_node_cb cb, void *arg)
+{
+	return nodes_walk(s, ds, 1, cb, arg);
+}
+
+int oplog_store_heads(struct oplog_store *s, struct oplog_slice ds,
+                      oplog_node_cb cb, void *arg)
+{
+	return nodes_walk(s, ds, 0, cb, arg);
 }
 
 struct name_walk {

@@ -214,6 +214,12 @@ typedef int (*oplog_node_cb)(const struct oplog_node_info *n, void *arg);
 int oplog_store_nodes(struct oplog_store *s, struct oplog_slice ds,
                       oplog_node_cb cb, void *arg);
 
+/* The same without the gaps (n_gaps 0, gaps NULL), reading only the node
+ * states: cheap enough to call often. A node has gaps exactly when its
+ * watermark is below its head_seq. */
+int oplog_store_heads(struct oplog_store *s, struct oplog_slice ds,
+                      oplog_node_cb cb, void *arg);
+
 /* Every dataset name, sorted. */
 typedef int (*oplog_name_cb)(struct oplog_slice name, void *arg);
 int oplog_store_datasets(struct oplog_store *s, oplog_name_cb cb, void *arg);

@@ -1,0 +1,209 @@
+/*
+ * metrics.c: the /metrics and /healthz endpoint (oplog/metrics.h), on
+ * libmicrohttpd. The listening socket is bound here, not by the library,
+ * so that a taken port or a bad address gets its own clear error.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "oplog/error.h"
+#include "oplog/metrics.h"
+
+struct oplog_metrics {
+	struct MHD_Daemon *d;
+	pthread_mutex_t    lock;    /* guards everything below */
+	char              *page;
+	size_t             len;
+	int64_t            published_ms;
+	int64_t            stale_ms;
+	int                healthy;
+	char               why[256];
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, char *body,
+                               size_t len, const char *type)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	/* The response takes body and frees it. */
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result respond_text(struct MHD_Connection *c, unsigned status, const char *text)
+{
+	char *body = strdup(text);
+
+	return body ? respond(c, status, body, strlen(body), "text/plain; charset=utf-8") : MHD_NO;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version,
+                              const char *upload, size_t *upload_len, void **state)
+{
+	struct oplog_metrics *m = cls;
+	char health[300], *page = NULL;
+	size_t len = 0;
+	unsigned status;
+
+	(void)version;
+	(void)upload;
+	(void)upload_len;
+	(void)state;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return respond_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+	if (strcmp(url, "/metrics") == 0) {
+		pthread_mutex_lock(&m->lock);
+		if (m->page && (page = malloc(m->len ? m->len : 1)) != NULL) {
+			memcpy(page, m->page, m->len);
+			len = m->len;
+		}
+		pthread_mutex_unlock(&m->lock);
+		if (!page)
+			return respond_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "no metrics yet\n");
+		return respond(c, MHD_HTTP_OK, page, len, "text/plain; version=0.0.4; charset=utf-8");
+	}
+	if (strcmp(url, "/healthz") == 0) {
+		pthread_mutex_lock(&m->lock);
+		if (!m->page) {
+			status = MHD_HTTP_SERVICE_UNAVAILABLE;
+			snprintf(health, sizeof(health), "starting\n");
+		} else if (mono_ms() - m->published_ms > m->stale_ms) {
+			status = MHD_HTTP_SERVICE_UNAVAILABLE;
+			snprintf(health, sizeof(health), "stalled: no progress report for %lld ms\n",
+			         (long long)(mono_ms() - m->published_ms));
+		} else if (!m->healthy) {
+			status = MHD_HTTP_SERVICE_UNAVAILABLE;
+			snprintf(health, sizeof(health), "unhealthy: %s\n", m->why);
+		} else {
+			status = MHD_HTTP_OK;
+			snprintf(health, sizeof(health), "ok\n");
+		}
+		pthread_mutex_unlock(&m->lock);
+		return respond_text(c, status, health);
+	}
+	return respond_text(c, MHD_HTTP_NOT_FOUND, "not found: try /metrics or /healthz\n");
+}
+
+/* Resolve and bind listen ("HOST:PORT" or "[V6]:PORT"); *fd listening. */
+static int bind_listen(const char *listen_addr, int *fd, int *v6)
+{
+	char host[256];
+	const char *colon = strrchr(listen_addr, ':');
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *ai = NULL;
+	size_t hl;
+	int gai, s = -1, one = 1, rc;
+
+	if (!colon || (size_t)(colon - listen_addr) >= sizeof(host))
+		return oplog_error__set(OPLOG_ECONFIG, "[metrics] listen: bad address '%s'",
+		                        listen_addr);
+	hl = (size_t)(colon - listen_addr);
+	memcpy(host, listen_addr, hl);
+	host[hl] = 0;
+	if (host[0] == '[' && hl >= 2 && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = 0;
+	}
+	if ((gai = getaddrinfo(host, colon + 1, &hints, &ai)) != 0)
+		return oplog_error__set(OPLOG_ECONFIG, "[metrics] listen %s: %s", listen_addr,
+		                        gai_strerror(gai));
+	if ((s = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(s, ai->ai_addr, ai->ai_addrlen) != 0 || listen(s, 64) != 0) {
+		rc = oplog_error__set(OPLOG_EIO, "[metrics] listen %s: %s", listen_addr,
+		                      strerror(errno));
+		if (s >= 0)
+			close(s);
+		goto done;
+	}
+	*fd = s;
+	*v6 = ai->ai_family == AF_INET6;
+	rc = 0;
+done:
+	freeaddrinfo(ai);
+	return rc;
+}
+
+int oplog_metrics_start(struct oplog_metrics **out, const char *listen_addr, int64_t stale_ms)
+{
+	struct oplog_metrics *m;
+	int fd = -1, v6 = 0, rc;
+
+	*out = NULL;
+	if (!(m = calloc(1, sizeof(*m))))
+		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
+	pthread_mutex_init(&m->lock, NULL);
+	m->stale_ms = stale_ms;
+	if ((rc = bind_listen(listen_addr, &fd, &v6)))
+		goto fail;
+	m->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | (v6 ? MHD_USE_IPv6 : 0), 0,
+	                        NULL, NULL, handle, m, MHD_OPTION_LISTEN_SOCKET, fd,
+	                        MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+	if (!m->d) {
+		close(fd);
+		rc = oplog_error__set(OPLOG_EIO, "[metrics] listen %s: the HTTP server did not start",
+		                      listen_addr);
+		goto fail;
+	}
+	*out = m;
+	return 0;
+fail:
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+	return rc;
+}
+
+int oplog_metrics_publish(struct oplog_metrics *m, const char *text, size_t len,
+                          int healthy, const char *why)
+{
+	char *page = malloc(len ? len : 1);
+
+	if (!page)
+		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
+	memcpy(page, text, len);
+	pthread_mutex_lock(&m->lock);
+	free(m->page);
+	m->page = page;
+	m->len = len;
+	m->published_ms = mono_ms();
+	m->healthy = healthy;
+	snprintf(m->why, sizeof(m->why), "%s", why ? why : "");
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+void oplog_metrics_stop(struct oplog_metrics *m)
+{
+	if (!m)
+		return;
+	if (m->d)
+		MHD_stop_daemon(m->d);   /* joins its thread, closes the socket */
+	pthread_mutex_destroy(&m->lock);
+	free(m->page);
+	free(m);
+}

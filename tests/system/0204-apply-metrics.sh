@@ -1,0 +1,90 @@
+#!/bin/sh
+# 0204-apply-metrics: the Prometheus endpoint of a running `oplogd apply`
+# against a real Kafka broker. /metrics agrees with the store (applied,
+# rejects by reason), shows lag 0 on every partition once caught up, and a
+# batch-commit histogram whose count is the number of batches; /healthz
+# answers ok; an unknown path is 404. A second applier on the same port
+# exits non-zero with one line naming the address.
+. tests/system/lib.sh
+. tests/system/lib_kafka.sh
+
+N=6000
+kafka_start --partitions 2
+kafka_topic oplog 2
+run "$OPLOGD" gen --out "$TDIR/s.bin" --framing lenpfx --datasets 2 --nodes 3 --count $N \
+	--dup-rate 0.05 --bad-rate 0.02 --seed 4
+assert_rc 0 "gen"
+kafka_produce_file oplog "$TDIR/s.bin"
+
+PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+URL=http://127.0.0.1:$PORT
+cat >"$TDIR/apply.conf" <<CONF
+[kafka]
+bootstrap.servers = $KAFKA_BOOTSTRAP
+group.id = replica-m
+api.version.request = false
+broker.version.fallback = 0.9.0.1
+session.timeout.ms = 6000
+[apply]
+topics = oplog
+commit_interval = 200ms
+[store]
+path = $TDIR/store
+[metrics]
+listen = 127.0.0.1:$PORT
+[log]
+progress_interval = 1s
+CONF
+
+"$OPLOGD" apply -c "$TDIR/apply.conf" 2>"$TDIR/apply.log" &
+pid=$!
+on_exit "kill -9 $pid 2>/dev/null"
+
+metric() {   # metric NAME_WITH_LABELS: its value on the last scraped page
+	awk -v m="$1" '$1 == m { print $2; found = 1 } END { exit !found }' "$TDIR/page"
+}
+scrape() {
+	curl -sf "$URL/metrics" >"$TDIR/page"
+}
+caught_up() {
+	scrape || return 1
+	[ "$(metric oplogd_messages_total)" = "$N" ] || return 1
+	[ "$(metric 'oplogd_partition_lag{topic="oplog",partition="0"}')" = 0 ] || return 1
+	[ "$(metric 'oplogd_partition_lag{topic="oplog",partition="1"}')" = 0 ]
+}
+wait_for 120 "/metrics to show all $N messages and lag 0" caught_up
+
+run "$OPLOGD" stats --store "$TDIR/store" --json
+assert_rc 0 "stats"
+assert_eq "$(json .applied)" "$(metric oplogd_applied_total)" "applied: store vs /metrics"
+assert_eq "$(json .duplicates)" "$(metric oplogd_duplicates_total)" "duplicates"
+for reason in $(json '.rejected | keys[]'); do
+	assert_eq "$(json ".rejected.$reason")" "$(metric "oplogd_rejected_total{reason=\"$reason\"}")" \
+		"rejected $reason"
+done
+[ "$(json '[.rejected[]] | add')" -gt 0 ] || fail "the stream should hold bad messages"
+assert_eq "$(metric oplogd_batches_total)" \
+	"$(metric 'oplogd_batch_commit_seconds_bucket{le="+Inf"}')" "histogram +Inf bucket = batches"
+assert_eq "$(metric oplogd_batches_total)" "$(metric oplogd_batch_commit_seconds_count)" \
+	"histogram count = batches"
+nodes=$(metric 'oplogd_nodes{dataset="ds-0"}') || fail "no oplogd_nodes gauge for ds-0: $(grep nodes "$TDIR/page")"
+[ "$nodes" -eq 3 ] || fail "oplogd_nodes{ds-0} = $nodes, expected 3"
+grep -q '^# TYPE oplogd_batch_commit_seconds histogram$' "$TDIR/page" || fail "no histogram TYPE line"
+grep -q 'progress: .* lag 0,' "$TDIR/apply.log" || wait_for 5 "a progress line with lag 0" \
+	grep -q 'progress: .* lag 0,' "$TDIR/apply.log"
+
+assert_eq "200 ok" "$(curl -s -o "$TDIR/h" -w '%{http_code}' "$URL/healthz") $(cat "$TDIR/h")" "/healthz"
+assert_eq 404 "$(curl -s -o /dev/null -w '%{http_code}' "$URL/nothing")" "unknown path"
+
+# The port is taken: a second applier fails at once, one line, non-zero.
+sed "s/group.id = replica-m/group.id = replica-m2/; s#path = $TDIR/store#path = $TDIR/store2#" \
+	"$TDIR/apply.conf" >"$TDIR/second.conf"
+run timeout 30 "$OPLOGD" apply -c "$TDIR/second.conf"
+[ "$RC" -ne 0 ] && [ "$RC" -ne 124 ] || fail "second applier on a taken port: exit $RC"
+assert_eq 1 "$(err | wc -l)" "one line on stderr"
+assert_contains "$(err)" "127.0.0.1:$PORT: Address already in use" "the reason"
+
+kill -TERM $pid
+wait_for 15 "apply to exit after SIGTERM" sh -c "! kill -0 $pid 2>/dev/null"
+wait $pid || fail "apply exited $? after SIGTERM: $(tail -n 5 "$TDIR/apply.log")"
+echo "ok $T_NAME"
