@@ -1,8 +1,9 @@
 /*
- * cmd_gen.c: `oplogd gen --out FILE [knobs]`: a synthetic, valid stream of
- * oplog entries (correct chains and hashes) with chosen rates of
- * duplicates, late arrivals, forks and bad messages, from a seed. The
- * same options always give the same bytes.
+ * cmd_gen.c: `oplogd gen --out FILE | --topic T [knobs]`: a synthetic,
+ * valid stream of oplog entries (correct chains and hashes) with chosen
+ * rates of duplicates, late arrivals, forks and bad messages, from a seed,
+ * to a file or produced to a Kafka topic. The same options always give
+ * the same messages in the same order.
  */
 #include <errno.h>
 #include <math.h>
@@ -12,14 +13,16 @@
 #include "cli.h"
 #include "oplog/error.h"
 #include "oplog/gen.h"
+#include "oplog/kafka.h"
 
 enum {
-	OPT_OUT = CLI_OPT_CMD, OPT_FRAMING, OPT_DATASETS, OPT_NODES, OPT_COUNT,
+	OPT_OUT = CLI_OPT_CMD, OPT_TOPIC, OPT_FRAMING, OPT_DATASETS, OPT_NODES, OPT_COUNT,
 	OPT_DATA_SIZE, OPT_KEYS, OPT_DUP, OPT_LATE, OPT_BAD, OPT_FORK, OPT_DEL, OPT_SEED
 };
 
 static const struct cli_option options[] = {
 	{ "out", 'o', required_argument, "FILE", "write the stream to FILE (- = stdout)", OPT_OUT },
+	{ "topic", 't', required_argument, "T", "produce each message to Kafka topic T ([kafka] of -c, -X)", OPT_TOPIC },
 	{ "framing", 0, required_argument, "F", "stream (default: values back to back) or lenpfx (u32 big-endian length + bytes)", OPT_FRAMING },
 	{ "datasets", 0, required_argument, "N", "datasets ds-0.. (default 1)", OPT_DATASETS },
 	{ "nodes", 0, required_argument, "N", "nodes per dataset node-0.. (default 3)", OPT_NODES },
@@ -37,17 +40,22 @@ static const struct cli_option options[] = {
 };
 
 static const struct cli_spec spec = {
-	"gen", "--out FILE",
+	"gen", "--out FILE | --topic T",
 	"Prints a one-line summary on stderr: messages by kind.\n"
 	"Both framings match `import --framing`. --bad-rate needs --framing lenpfx: a\n"
-	"malformed value cannot be split from the values after it in a plain stream.",
+	"malformed value cannot be split from the values after it in a plain stream.\n"
+	"--topic produces keyless messages (spread over the partitions) with the\n"
+	"[kafka] settings of -c FILE and -X, and exits 0 only when every message was\n"
+	"delivered.",
 	options
 };
 
 struct gen_args {
 	struct oplog_gen_opts o;
-	const char           *out;
+	const char           *out, *topic;
 	int                   stream;
+	uint64_t              failed;        /* deliveries that failed */
+	char                  failure[256];  /* the first one's reason */
 };
 
 static int parse_rate(const char *text, double *out)
@@ -68,6 +76,9 @@ static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
 	switch (opt->id) {
 	case OPT_OUT:
 		a->out = arg;
+		return 0;
+	case OPT_TOPIC:
+		a->topic = arg;
 		return 0;
 	case OPT_FRAMING:
 		if (strcmp(arg, "lenpfx") && strcmp(arg, "stream"))
@@ -104,6 +115,43 @@ static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
 	return 0;
 }
 
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct gen_args *a = opaque;
+
+	(void)rk;
+	if (m->err && a->failed++ == 0)
+		snprintf(a->failure, sizeof(a->failure), "%s", rd_kafka_err2str(m->err));
+}
+
+/* One message to the topic; waits while the local queue is full. */
+static int produce(rd_kafka_t *rk, const char *topic, const struct oplog_gen_msg *m)
+{
+	rd_kafka_resp_err_t err;
+
+	while ((err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+	                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	                                RD_KAFKA_V_VALUE(m->data, m->len), RD_KAFKA_V_END)) ==
+	       RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		rd_kafka_poll(rk, 100);
+	if (err)
+		return oplog_error__set(OPLOG_EKAFKA, "produce to %s: %s", topic, rd_kafka_err2str(err));
+	rd_kafka_poll(rk, 0);
+	return 0;
+}
+
+/* Wait for every delivery report; 0 when all were delivered. */
+static int finish_produce(rd_kafka_t *rk, struct gen_args *a)
+{
+	if (rd_kafka_flush(rk, 60000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return oplog_error__set(OPLOG_EKAFKA, "%s: %d messages still undelivered after 60 s",
+		                        a->topic, rd_kafka_outq_len(rk));
+	if (a->failed)
+		return oplog_error__set(OPLOG_EKAFKA, "%s: %llu messages not delivered: %s", a->topic,
+		                        (unsigned long long)a->failed, a->failure);
+	return 0;
+}
+
 int cmd_gen(int argc, char **argv)
 {
 	struct cli_common common;
@@ -113,6 +161,7 @@ int cmd_gen(int argc, char **argv)
 	struct oplog_gen_msg m;
 	uint64_t kinds[OPLOG_GEN_BAD + 1] = { 0 };
 	FILE *out = NULL;
+	rd_kafka_t *rk = NULL;
 	int first, rc, err;
 
 	oplog_gen_opts_init(&a.o);
@@ -121,15 +170,15 @@ int cmd_gen(int argc, char **argv)
 		goto done;
 	if ((rc = cli_load_config(&spec, &common, &cfg)) != CLI_RUN)
 		goto done;
-	if (!a.out) {
-		rc = cli_usage_error(&spec, "--out FILE is required");
+	if (!a.out == !a.topic) {
+		rc = cli_usage_error(&spec, "give one of --out FILE and --topic T");
 		goto done;
 	}
 	if (first < argc) {
 		rc = cli_usage_error(&spec, "unexpected operand '%s'", argv[first]);
 		goto done;
 	}
-	if (a.stream && a.o.bad_rate > 0) {
+	if (a.out && a.stream && a.o.bad_rate > 0) {
 		rc = cli_usage_error(&spec, "--bad-rate needs --framing lenpfx");
 		goto done;
 	}
@@ -137,25 +186,43 @@ int cmd_gen(int argc, char **argv)
 		rc = cli_fail(&spec, err);
 		goto done;
 	}
-	out = strcmp(a.out, "-") ? fopen(a.out, "wb") : stdout;
-	if (!out) {
+	if (a.topic && (err = oplog_kafka_producer(cfg, on_delivery, &a, &rk))) {
+		rc = cli_fail(&spec, err);
+		goto done;
+	}
+	if (a.out && !(out = strcmp(a.out, "-") ? fopen(a.out, "wb") : stdout)) {
 		rc = cli_error(&spec, "%s: %s", a.out, strerror(errno));
 		goto done;
 	}
 	while ((err = oplog_gen_next(g, &m)) == 0) {
 		uint8_t len[4] = { m.len >> 24, m.len >> 16, m.len >> 8, m.len };
-		int bad = (!a.stream && fwrite(len, 1, 4, out) != 4) ||
-		          fwrite(m.data, 1, m.len, out) != m.len;
+		int bad = 0;
+
+		if (rk)
+			err = produce(rk, a.topic, &m);
+		else
+			bad = (!a.stream && fwrite(len, 1, 4, out) != 4) ||
+			      fwrite(m.data, 1, m.len, out) != m.len;
 		kinds[m.kind]++;
 		free(m.data);
+		if (err)
+			break;
 		if (bad) {
 			rc = cli_error(&spec, "%s: write failed: %s", a.out, strerror(errno));
 			goto done;
 		}
 	}
-	if (err != OPLOG_ENOTFOUND) {
+	if (err == OPLOG_ENOTFOUND && rk)
+		err = finish_produce(rk, &a);
+	else if (err == OPLOG_ENOTFOUND)
+		err = 0;
+	if (err) {
 		rc = cli_fail(&spec, err);
 		goto done;
+	}
+	if (rk) {
+		rc = CLI_EXIT_OK;
+		goto summary;
 	}
 	err = out == stdout ? fflush(out) : fclose(out);
 	if (out != stdout)
@@ -164,15 +231,18 @@ int cmd_gen(int argc, char **argv)
 		rc = cli_error(&spec, "%s: %s", a.out, strerror(errno));
 		goto done;
 	}
+	rc = CLI_EXIT_OK;
+summary:
 	fprintf(stderr, "gen: %llu messages: %llu valid, %llu late, %llu duplicates, "
 	        "%llu forks, %llu bad\n", (unsigned long long)a.o.count,
 	        (unsigned long long)kinds[OPLOG_GEN_VALID], (unsigned long long)kinds[OPLOG_GEN_LATE],
 	        (unsigned long long)kinds[OPLOG_GEN_DUP], (unsigned long long)kinds[OPLOG_GEN_FORK],
 	        (unsigned long long)kinds[OPLOG_GEN_BAD]);
-	rc = CLI_EXIT_OK;
 done:
 	if (out && out != stdout)
 		fclose(out);
+	if (rk)
+		rd_kafka_destroy(rk);
 	oplog_gen_free(g);
 	oplog_config_free(cfg);
 	cli_common_free(&common);

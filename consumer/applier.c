@@ -16,6 +16,7 @@
 
 #include "oplog/applier.h"
 #include "oplog/error.h"
+#include "oplog/kafka.h"
 #include "oplog/log.h"
 #include "oplog/metrics.h"
 
@@ -88,49 +89,6 @@ static void set_fatal(struct oplog_applier *a, int err, const char *msg)
 		return;
 	a->fatal = err;
 	snprintf(a->fatal_msg, sizeof(a->fatal_msg), "%s", msg);
-}
-
-/* ---- configuration --------------------------------------------------- */
-
-static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
-                    const char *file, int line)
-{
-	char errstr[512];
-
-	if (rd_kafka_conf_set(conf, key, value, errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK)
-		return 0;
-	if (line > 0)
-		return oplog_error__set(OPLOG_ECONFIG, "%s:%d: [kafka] %s: %s", file, line, key, errstr);
-	return oplog_error__set(OPLOG_ECONFIG, "%s %s: %s", file, key, errstr);
-}
-
-static int has_kafka_key(const struct oplog_config *cfg, const char *key)
-{
-	size_t n;
-	const struct oplog_config_kafka *k = oplog_config_kafka(cfg, &n);
-
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(k[i].key, key) == 0)
-			return 1;
-	return 0;
-}
-
-/* The user's [kafka] properties, in order, onto a new conf. */
-static int kafka_conf(const struct oplog_config *cfg, rd_kafka_conf_t **out)
-{
-	size_t n;
-	const struct oplog_config_kafka *k = oplog_config_kafka(cfg, &n);
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	int rc = 0;
-
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = conf_set(conf, k[i].key, k[i].value, k[i].file, k[i].line);
-	if (rc) {
-		rd_kafka_conf_destroy(conf);
-		return rc;
-	}
-	*out = conf;
-	return 0;
 }
 
 static void list_set(rd_kafka_topic_partition_list_t *list, const char *topic,
@@ -802,23 +760,6 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 
 /* ---- setup ---------------------------------------------------------------- */
 
-static int new_dlq(struct oplog_applier *a)
-{
-	char errstr[512];
-	rd_kafka_conf_t *conf = NULL;
-	int rc;
-
-	if ((rc = kafka_conf(a->cfg, &conf)))
-		return rc;
-	/* Consumer-only properties would make librdkafka warn; drop them. */
-	rd_kafka_conf_set(conf, "group.id", NULL, errstr, sizeof(errstr));
-	if (!(a->dlq = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
-		rd_kafka_conf_destroy(conf);
-		return oplog_error__set(OPLOG_EKAFKA, "dead-letter producer: %s", errstr);
-	}
-	return 0;
-}
-
 int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg,
                       struct oplog_store *store)
 {
@@ -832,7 +773,7 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	int rc;
 
 	*out = NULL;
-	if (!has_kafka_key(cfg, "group.id"))
+	if (!oplog_kafka_has(cfg, "group.id"))
 		return oplog_error__set(OPLOG_ECONFIG, "[kafka] group.id is required for apply");
 	if (!(a = calloc(1, sizeof(*a))))
 		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
@@ -856,18 +797,19 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	if ((rc = oplog_batch_new(&a->batch)))
 		goto done;
 
-	if ((rc = kafka_conf(cfg, &conf)))
+	if ((rc = oplog_kafka_conf(cfg, 0, &conf)))
 		goto done;
 	/* The store keeps the offsets; the group only mirrors them. Positions
 	 * are always set explicitly, so a reset means data is gone. */
-	if ((rc = conf_set(conf, "enable.auto.commit", "false", "oplogd", 0)) ||
-	    (rc = conf_set(conf, "enable.auto.offset.store", "false", "oplogd", 0)) ||
-	    (rc = conf_set(conf, "auto.offset.reset", "error", "oplogd", 0)))
+	if ((rc = oplog_kafka_conf_set(conf, "enable.auto.commit", "false", "oplogd", 0)) ||
+	    (rc = oplog_kafka_conf_set(conf, "enable.auto.offset.store", "false", "oplogd", 0)) ||
+	    (rc = oplog_kafka_conf_set(conf, "auto.offset.reset", "error", "oplogd", 0)))
 		goto done;
 	/* Eager assignment unless the user chose otherwise: the cooperative
 	 * assignor has known bugs in librdkafka 2.0. */
-	if (!has_kafka_key(cfg, "partition.assignment.strategy") &&
-	    (rc = conf_set(conf, "partition.assignment.strategy", "range,roundrobin", "oplogd", 0)))
+	if (!oplog_kafka_has(cfg, "partition.assignment.strategy") &&
+	    (rc = oplog_kafka_conf_set(conf, "partition.assignment.strategy", "range,roundrobin",
+	                               "oplogd", 0)))
 		goto done;
 	rd_kafka_conf_set_opaque(conf, a);
 	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
@@ -879,7 +821,7 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	conf = NULL;   /* rd_kafka_new took it */
 	rd_kafka_poll_set_consumer(a->rk);
 
-	if (*a->dlq_topic && (rc = new_dlq(a)))
+	if (*a->dlq_topic && (rc = oplog_kafka_producer(cfg, NULL, NULL, &a->dlq)))
 		goto done;
 	listen_addr = oplog_config_str(cfg, "metrics.listen");
 	/* /healthz turns 503 when the loop stops reporting for 15 s. */

@@ -4,17 +4,21 @@
 # rejects by reason), shows lag 0 on every partition once caught up, and a
 # batch-commit histogram whose count is the number of batches; /healthz
 # answers ok; an unknown path is 404. A second applier on the same port
-# exits non-zero with one line naming the address.
+# exits non-zero with one line naming the address. The stream is produced
+# by `oplogd gen --topic`, which must deliver every message.
 . tests/system/lib.sh
 . tests/system/lib_kafka.sh
 
 N=6000
 kafka_start --partitions 2
 kafka_topic oplog 2
-run "$OPLOGD" gen --out "$TDIR/s.bin" --framing lenpfx --datasets 2 --nodes 3 --count $N \
-	--dup-rate 0.05 --bad-rate 0.02 --seed 4
-assert_rc 0 "gen"
-kafka_produce_file oplog "$TDIR/s.bin"
+# shellcheck disable=SC2086 # KAFKA_CLIENT_PROPS is a list of words
+run "$OPLOGD" gen --topic oplog -X bootstrap.servers="$KAFKA_BOOTSTRAP" $KAFKA_CLIENT_PROPS \
+	--datasets 2 --nodes 3 --count $N --dup-rate 0.05 --bad-rate 0.02 --seed 4
+assert_rc 0 "gen --topic: $(err)"
+assert_contains "$(err)" "gen: $N messages" "gen's summary"
+kafka_kcat -C -t oplog -o beginning -e -q -f 'x\n' >"$TDIR/count" 2>/dev/null || fail "kcat count"
+assert_eq "$N" "$(lines "$TDIR/count")" "messages on the broker"
 
 PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT

@@ -1,0 +1,89 @@
+/*
+ * kafka.c: librdkafka clients from the [kafka] section (oplog/kafka.h).
+ */
+#include <string.h>
+
+#include "oplog/error.h"
+#include "oplog/kafka.h"
+
+int oplog_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
+                         const char *file, int line)
+{
+	char errstr[512];
+
+	if (rd_kafka_conf_set(conf, key, value, errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK)
+		return 0;
+	if (line > 0)
+		return oplog_error__set(OPLOG_ECONFIG, "%s:%d: [kafka] %s: %s", file, line, key, errstr);
+	return oplog_error__set(OPLOG_ECONFIG, "%s %s: %s", file, key, errstr);
+}
+
+int oplog_kafka_has(const struct oplog_config *cfg, const char *key)
+{
+	size_t n;
+	const struct oplog_config_kafka *k = oplog_config_kafka(cfg, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(k[i].key, key) == 0)
+			return 1;
+	return 0;
+}
+
+/* Properties only a consumer reads (CONFIGURATION.md, "C" column). */
+static int consumer_only(const char *key)
+{
+	static const char *const exact[] = {
+		"group.id", "group.instance.id", "partition.assignment.strategy",
+		"session.timeout.ms", "heartbeat.interval.ms", "group.protocol.type",
+		"coordinator.query.interval.ms", "max.poll.interval.ms", "enable.auto.commit",
+		"auto.commit.interval.ms", "enable.auto.offset.store", "queued.min.messages",
+		"queued.max.messages.kbytes", "enable.partition.eof", "check.crcs",
+		"isolation.level", "auto.offset.reset", "offset.store.method",
+		"consume.callback.max.messages", "allow.auto.create.topics",
+	};
+
+	if (strncmp(key, "fetch.", 6) == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+		if (strcmp(key, exact[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int oplog_kafka_conf(const struct oplog_config *cfg, int for_producer, rd_kafka_conf_t **out)
+{
+	size_t n;
+	const struct oplog_config_kafka *k = oplog_config_kafka(cfg, &n);
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (!for_producer || !consumer_only(k[i].key))
+			rc = oplog_kafka_conf_set(conf, k[i].key, k[i].value, k[i].file, k[i].line);
+	if (rc) {
+		rd_kafka_conf_destroy(conf);
+		return rc;
+	}
+	*out = conf;
+	return 0;
+}
+
+int oplog_kafka_producer(const struct oplog_config *cfg,
+                         void (*dr_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
+                         void *opaque, rd_kafka_t **out)
+{
+	rd_kafka_conf_t *conf = NULL;
+	char errstr[512];
+	int rc;
+
+	if ((rc = oplog_kafka_conf(cfg, 1, &conf)))
+		return rc;
+	if (dr_cb)
+		rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+	rd_kafka_conf_set_opaque(conf, opaque);
+	if (!(*out = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
+		rd_kafka_conf_destroy(conf);
+		return oplog_error__set(OPLOG_EKAFKA, "kafka producer: %s", errstr);
+	}
+	return 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * oplog/kafka.h: librdkafka clients built from the [kafka] section, shared
+ * by the applier, replay, lag and gen.
+ *
+ * Every [kafka] key goes to rd_kafka_conf_set as written, in file order;
+ * librdkafka's refusal reaches the user as "FILE:LINE: [kafka] KEY: why".
+ *
+ * Ownership: a conf returned here is the caller's until rd_kafka_new takes
+ * it (then set the pointer to NULL); a handle is the caller's to
+ * rd_kafka_destroy.
+ */
+#ifndef OPLOG_KAFKA_H
+#define OPLOG_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "oplog/config.h"
+
+/*
+ * Set one property. file/line name where it came from (line 0: a setting
+ * oplogd makes itself; file then names the component). Returns 0 or
+ * OPLOG_ECONFIG with librdkafka's reason.
+ */
+int oplog_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
+                         const char *file, int line);
+
+/* Is key set in [kafka]? */
+int oplog_kafka_has(const struct oplog_config *cfg, const char *key);
+
+/*
+ * A new conf holding the [kafka] properties. With for_producer non-zero,
+ * consumer-only properties (group.id, session.timeout.ms, fetch.*, ...)
+ * are left out, so that one config file serves every client without
+ * librdkafka's "consumer property ignored" warnings.
+ * Returns 0 with *out set, or OPLOG_ECONFIG.
+ */
+int oplog_kafka_conf(const struct oplog_config *cfg, int for_producer, rd_kafka_conf_t **out);
+
+/*
+ * A producer from [kafka]. dr_cb, when not NULL, gets each delivery
+ * report (served by rd_kafka_poll/rd_kafka_flush) with opaque as its
+ * opaque. Returns 0 with *out set, OPLOG_ECONFIG or OPLOG_EKAFKA.
+ */
+int oplog_kafka_producer(const struct oplog_config *cfg,
+                         void (*dr_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
+                         void *opaque, rd_kafka_t **out);
+
+#endif
