@@ -87,8 +87,9 @@
 	X(prune, "delete old entries below the watermarks") \
 	X(snapshot, "a consistent, compacted copy of the store") \
 	X(rejects, "the rejected messages kept in the store") \
-	X(gen, "write a synthetic oplog stream to a file") \
-	X(apply, "run as the Kafka replica applier until SIGINT or SIGTERM")
+	X(gen, "write a synthetic oplog stream to a file or a topic") \
+	X(apply, "run as the Kafka replica applier until SIGINT or SIGTERM") \
+	X(lag, "how far the store is behind its topics, per partition and node")
 
 #define CLI_DECLARE_COMMAND(name, summary) int cmd_##name(int argc, char **argv);
 CLI_COMMANDS(CLI_DECLARE_COMMAND)

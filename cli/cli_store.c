@@ -202,3 +202,34 @@ int cli_jlist_finish(const struct cli_spec *spec, struct cli_jlist *l, int json,
 		err = cli_json_end(stdout);
 	return err ? cli_fail(spec, err) : CLI_EXIT_OK;
 }
+
+static int lost_fn(const struct oplog_lost *l, void *arg)
+{
+	json_t *n = l->to > l->from ? json_integer(l->to - l->from) : json_null();
+
+	return json_array_append_new(arg, json_pack("{s:s,s:i,s:I,s:I,s:o,s:I}",
+	                                            "topic", l->topic,
+	                                            "partition", (int)l->partition,
+	                                            "from", (json_int_t)l->from,
+	                                            "to", (json_int_t)l->to, "messages", n,
+	                                            "at_ms", (json_int_t)l->at_ms))
+	       ? OPLOG_ENOMEM : 0;
+}
+
+int cli_lost_json(struct oplog_store *s, json_t **out)
+{
+	if (!(*out = json_array()))
+		return OPLOG_ENOMEM;
+	return oplog_store_lost(s, lost_fn, *out);
+}
+
+json_int_t cli_lost_messages(const json_t *lost)
+{
+	json_int_t n = 0;
+	size_t i;
+	json_t *l;
+
+	json_array_foreach(lost, i, l)
+		n += json_integer_value(json_object_get(l, "messages"));
+	return n;
+}

@@ -121,6 +121,15 @@ int cli_json_end(FILE *out);
  * Returns the command's exit code. */
 int cli_jlist_finish(const struct cli_spec *spec, struct cli_jlist *l, int json, int err);
 
+/* The store's lost offset ranges as a new JSON array (*out, caller
+ * decrefs, also on failure): [{"topic","partition","from","to","messages",
+ * "at_ms"}], messages null where the offsets went backwards. Returns 0,
+ * OPLOG_ENOMEM or the store's error. */
+int cli_lost_json(struct oplog_store *s, json_t **out);
+
+/* The sum of "messages" over such an array. */
+json_int_t cli_lost_messages(const json_t *lost);
+
 /* The text form of one entry on one line, for lists (scan, chain):
  * "WALL LOGIC NODE SEQ OP COL KEY HASH", names escaped by cli_print_text. */
 void cli_print_entry_line(FILE *out, const struct oplog_entry *e);

@@ -35,42 +35,16 @@ static int offset_fn(const char *topic, int32_t partition, int64_t next, void *a
 	       ? OPLOG_ENOMEM : 0;
 }
 
-static int lost_fn(const struct oplog_lost *l, void *arg)
-{
-	json_t *n = l->to > l->from ? json_integer(l->to - l->from) : json_null();
-
-	return json_array_append_new(arg, json_pack("{s:s,s:i,s:I,s:I,s:o,s:I}",
-	                                            "topic", l->topic,
-	                                            "partition", (int)l->partition,
-	                                            "from", (json_int_t)l->from,
-	                                            "to", (json_int_t)l->to, "messages", n,
-	                                            "at_ms", (json_int_t)l->at_ms))
-	       ? OPLOG_ENOMEM : 0;
-}
-
 /* The store's offsets and lost ranges as JSON arrays. */
 static int positions(struct oplog_store *s, json_t **offsets, json_t **lost)
 {
 	int rc;
 
-	*offsets = json_array();
-	*lost = json_array();
-	if (!*offsets || !*lost)
+	if (!(*offsets = json_array()))
 		return OPLOG_ENOMEM;
 	if ((rc = oplog_store_offsets(s, offset_fn, *offsets)))
 		return rc;
-	return oplog_store_lost(s, lost_fn, *lost);
-}
-
-static json_int_t lost_messages(const json_t *lost)
-{
-	json_int_t n = 0;
-	size_t i;
-	json_t *l;
-
-	json_array_foreach(lost, i, l)
-		n += json_integer_value(json_object_get(l, "messages"));
-	return n;
+	return cli_lost_json(s, lost);
 }
 
 static json_t *stats_json(const struct oplog_stats *st, const uint8_t *id,
@@ -92,7 +66,7 @@ static json_t *stats_json(const struct oplog_stats *st, const uint8_t *id,
 	                 "map_size", (json_int_t)st->map_size,
 	                 "store_id", oplog_json_hex(id, OPLOG_STORE_ID_LEN),
 	                 "offsets", offsets, "lost_offsets", lost,
-	                 "lost_messages", lost_messages(lost));
+	                 "lost_messages", cli_lost_messages(lost));
 }
 
 static void stats_text(const struct oplog_stats *st, const uint8_t *id,
@@ -130,7 +104,7 @@ static void stats_text(const struct oplog_stats *st, const uint8_t *id,
 		       json_string_value(json_object_get(o, "topic")),
 		       (int)json_integer_value(json_object_get(o, "partition")),
 		       json_integer_value(json_object_get(o, "next")));
-	printf("lost_messages   %" JSON_INTEGER_FORMAT "\n", lost_messages(lost));
+	printf("lost_messages   %" JSON_INTEGER_FORMAT "\n", cli_lost_messages(lost));
 	json_array_foreach(lost, i, o) {
 		printf("lost            %s/%d offsets %" JSON_INTEGER_FORMAT " .. %" JSON_INTEGER_FORMAT,
 		       json_string_value(json_object_get(o, "topic")),

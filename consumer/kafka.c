@@ -5,6 +5,22 @@
 
 #include "oplog/error.h"
 #include "oplog/kafka.h"
+#include "oplog/log.h"
+
+/*
+ * librdkafka's own log lines go through oplogd's logger. Its errors reach
+ * oplogd as error events and results, which are reported (rate-limited)
+ * where they matter, so its lines are debug detail; only configuration
+ * warnings are shown by default.
+ */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	enum oplog_log_level l = strcmp(fac, "CONFWARN") == 0 && level <= 4 ? OPLOG_LOG_WARN :
+	                         OPLOG_LOG_DEBUG;
+
+	if (oplog_log_enabled(l))
+		oplog_log(l, "librdkafka %s %s: %s", rd_kafka_name(rk), fac, buf);
+}
 
 int oplog_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
                          const char *file, int line)
@@ -57,6 +73,7 @@ int oplog_kafka_conf(const struct oplog_config *cfg, int for_producer, rd_kafka_
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	int rc = 0;
 
+	rd_kafka_conf_set_log_cb(conf, on_log);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (!for_producer || !consumer_only(k[i].key))
 			rc = oplog_kafka_conf_set(conf, k[i].key, k[i].value, k[i].file, k[i].line);

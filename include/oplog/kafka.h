@@ -31,7 +31,9 @@ int oplog_kafka_has(const struct oplog_config *cfg, const char *key);
  * A new conf holding the [kafka] properties. With for_producer non-zero,
  * consumer-only properties (group.id, session.timeout.ms, fetch.*, ...)
  * are left out, so that one config file serves every client without
- * librdkafka's "consumer property ignored" warnings.
+ * librdkafka's "consumer property ignored" warnings. librdkafka's log
+ * lines go to oplog_log: configuration warnings at warn, the rest at
+ * debug (its errors reach oplogd as events and results).
  * Returns 0 with *out set, or OPLOG_ECONFIG.
  */
 int oplog_kafka_conf(const struct oplog_config *cfg, int for_producer, rd_kafka_conf_t **out);

@@ -1,0 +1,124 @@
+/*
+ * lag.c: partitions, watermarks and the group's committed offsets
+ * (oplog/lag.h), read without joining the group.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "oplog/error.h"
+#include "oplog/kafka.h"
+#include "oplog/lag.h"
+
+/* Append the partitions of one topic, from the broker's metadata. */
+static int topic_partitions(rd_kafka_t *rk, const char *name, int timeout_ms,
+                            rd_kafka_topic_partition_list_t *list)
+{
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, name, NULL);
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_resp_err_t err;
+	int rc = 0;
+
+	if (!rkt)
+		return oplog_error__set(OPLOG_EKAFKA, "topic %s: %s", name,
+		                        rd_kafka_err2str(rd_kafka_last_error()));
+	err = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+	if (err)
+		rc = oplog_error__set(OPLOG_EKAFKA, "metadata for topic %s: %s", name,
+		                      rd_kafka_err2str(err));
+	else if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt == 0)
+		rc = oplog_error__set(OPLOG_ENOTFOUND, "topic %s: %s", name,
+		                      md->topic_cnt == 1 && md->topics[0].err ?
+		                      rd_kafka_err2str(md->topics[0].err) : "no partitions");
+	for (int i = 0; rc == 0 && i < md->topics[0].partition_cnt; i++)
+		rd_kafka_topic_partition_list_add(list, name, md->topics[0].partitions[i].id);
+	if (md)
+		rd_kafka_metadata_destroy(md);
+	rd_kafka_topic_destroy(rkt);
+	return rc;
+}
+
+int oplog_lag_partitions(const struct oplog_config *cfg, const char *topic, int group,
+                         const char *store_id, int timeout_ms,
+                         struct oplog_kafka_partition **out, size_t *n)
+{
+	rd_kafka_conf_t *conf = NULL;
+	rd_kafka_t *rk = NULL;
+	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(8);
+	struct oplog_kafka_partition *res = NULL;
+	const char *const *names = &topic;
+	size_t n_names = 1;
+	char errstr[512];
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!topic)
+		names = oplog_config_list(cfg, "apply.topics", &n_names);
+	if (group && !oplog_kafka_has(cfg, "group.id")) {
+		rc = oplog_error__set(OPLOG_ECONFIG, "[kafka] group.id is required");
+		goto done;
+	}
+	if ((rc = oplog_kafka_conf(cfg, 0, &conf)) ||
+	    (rc = oplog_kafka_conf_set(conf, "enable.auto.commit", "false", "oplogd", 0)))
+		goto done;
+	if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr)))) {
+		rc = oplog_error__set(OPLOG_EKAFKA, "kafka consumer: %s", errstr);
+		goto done;
+	}
+	conf = NULL;   /* rd_kafka_new took it */
+	for (size_t i = 0; i < n_names; i++)
+		if ((rc = topic_partitions(rk, names[i], timeout_ms, list)))
+			goto done;
+	rd_kafka_topic_partition_list_sort(list, NULL, NULL);
+	if (group) {
+		rd_kafka_resp_err_t err = rd_kafka_committed(rk, list, timeout_ms);
+		if (err) {
+			rc = oplog_error__set(OPLOG_EKAFKA, "the group's committed offsets: %s",
+			                      rd_kafka_err2str(err));
+			goto done;
+		}
+	}
+	if (!(res = calloc((size_t)list->cnt + 1, sizeof(*res)))) {
+		rc = oplog_error__set(OPLOG_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (int i = 0; i < list->cnt; i++) {
+		const rd_kafka_topic_partition_t *p = &list->elems[i];
+		struct oplog_kafka_partition *r = &res[i];
+		rd_kafka_resp_err_t err;
+
+		snprintf(r->topic, sizeof(r->topic), "%s", p->topic);
+		r->partition = p->partition;
+		r->committed = group && p->offset >= 0 ? p->offset : -1;
+		r->committed_by_store = r->committed >= 0 && store_id &&
+		                        p->metadata_size == strlen(store_id) &&
+		                        memcmp(p->metadata, store_id, p->metadata_size) == 0;
+		err = rd_kafka_query_watermark_offsets(rk, p->topic, p->partition, &r->low,
+		                                       &r->high, timeout_ms);
+		if (err) {
+			rc = oplog_error__set(OPLOG_EKAFKA, "watermarks of %s/%d: %s", p->topic,
+			                      (int)p->partition, rd_kafka_err2str(err));
+			goto done;
+		}
+	}
+	*n = (size_t)list->cnt;
+	*out = res;
+	res = NULL;
+	rc = 0;
+done:
+	free(res);
+	rd_kafka_topic_partition_list_destroy(list);
+	if (conf)
+		rd_kafka_conf_destroy(conf);
+	if (rk)
+		rd_kafka_destroy(rk);
+	return rc;
+}
+
+void oplog_lag_free(struct oplog_kafka_partition *p)
+{
+	free(p);
+}
