@@ -14,6 +14,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "intake.h"
 #include "oplog/applier.h"
 #include "oplog/error.h"
 #include "oplog/kafka.h"
@@ -31,9 +32,7 @@ struct oplog_applier {
 	rd_kafka_t                *rk;
 	rd_kafka_t                *dlq;        /* producer for dead letters, or NULL */
 	const char                *dlq_topic;
-	struct oplog_batch        *batch;
-	rd_kafka_message_t       **held;       /* messages the batch borrows from */
-	size_t                     n_held, cap_held;
+	struct oplog_intake        in;         /* the batch and what it holds */
 	rd_kafka_topic_partition_list_t *in_batch;   /* next offsets in the batch */
 	rd_kafka_topic_partition_list_t *to_commit;  /* applied, not yet committed */
 	rd_kafka_topic_partition_list_t *idle;       /* empty partitions committed, at */
@@ -41,14 +40,13 @@ struct oplog_applier {
 	rd_kafka_topic_partition_list_t *applied;    /* next offset in the store, as known */
 	char                       store_id[2 * OPLOG_STORE_ID_LEN + 1];
 
-	size_t                     batch_size, max_msg;
-	int64_t                    batch_ms, commit_ms, skew_ms, progress_ms;
+	size_t                     batch_size;
+	int64_t                    batch_ms, commit_ms, progress_ms;
 	int                        fresh_latest, stop_on_lost;
 
-	int64_t                    batch_start, last_commit, last_progress, last_err_log;
+	int64_t                    last_commit, last_progress, last_err_log;
 	uint64_t                   progress_applied, errs_suppressed;
 	struct oplog_applier_stats st;
-	uint64_t                   rejected_by[OPLOG_R__COUNT];
 	uint64_t                   commit_hist[N_LE + 1];  /* per bucket; last = +Inf */
 	double                     commit_sum;             /* seconds */
 	struct oplog_metrics      *metrics;    /* NULL when [metrics] listen is empty */
@@ -58,28 +56,12 @@ struct oplog_applier {
 	char                       fatal_msg[512];
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Stop the run with err; the first fatal condition wins. */
@@ -180,13 +162,6 @@ static void list_set(rd_kafka_topic_partition_list_t *list, const char *topic,
 	p->offset = offset;
 }
 
-static void release_held(struct oplog_applier *a)
-{
-	for (size_t i = 0; i < a->n_held; i++)
-		rd_kafka_message_destroy(a->held[i]);
-	a->n_held = 0;
-}
-
 /*
  * Apply the batch in one store transaction. On success its offsets are
  * due for the group commit. A store failure is fatal: nothing of the
@@ -201,10 +176,10 @@ static int flush(struct oplog_applier *a)
 	size_t b = 0;
 	int rc;
 
-	if (oplog_batch_empty(a->batch))
+	if (oplog_batch_empty(a->in.batch))
 		return 0;
 	t0 = now_us();
-	rc = oplog_store_apply(a->store, a->batch, &as);
+	rc = oplog_store_apply(a->store, a->in.batch, &as);
 	secs = (double)(now_us() - t0) / 1e6;
 	while (b < N_LE && secs > commit_le[b])
 		b++;
@@ -213,7 +188,7 @@ static int flush(struct oplog_applier *a)
 	if (rc) {
 		char msg[400];
 		snprintf(msg, sizeof(msg), "applying a batch of %zu messages failed: %s",
-		         oplog_batch_count(a->batch), oplog_error_last());
+		         oplog_batch_count(a->in.batch), oplog_error_last());
 		set_fatal(a, rc, msg);
 		return rc;
 	}
@@ -226,16 +201,10 @@ static int flush(struct oplog_applier *a)
 	}
 	rd_kafka_topic_partition_list_destroy(a->in_batch);
 	a->in_batch = rd_kafka_topic_partition_list_new(8);
-	oplog_batch_clear(a->batch);
-	release_held(a);
+	oplog_intake__clear(&a->in);
 	return 0;
 }
 
-/*
- * Commit the applied offsets to the group, with the store id as metadata,
- * so that lag tools see the real position. Async in the loop; sync when
- * partitions are given up or the applier stops.
- */
 /*
  * A partition that is empty (low == high watermark, as the fetcher last
  * saw them) and has nothing stored or in flight is fully read: commit its
@@ -276,11 +245,16 @@ static void add_idle_partitions(struct oplog_applier *a)
 	rd_kafka_topic_partition_list_destroy(assigned);
 }
 
+/*
+ * Commit the applied offsets to the group, with the store id as metadata,
+ * so that lag tools see the real position. Async in the loop; sync when
+ * partitions are given up or the applier stops.
+ */
 static void commit_group(struct oplog_applier *a, int async)
 {
 	rd_kafka_resp_err_t err;
 
-	a->last_commit = now_ms();
+	a->last_commit = oplog_intake__now_ms();
 	add_idle_partitions(a);
 	if (a->to_commit->cnt == 0)
 		return;
@@ -341,7 +315,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 /* Log transient errors at most once a second, counting the rest. */
 static void transient(struct oplog_applier *a, const char *what, const char *reason)
 {
-	int64_t now = now_ms();
+	int64_t now = oplog_intake__now_ms();
 
 	a->st.kafka_errors++;
 	if (now - a->last_err_log < 1000) {
@@ -419,13 +393,6 @@ static void restart_at(struct oplog_applier *a, const char *topic, int32_t parti
 	rd_kafka_topic_partition_list_destroy(one);
 }
 
-/* The batch goes from empty to not empty: its time starts. */
-static void batch_touch(struct oplog_applier *a)
-{
-	if (oplog_batch_empty(a->batch))
-		a->batch_start = now_ms();
-}
-
 /*
  * A stored offset is gone from the broker: go on from the earliest
  * available offset, recording the lost range in the store with the next
@@ -457,8 +424,8 @@ static void offset_lost(struct oplog_applier *a, rd_kafka_message_t *rkm)
 		oplog_log(OPLOG_LOG_WARN, "%s; the partition's offsets went backwards (deleted and "
 		          "created again?), continuing from the earliest available, %" PRId64, msg, lo);
 	if (rkm->offset >= 0) {
-		batch_touch(a);
-		if ((rc = oplog_batch_lost(a->batch, topic, rkm->partition, rkm->offset, lo))) {
+		oplog_intake__touch(&a->in);
+		if ((rc = oplog_batch_lost(a->in.batch, topic, rkm->partition, rkm->offset, lo))) {
 			set_fatal(a, rc, oplog_error_last());
 			return;
 		}
@@ -467,16 +434,19 @@ static void offset_lost(struct oplog_applier *a, rd_kafka_message_t *rkm)
 	restart_at(a, topic, rkm->partition, lo);
 }
 
-/* Take one polled message: into the batch (held), or a reject, or an
- * error to log. Consumes rkm. */
+static void dead_letter_cb(void *arg, const rd_kafka_message_t *rkm)
+{
+	dead_letter(arg, rkm);
+}
+
+/* Take one polled message: its offset and the message into the batch
+ * (consumer/intake.h), or an error to handle. Consumes rkm. */
 static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 {
 	const char *topic = rd_kafka_topic_name(rkm->rkt);
-	struct oplog_entry e;
-	struct oplog_reject rej;
-	static const uint8_t empty[1];
-	const void *payload = rkm->payload ? rkm->payload : empty;
-	int rc, held = 0;
+	int32_t partition = rkm->partition;
+	int64_t next = rkm->offset + 1;
+	int rc, rejected;
 
 	if (rkm->err) {
 		if (rkm->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
@@ -487,54 +457,15 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 		rd_kafka_message_destroy(rkm);
 		return;
 	}
-	a->st.messages++;
-	oplog_log(OPLOG_LOG_DEBUG, "consumed %s/%" PRId32 "/%" PRId64, topic, rkm->partition,
-	          rkm->offset);
-	batch_touch(a);
-	rc = oplog_entry_decode(payload, rkm->len, a->max_msg, 0, &e, &rej);
-	if (rc == 0 && a->skew_ms > 0 && e.wall > (uint64_t)(wall_ms() + a->skew_ms)) {
-		rej = (struct oplog_reject){ .reason = OPLOG_R_CLOCK_SKEW, .field = OPLOG_F_WALL };
-		snprintf(rej.detail, sizeof(rej.detail), "wall %" PRIu64 " is more than %" PRId64
-		         " ms ahead of the local clock", e.wall, a->skew_ms);
-		rc = OPLOG_EREJECT;
-	}
-	if (rc == 0 && a->n_held == a->cap_held) {
-		size_t cap = a->cap_held ? a->cap_held * 2 : 1024;
-		void *p = realloc(a->held, cap * sizeof(*a->held));
-		if (!p) {
-			set_fatal(a, OPLOG_ENOMEM, "out of memory");
-			rd_kafka_message_destroy(rkm);
-			return;
-		}
-		a->held = p;
-		a->cap_held = cap;
-	}
-	if (rc == 0) {
-		rc = oplog_batch_add(a->batch, payload, rkm->len, &e);
-		if (rc == 0) {
-			a->held[a->n_held++] = rkm;
-			held = 1;
-		}
-	} else if (rc == OPLOG_EREJECT) {
-		char source[300];
-		snprintf(source, sizeof(source), "%s/%" PRId32 "/%" PRId64, topic, rkm->partition,
-		         rkm->offset);
-		a->st.rejected++;
-		if ((unsigned)rej.reason < OPLOG_R__COUNT)
-			a->rejected_by[rej.reason]++;
-		oplog_log(OPLOG_LOG_DEBUG, "rejected %s: %s %s", source, oplog_reason_name(rej.reason),
-		          rej.detail);
-		dead_letter(a, rkm);
-		rc = oplog_batch_reject(a->batch, source, payload, rkm->len, &rej);
-	}
-	if (rc == 0)
-		rc = oplog_batch_offset(a->batch, topic, rkm->partition, rkm->offset + 1);
-	if (rc == 0) {
-		list_set(a->in_batch, topic, rkm->partition, rkm->offset + 1);
-		list_set(a->pos, topic, rkm->partition, rkm->offset + 1);
-	}
-	if (!held)
+	oplog_intake__touch(&a->in);
+	/* The offset first: the topic name belongs to the message. */
+	if ((rc = oplog_batch_offset(a->in.batch, topic, partition, next)) == 0) {
+		list_set(a->in_batch, topic, partition, next);
+		list_set(a->pos, topic, partition, next);
+		rc = oplog_intake__take(&a->in, rkm, &rejected, a->dlq ? dead_letter_cb : NULL, a);
+	} else {
 		rd_kafka_message_destroy(rkm);
+	}
 	if (rc)
 		set_fatal(a, rc, oplog_error_last());
 }
@@ -645,11 +576,11 @@ static void publish(struct oplog_applier *a)
 	FILE *f = open_memstream(&page, &len);
 	uint64_t cum = 0;
 
-	a->last_publish = now_ms();
+	a->last_publish = oplog_intake__now_ms();
 	if (!f)
 		return;
 	counter(f, "oplogd_messages_total", "Messages consumed from Kafka, valid or not.",
-	        a->st.messages);
+	        a->in.messages);
 	counter(f, "oplogd_applied_total", "New entries added to the store.", a->st.store.applied);
 	counter(f, "oplogd_duplicates_total", "Entries already in the store.",
 	        a->st.store.duplicates);
@@ -663,7 +594,7 @@ static void publish(struct oplog_applier *a)
 	metric_head(f, "oplogd_rejected_total", "counter", "Messages rejected, by reason.");
 	for (int r = OPLOG_R_NONE + 1; r < OPLOG_R__COUNT; r++)
 		fprintf(f, "oplogd_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
-		        oplog_reason_name((enum oplog_reason)r), a->rejected_by[r]);
+		        oplog_reason_name((enum oplog_reason)r), a->in.rejected_by[r]);
 	counter(f, "oplogd_batches_total", "Store transactions committed.", a->st.batches);
 	counter(f, "oplogd_commits_total", "Offset commits sent to the Kafka group.",
 	        a->st.commits);
@@ -700,7 +631,7 @@ static void publish(struct oplog_applier *a)
 
 static void progress(struct oplog_applier *a)
 {
-	int64_t now = now_ms(), dt = now - a->last_progress;
+	int64_t now = oplog_intake__now_ms(), dt = now - a->last_progress;
 
 	if (a->metrics && now - a->last_publish >= 1000)
 		publish(a);
@@ -710,9 +641,9 @@ static void progress(struct oplog_applier *a)
 		partition_lag(a, NULL);
 	oplog_log(OPLOG_LOG_INFO, "progress: %" PRIu64 " messages, %" PRIu64 " applied (%.0f/s), "
 	          "lag %" PRId64 ", %" PRIu64 " duplicates, %" PRIu64 " late, %" PRIu64 " rejected, %"
-	          PRIu64 " batches, %" PRIu64 " commits", a->st.messages, a->st.store.applied,
+	          PRIu64 " batches, %" PRIu64 " commits", a->in.messages, a->st.store.applied,
 	          (double)(a->st.store.applied - a->progress_applied) * 1000.0 / (double)(dt ? dt : 1),
-	          a->lag, a->st.store.duplicates, a->st.store.late, a->st.rejected, a->st.batches,
+	          a->lag, a->st.store.duplicates, a->st.store.late, a->in.rejected, a->st.batches,
 	          a->st.commits);
 	a->progress_applied = a->st.store.applied;
 	a->last_progress = now;
@@ -720,23 +651,23 @@ static void progress(struct oplog_applier *a)
 
 int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop)
 {
-	a->last_commit = a->last_progress = now_ms();
+	a->last_commit = a->last_progress = oplog_intake__now_ms();
 	if (a->metrics)
 		publish(a);
 	while (!*stop && !a->fatal) {
-		int64_t now = now_ms(), wait = 100;
+		int64_t now = oplog_intake__now_ms(), wait = 100;
 		rd_kafka_message_t *rkm;
 
-		if (!oplog_batch_empty(a->batch)) {
-			wait = a->batch_start + a->batch_ms - now;
+		if (!oplog_batch_empty(a->in.batch)) {
+			wait = a->in.batch_start + a->batch_ms - now;
 			if (wait < 0)
 				wait = 0;
 		}
 		if ((rkm = rd_kafka_consumer_poll(a->rk, (int)wait)) != NULL)
 			take(a, rkm);
-		now = now_ms();
-		if (oplog_batch_count(a->batch) >= a->batch_size ||
-		    (!oplog_batch_empty(a->batch) && now - a->batch_start >= a->batch_ms))
+		now = oplog_intake__now_ms();
+		if (oplog_batch_count(a->in.batch) >= a->batch_size ||
+		    (!oplog_batch_empty(a->in.batch) && now - a->in.batch_start >= a->batch_ms))
 			flush(a);
 		if (now - a->last_commit >= a->commit_ms)
 			commit_group(a, 1);
@@ -754,7 +685,7 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 		return oplog_error__set(a->fatal, "%s", a->fatal_msg);
 	}
 	oplog_log(OPLOG_LOG_INFO, "stopped: %" PRIu64 " messages, %" PRIu64 " applied, %" PRIu64
-	          " rejected", a->st.messages, a->st.store.applied, a->st.rejected);
+	          " rejected", a->in.messages, a->st.store.applied, a->in.rejected);
 	return 0;
 }
 
@@ -782,8 +713,6 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	oplog_hex(oplog_store_id(store), OPLOG_STORE_ID_LEN, a->store_id);
 	a->batch_size = (size_t)oplog_config_int(cfg, "apply.batch_size");
 	a->batch_ms = oplog_config_ms(cfg, "apply.batch_ms");
-	a->max_msg = (size_t)oplog_config_size(cfg, "apply.max_message_bytes");
-	a->skew_ms = oplog_config_ms(cfg, "apply.clock_skew_ms");
 	a->commit_ms = oplog_config_ms(cfg, "apply.commit_interval");
 	a->progress_ms = oplog_config_ms(cfg, "log.progress_interval");
 	a->fresh_latest = strcmp(oplog_config_str(cfg, "apply.fresh_start"), "latest") == 0;
@@ -794,7 +723,7 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	a->idle = rd_kafka_topic_partition_list_new(8);
 	a->pos = rd_kafka_topic_partition_list_new(8);
 	a->applied = rd_kafka_topic_partition_list_new(8);
-	if ((rc = oplog_batch_new(&a->batch)))
+	if ((rc = oplog_intake__init(&a->in, cfg)))
 		goto done;
 
 	if ((rc = oplog_kafka_conf(cfg, 0, &conf)))
@@ -851,18 +780,19 @@ done:
 void oplog_applier_stats(const struct oplog_applier *a, struct oplog_applier_stats *out)
 {
 	*out = a->st;
+	out->messages = a->in.messages;
+	out->rejected = a->in.rejected;
 }
 
 void oplog_applier_free(struct oplog_applier *a)
 {
 	if (!a)
 		return;
-	release_held(a);
+	oplog_intake__fini(&a->in);   /* held messages go before the handle */
 	if (a->rk)
 		rd_kafka_destroy(a->rk);
 	if (a->dlq)
 		rd_kafka_destroy(a->dlq);
-	oplog_batch_free(a->batch);
 	if (a->in_batch)
 		rd_kafka_topic_partition_list_destroy(a->in_batch);
 	if (a->to_commit)
@@ -874,6 +804,5 @@ void oplog_applier_free(struct oplog_applier *a)
 	if (a->applied)
 		rd_kafka_topic_partition_list_destroy(a->applied);
 	oplog_metrics_stop(a->metrics);
-	free(a->held);
 	free(a);
 }

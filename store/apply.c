@@ -30,6 +30,8 @@ struct batch_offset {
 	char   *topic;
 	int32_t partition;
 	int64_t next;
+	int64_t end;      /* cursors only */
+	int     cursor;   /* a replay cursor, not the live offset */
 };
 
 struct batch_lost {
@@ -141,26 +143,44 @@ int oplog_batch_reject(struct oplog_batch *b, const char *source,
 	return 0;
 }
 
-int oplog_batch_offset(struct oplog_batch *b, const char *topic,
-                       int32_t partition, int64_t next_offset)
+/* Set a live offset (cursor 0) or a replay cursor, replacing the same
+ * kind's earlier one for the partition. */
+static int batch_position(struct oplog_batch *b, int cursor, const char *topic,
+                          int32_t partition, int64_t next, int64_t end)
 {
-	if (!topic || !*topic || strlen(topic) > 255 || partition < 0 || next_offset < 0)
+	struct batch_offset *o;
+
+	if (!topic || !*topic || strlen(topic) > 255 || partition < 0 || next < 0 || end < 0)
 		return oplog_error__set(OPLOG_EINVAL, "batch: bad offset (%s, %d, %lld)",
-		                        topic ? topic : "(null)", partition, (long long)next_offset);
+		                        topic ? topic : "(null)", partition, (long long)next);
 	for (size_t i = 0; i < b->n_offs; i++) {
-		if (b->offs[i].partition == partition && strcmp(b->offs[i].topic, topic) == 0) {
-			b->offs[i].next = next_offset;
+		o = &b->offs[i];
+		if (o->cursor == cursor && o->partition == partition && strcmp(o->topic, topic) == 0) {
+			o->next = next;
+			o->end = end;
 			return 0;
 		}
 	}
 	if (grow((void **)&b->offs, &b->cap_offs, b->n_offs, sizeof(*b->offs)))
 		return OPLOG_ENOMEM;
-	if (!(b->offs[b->n_offs].topic = strdup(topic)))
+	o = &b->offs[b->n_offs];
+	*o = (struct batch_offset){ strdup(topic), partition, next, end, cursor };
+	if (!o->topic)
 		return oplog_error__set(OPLOG_ENOMEM, "batch: out of memory");
-	b->offs[b->n_offs].partition = partition;
-	b->offs[b->n_offs].next = next_offset;
 	b->n_offs++;
 	return 0;
+}
+
+int oplog_batch_offset(struct oplog_batch *b, const char *topic,
+                       int32_t partition, int64_t next_offset)
+{
+	return batch_position(b, 0, topic, partition, next_offset, 0);
+}
+
+int oplog_batch_cursor(struct oplog_batch *b, const char *topic, int32_t partition,
+                       int64_t next, int64_t end)
+{
+	return batch_position(b, 1, topic, partition, next, end);
 }
 
 int oplog_batch_lost(struct oplog_batch *b, const char *topic, int32_t partition,
@@ -703,14 +723,21 @@ static int store_rejects(struct apply *a, const struct oplog_batch *b,
 
 static int store_offsets(struct apply *a, const struct oplog_batch *b)
 {
-	uint8_t kb[KEY_OFFSET_MAX + 8], vb[16];
+	uint8_t kb[1 + KEY_OFFSET_MAX + 8], vb[16];
 	int rc;
 
 	for (size_t i = 0; i < b->n_offs; i++) {
 		const struct batch_offset *o = &b->offs[i];
 
-		put_u64(vb, (uint64_t)o->next);
-		if ((rc = put(a, DBI_OFFSETS, kb, key_offset(kb, o->topic, o->partition), vb, 8, 0)))
+		put_u64(put_u64(vb, (uint64_t)o->next), (uint64_t)o->end);
+		if (o->cursor) {
+			kb[0] = REPLAY_CURSOR;
+			rc = put(a, DBI_REPLAY, kb, 1 + key_offset(kb + 1, o->topic, o->partition),
+			         vb, 16, 0);
+		} else {
+			rc = put(a, DBI_OFFSETS, kb, key_offset(kb, o->topic, o->partition), vb, 8, 0);
+		}
+		if (rc)
 			return rc;
 	}
 	for (size_t i = 0; i < b->n_lost; i++) {

@@ -245,3 +245,32 @@ int oplog_store_prune(struct oplog_store *s, struct oplog_slice ds,
 	}
 	return 0;
 }
+
+int oplog_store_cursor_reset(struct oplog_store *s, const char *range)
+{
+	MDB_txn *txn = NULL;
+	uint8_t kind = REPLAY_RANGE;
+	MDB_val k = { 1, &kind }, v = { range ? strlen(range) : 0, (void *)range };
+	int rc;
+
+	if (s->flags & OPLOG_STORE_RDONLY)
+		return oplog_error__set(OPLOG_EINVAL, "the store is open read-only");
+	if ((rc = oplog_store__txn_begin(s, 0, &txn)))
+		return rc;
+	if ((rc = mdb_drop(txn, s->dbi[DBI_REPLAY], 0))) {
+		rc = oplog_store__mdb_err(rc, "mdb_drop(replay)");
+		goto done;
+	}
+	if (range && (rc = mdb_put(txn, s->dbi[DBI_REPLAY], &k, &v, 0))) {
+		rc = oplog_store__mdb_err(rc, "mdb_put(replay)");
+		goto done;
+	}
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc)
+		rc = oplog_store__mdb_err(rc, "mdb_txn_commit");
+done:
+	if (txn)
+		mdb_txn_abort(txn);
+	return rc;
+}

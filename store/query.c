@@ -976,3 +976,57 @@ done:
 	mdb_txn_abort(txn);
 	return rc;
 }
+
+/* One record of the replay DBI, copied out: 0, OPLOG_ENOTFOUND or EIO. */
+static int replay_get(struct oplog_store *s, const uint8_t *key, size_t klen, void *out,
+                      size_t cap, size_t *len)
+{
+	MDB_val k = { klen, (void *)key }, v;
+	MDB_txn *txn;
+	int rc = oplog_store__txn_begin(s, MDB_RDONLY, &txn);
+
+	if (rc)
+		return rc;
+	rc = mdb_get(txn, s->dbi[DBI_REPLAY], &k, &v);
+	if (rc == 0) {
+		*len = v.mv_size < cap ? v.mv_size : cap;
+		memcpy(out, v.mv_data, *len);
+	} else {
+		rc = rc == MDB_NOTFOUND ? OPLOG_ENOTFOUND : oplog_store__mdb_err(rc, "replay");
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int oplog_store_cursor(struct oplog_store *s, const char *topic, int32_t partition,
+                       int64_t *next, int64_t *end)
+{
+	uint8_t kb[1 + KEY_OFFSET_MAX], vb[16];
+	size_t len = 0;
+	int rc;
+
+	if (strlen(topic) > 255)
+		return oplog_error__set(OPLOG_EINVAL, "topic name too long");
+	kb[0] = REPLAY_CURSOR;
+	if ((rc = replay_get(s, kb, 1 + key_offset(kb + 1, topic, partition), vb, 16, &len)))
+		return rc;
+	if (len != 16)
+		return oplog_error__set(OPLOG_ECORRUPT, "replay: malformed cursor");
+	*next = (int64_t)get_u64(vb);
+	*end = (int64_t)get_u64(vb + 8);
+	return 0;
+}
+
+int oplog_store_cursor_range(struct oplog_store *s, char *buf, size_t cap)
+{
+	uint8_t kind = REPLAY_RANGE;
+	size_t len = 0;
+	int rc;
+
+	if (cap == 0)
+		return oplog_error__set(OPLOG_EINVAL, "no room");
+	if ((rc = replay_get(s, &kind, 1, buf, cap - 1, &len)))
+		return rc;
+	buf[len] = 0;
+	return 0;
+}

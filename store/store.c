@@ -14,7 +14,7 @@
 const char *const oplog_store__dbi_names[DBI__COUNT] = {
 	"meta", "names", "ids", "log", "entries", "by_hlc", "by_node", "by_seq",
 	"links", "heads", "docs", "forks", "breaks", "offsets", "rejects",
-	"counters", "lost"
+	"counters", "lost", "replay"
 };
 
 static const unsigned dbi_flags[DBI__COUNT] = {

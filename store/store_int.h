@@ -13,12 +13,16 @@
 enum store_dbi {
 	DBI_META, DBI_NAMES, DBI_IDS, DBI_LOG, DBI_ENTRIES, DBI_BY_HLC, DBI_BY_NODE,
 	DBI_BY_SEQ, DBI_LINKS, DBI_HEADS, DBI_DOCS, DBI_FORKS, DBI_BREAKS,
-	DBI_OFFSETS, DBI_REJECTS, DBI_COUNTERS, DBI_LOST, DBI__COUNT
+	DBI_OFFSETS, DBI_REJECTS, DBI_COUNTERS, DBI_LOST, DBI_REPLAY, DBI__COUNT
 };
 
 extern const char *const oplog_store__dbi_names[DBI__COUNT];
 
 #define KIND_DS   'd'
+
+/* Record kinds in the replay DBI: a cursor per partition, the range. */
+#define REPLAY_CURSOR 'c'
+#define REPLAY_RANGE  'r'
 #define KIND_NODE 'n'
 
 /* Largest key we build: by_hlc = ds 4 + hlc 12 + escaped name 258 + hash 32. */

@@ -92,6 +92,15 @@ int oplog_batch_offset(struct oplog_batch *b, const char *topic,
                        int32_t partition, int64_t next_offset);
 
 /*
+ * Record a replay cursor instead of the live offset: (topic, partition)
+ * is replayed up to next (exclusive) of a range ending at end. Stored with
+ * the batch, never touching oplog_store_offset's offsets. Returns 0 or
+ * OPLOG_ENOMEM / OPLOG_EINVAL.
+ */
+int oplog_batch_cursor(struct oplog_batch *b, const char *topic, int32_t partition,
+                       int64_t next, int64_t end);
+
+/*
  * Record that offsets [from, to) of (topic, partition) were lost: the
  * broker deleted them before they were read. Stored with the batch (kept
  * for `stats` and `lag`); the partition's offset moves on to `to` unless
@@ -287,6 +296,20 @@ struct oplog_lost {
 };
 typedef int (*oplog_lost_cb)(const struct oplog_lost *l, void *arg);
 int oplog_store_lost(struct oplog_store *s, oplog_lost_cb cb, void *arg);
+
+/*
+ * The replay cursor of (topic, partition): 0 with *next and *end, or
+ * OPLOG_ENOTFOUND. The range it belongs to: 0 with the description
+ * (NUL-terminated, truncated to cap) or OPLOG_ENOTFOUND.
+ */
+int oplog_store_cursor(struct oplog_store *s, const char *topic, int32_t partition,
+                       int64_t *next, int64_t *end);
+int oplog_store_cursor_range(struct oplog_store *s, char *buf, size_t cap);
+
+/* Drop every cursor and the range; then, when range is not NULL, record
+ * it as the range of a replay starting now. One write transaction.
+ * Returns 0, OPLOG_EINVAL (read-only store) or OPLOG_EIO. */
+int oplog_store_cursor_reset(struct oplog_store *s, const char *range);
 
 /* A stored reject. */
 struct oplog_reject_rec {
