@@ -31,6 +31,24 @@
 #                               "partition current logend lag" per line,
 #                               sorted; Kafka 0.9 only describes a group
 #                               that has live members
+#   kafka_committed GROUP TOPIC "partition committed end lag metadata" per
+#                               partition of TOPIC, sorted: GROUP's committed
+#                               offset and metadata as the broker keeps them
+#                               (OffsetFetch, no group membership needed, so
+#                               it also works while no member is alive), the
+#                               log end offset and end - committed. Nothing
+#                               committed: committed and lag are -1; empty
+#                               metadata is "-". Uses kafka-python through
+#                               /usr/bin/python3 (Debian's python3-kafka), a
+#                               client independent of librdkafka
+#   kafka_committed_lag GROUP TOPIC
+#                               the summed lag of kafka_committed; fails when
+#                               a partition has nothing committed
+#   kafka_wait_apply SECS WHAT LOG CMD...
+#                               wait_for, for a condition an `oplogd apply`
+#                               writing LOG has to bring about: on timeout
+#                               the failure also shows LOG's last non-debug
+#                               lines (its progress lines say why)
 #
 # KAFKA_CLIENT_SETTINGS holds the librdkafka settings (key=value words) any
 # client needs for a 0.9 broker, which has no ApiVersion request;
@@ -133,4 +151,60 @@ kafka_group_lag() {
 			for (i = 4; i <= 6; i++) if ($i !~ /^-?[0-9]+$/) $i = -1
 			print $3, $4, $5, $6
 		}' "$TDIR/kafka-lag.out" | sort -n
+}
+
+# kafka-python 2.0.2 as Debian ships it: committed(tp, metadata=True) gives
+# the OffsetAndMetadata. The consumer never subscribes, so it does not join
+# (or rebalance) GROUP; api_version is pinned because 0.9 cannot be probed
+# with ApiVersion requests. /usr/bin/python3 on purpose: another python3
+# earlier on PATH may lack the kafka module.
+kafka_committed() {
+	/usr/bin/python3 - "$KAFKA_BOOTSTRAP" "$1" "$2" >"$TDIR/kafka-committed.out" \
+		2>"$TDIR/kafka-committed.err" <<'PY' || fail "kafka_committed $1 $2: $(tail -n 5 "$TDIR/kafka-committed.err")"
+import sys
+from kafka import KafkaConsumer, TopicPartition
+
+bootstrap, group, topic = sys.argv[1:4]
+c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, api_version=(0, 9),
+                  enable_auto_commit=False, session_timeout_ms=10000,
+                  request_timeout_ms=20000)
+try:
+    parts = c.partitions_for_topic(topic)
+    if not parts:
+        sys.exit("topic %s: no partitions in the metadata" % topic)
+    tps = [TopicPartition(topic, p) for p in sorted(parts)]
+    ends = c.end_offsets(tps)
+    for tp in tps:
+        om = c.committed(tp, metadata=True)
+        if om is None or om.offset is None or om.offset < 0:
+            off, lag, meta = -1, -1, "-"
+        else:
+            off, lag, meta = om.offset, ends[tp] - om.offset, om.metadata or "-"
+        print(tp.partition, off, ends[tp], lag, meta)
+finally:
+    c.close(autocommit=False)
+PY
+	cat "$TDIR/kafka-committed.out"
+}
+
+kafka_committed_lag() {
+	kafka_committed "$1" "$2" >"$TDIR/kafka-committed.rows"
+	[ -s "$TDIR/kafka-committed.rows" ] || fail "kafka_committed $1 $2: no partitions"
+	awk '$2 < 0 { bad = 1 } { sum += $4 } END { if (bad) exit 1; print sum }' \
+		"$TDIR/kafka-committed.rows" ||
+		fail "group $1 has no committed offset on some partition of $2: $(tr '\n' ';' <"$TDIR/kafka-committed.rows")"
+}
+
+kafka_wait_apply() {
+	_wa_secs=$1
+	_wa_what=$2
+	_wa_log=$3
+	shift 3
+	_wa_end=$(($(date +%s) + _wa_secs))
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$_wa_end" ] ||
+			fail "timed out after ${_wa_secs}s waiting for $_wa_what; last lines of $_wa_log:
+$(grep -v '^[^ ]* debug ' "$_wa_log" | tail -n 8)"
+		sleep 0.1
+	done
 }

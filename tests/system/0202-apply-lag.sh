@@ -1,0 +1,157 @@
+#!/bin/sh
+# 0202-apply-lag: the offsets `oplogd apply` commits to its Kafka group, as
+# a client other than librdkafka reads them (kafka-python, OffsetFetch):
+# after a SIGTERM that follows catching up they are the partitions' ends,
+# with the store id as metadata; N2 messages produced while the applier is
+# down show as a committed lag of exactly N2; restarted, it commits its way
+# back to lag 0, which Kafka's own kafka-consumer-groups.sh confirms on
+# every partition of the live group. The store then equals a direct import
+# of the whole stream, each entry applied once.
+. tests/system/lib.sh
+. tests/system/lib_kafka.sh
+
+N1=30000
+N2=7321
+N=$((N1 + N2))
+GROUP=replica-lag
+
+kafka_start --partitions 4
+kafka_topic oplog 4
+
+run "$OPLOGD" gen --out "$TDIR/s.bin" --framing lenpfx --datasets 2 --nodes 4 --count $N \
+	--dup-rate 0.05 --late-rate 0.1 --bad-rate 0.01 --fork-rate 0.002 --seed 23
+assert_rc 0 "gen"
+run "$OPLOGD" import --store "$TDIR/direct" --framing lenpfx --json "$TDIR/s.bin"
+assert_rc 0 "direct import"
+cp "$TDIR/out" "$TDIR/direct.stats"
+
+# The first N1 messages now, the other N2 while the applier is down.
+perl -e '
+	binmode STDIN; local $/; my $d = <STDIN>; my ($o, $i) = (0, 0);
+	open(my $a, ">", $ARGV[1]) or die "$ARGV[1]: $!\n";
+	open(my $b, ">", $ARGV[2]) or die "$ARGV[2]: $!\n";
+	binmode $a; binmode $b;
+	while ($o < length $d) {
+		my $n = unpack("N", substr($d, $o, 4));
+		print { $i++ < $ARGV[0] ? $a : $b } substr($d, $o, 4 + $n);
+		$o += 4 + $n;
+	}
+	close $a or die; close $b or die;
+	print "$i\n";' $N1 "$TDIR/s1.bin" "$TDIR/s2.bin" <"$TDIR/s.bin" >"$TDIR/split.out" ||
+	fail "splitting the stream"
+assert_eq $N "$(cat "$TDIR/split.out")" "messages in the stream"
+kafka_produce_file oplog "$TDIR/s1.bin"
+
+cat >"$TDIR/apply.conf" <<CONF
+[kafka]
+bootstrap.servers = $KAFKA_BOOTSTRAP
+group.id = $GROUP
+api.version.request = false
+broker.version.fallback = 0.9.0.1
+session.timeout.ms = 6000
+[apply]
+topics = oplog
+commit_interval = 200ms
+[store]
+path = $TDIR/store
+[metrics]
+listen =
+CONF
+
+pid=""
+# shellcheck disable=SC2016 # expanded at exit: the run alive then, if any
+on_exit '[ -z "$pid" ] || kill -9 $pid 2>/dev/null'
+
+store_messages() {
+	"$OPLOGD" stats --store "$TDIR/store" --json | jq -e '.applied + .duplicates + ([.rejected[]] | add // 0)'
+}
+
+# in_store COUNT: the store has taken in COUNT messages.
+in_store() {
+	[ "$(store_messages 2>/dev/null)" = "$1" ]
+}
+
+# stop_apply LOG: SIGTERM, which must end the applier with status 0.
+stop_apply() {
+	kill -TERM "$pid"
+	wait_for 15 "apply to exit after SIGTERM" sh -c "! kill -0 $pid 2>/dev/null"
+	rc=0
+	wait "$pid" || rc=$?
+	pid=""
+	[ "$rc" -eq 0 ] || fail "apply exited $rc after SIGTERM: $(tail -n 5 "$1")"
+}
+
+# check_metadata: every committed offset carries the store's id.
+check_metadata() {
+	awk -v id="$store_id" '$5 != id { print "oplog/" $1 ": metadata " $5; bad = 1 } END { exit bad }' \
+		"$TDIR/committed" >"$TDIR/committed.bad" ||
+		fail "committed offsets without the store id $store_id as metadata: $(tr '\n' ';' <"$TDIR/committed.bad")"
+}
+
+# ---- caught up, then stopped: committed = end everywhere ---------------
+
+"$OPLOGD" apply -c "$TDIR/apply.conf" 2>"$TDIR/apply.1.log" &
+pid=$!
+kafka_wait_apply 120 "the first $N1 messages in the store" "$TDIR/apply.1.log" in_store $N1
+stop_apply "$TDIR/apply.1.log"
+store_id=$("$OPLOGD" stats --store "$TDIR/store" --json | jq -r .store_id) || fail "stats of the store"
+case $store_id in "" | null) fail "no store id in stats" ;; esac
+
+kafka_committed $GROUP oplog >"$TDIR/committed"
+assert_eq 4 "$(lines "$TDIR/committed")" "partitions of oplog"
+assert_eq $N1 "$(awk '{ s += $3 } END { print s }' "$TDIR/committed")" "messages in oplog"
+awk '$2 != $3 { exit 1 }' "$TDIR/committed" ||
+	fail "after SIGTERM the committed offsets are not the ends: $(tr '\n' ';' <"$TDIR/committed")"
+check_metadata
+cp "$TDIR/committed" "$TDIR/committed.1"
+
+# ---- N2 more messages while it is down: lag N2 ------------------------
+
+kafka_produce_file oplog "$TDIR/s2.bin"
+kafka_committed $GROUP oplog >"$TDIR/committed"
+assert_eq $N "$(awk '{ s += $3 } END { print s }' "$TDIR/committed")" "messages in oplog"
+assert_eq $N2 "$(kafka_committed_lag $GROUP oplog)" "summed committed lag with the applier down"
+# Nothing moved the group while no member was alive.
+assert_eq "$(cut -d' ' -f1,2,5 "$TDIR/committed.1")" "$(cut -d' ' -f1,2,5 "$TDIR/committed")" \
+	"committed offsets while the applier is down"
+
+# ---- restarted: back to lag 0 ------------------------------------------
+
+"$OPLOGD" apply -c "$TDIR/apply.conf" 2>"$TDIR/apply.2.log" &
+pid=$!
+lag_zero() {
+	[ "$(kafka_committed_lag $GROUP oplog 2>/dev/null)" = 0 ]
+}
+kafka_wait_apply 120 "committed lag 0 after the restart" "$TDIR/apply.2.log" lag_zero
+in_store $N || fail "committed lag is 0 but the store holds $(store_messages) of $N messages"
+kafka_committed $GROUP oplog >"$TDIR/committed"
+check_metadata
+
+# Kafka's own tool on the live group agrees, partition by partition.
+group_lag_zero() {
+	rows=$(kafka_group_lag $GROUP oplog) || return 1
+	[ "$(echo "$rows" | wc -l)" -eq 4 ] && echo "$rows" | awk '$4 != 0 { exit 1 }'
+}
+tries=0
+until group_lag_zero; do
+	tries=$((tries + 1))
+	[ "$tries" -lt 30 ] || fail "kafka-consumer-groups.sh lag not 0 after 30 tries: $(kafka_group_lag $GROUP oplog | tr '\n' ';')"
+	sleep 1
+done
+kill -0 "$pid" 2>/dev/null || fail "apply died: $(tail -n 5 "$TDIR/apply.2.log")"
+stop_apply "$TDIR/apply.2.log"
+grep -q "assigned oplog/.*(the store's)" "$TDIR/apply.2.log" ||
+	fail "the restarted applier did not start from the store's offsets: $(grep assigned "$TDIR/apply.2.log" | tr '\n' ';')"
+
+# ---- the store: everything once ----------------------------------------
+
+run "$OPLOGD" stats --store "$TDIR/store" --json
+assert_eq "$(jq .applied "$TDIR/direct.stats")" "$(json .applied)" "entries applied"
+assert_eq "$(jq .duplicates "$TDIR/direct.stats")" "$(json .duplicates)" "duplicates"
+assert_eq "$(jq -c .rejected "$TDIR/direct.stats")" "$(json '.rejected | tojson')" "rejected by reason"
+run "$OPLOGD" verify --store "$TDIR/store"
+assert_rc 0 "verify"
+"$OPLOGD" dump --store "$TDIR/store" >"$TDIR/applied.json" || fail "dump of the applied store"
+"$OPLOGD" dump --store "$TDIR/direct" >"$TDIR/direct.json" || fail "dump of the direct import"
+cmp -s "$TDIR/applied.json" "$TDIR/direct.json" || fail "the applied store differs from a direct import"
+echo "ok $T_NAME"
