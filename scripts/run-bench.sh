@@ -1,5 +1,6 @@
 #!/bin/sh
-# Run every benchmark binary in $1/bench and print their tables.
+# Run every benchmark binary in $1/bench and print their tables, then the
+# applier's against a real broker (bench/bench_apply.sh, runs $1/oplogd).
 set -eu
 build=${1:-build}
 for b in "$build"/bench/bench_*; do
@@ -7,3 +8,5 @@ for b in "$build"/bench/bench_*; do
 	echo "== $(basename "$b")"
 	"$b"
 done
+echo "== bench_apply"
+sh "$(dirname "$0")/../bench/bench_apply.sh" "$build"

@@ -95,40 +95,11 @@ kafka_kcat() {
 	kcat -b "$KAFKA_BOOTSTRAP" $KAFKA_CLIENT_PROPS "$@"
 }
 
-# kcat reads no length prefixes, only delimiters, so the messages are
-# rejoined with a 16-byte delimiter found in none of them. It starts with
-# the only 0x01 it holds, so no occurrence can straddle a message's end and
-# the delimiter that follows. kcat drops empty messages, hence refused.
+# kafka-broker.sh produce rejoins the messages with a delimiter kcat can
+# split on (see there).
 kafka_produce_file() {
-	_kp_stream=$TDIR/kafka-produce.stream
-	perl -e '
-		binmode STDIN; binmode STDOUT;
-		local $/; my $d = <STDIN>; my @m; my $o = 0;
-		while ($o < length $d) {
-			die "truncated length prefix at byte $o\n" if $o + 4 > length $d;
-			my $n = unpack("N", substr($d, $o, 4));
-			$o += 4;
-			die "message at byte $o: $n bytes, file ends first\n" if $o + $n > length $d;
-			die "message at byte $o is empty: kcat cannot produce it\n" if $n == 0;
-			push @m, substr($d, $o, $n);
-			$o += $n;
-		}
-		srand(1);
-		my $delim;
-		TRY: for (1 .. 100) {
-			$delim = "\x01" . join("", map { chr(2 + int(rand(254))) } 1 .. 15);
-			for (@m) { next TRY if index($_, $delim) >= 0 }
-			print STDERR scalar(@m), " ", join("", map { sprintf("\\x%02x", ord) } split //, $delim), "\n";
-			print join($delim, @m);
-			exit 0;
-		}
-		die "no delimiter found\n";' <"$2" >"$_kp_stream" 2>"$TDIR/kafka-produce.info" ||
-		fail "kafka_produce_file $2: $(cat "$TDIR/kafka-produce.info")"
-	read -r _kp_count _kp_delim <"$TDIR/kafka-produce.info"
-	[ "$_kp_count" -gt 0 ] || return 0
-	kafka_kcat -P -t "$1" -p "${3:--1}" -D "$_kp_delim" -l "$_kp_stream" 2>"$TDIR/kafka-produce.err" ||
-		fail "kcat -P to $1 failed: $(tail -n 5 "$TDIR/kafka-produce.err")"
-	rm -f "$_kp_stream"
+	sh "$KAFKA_BROKER_SH" produce "$KAFKA_DIR" "$1" "$2" ${3:+"$3"} >/dev/null ||
+		fail "kafka_produce_file $1 $2 failed (see above)"
 }
 
 # %R writes each payload's length as a u32 big-endian: lenpfx again.
