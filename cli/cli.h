@@ -90,7 +90,8 @@
 	X(gen, "write a synthetic oplog stream to a file or a topic") \
 	X(apply, "run as the Kafka replica applier until SIGINT or SIGTERM") \
 	X(lag, "how far the store is behind its topics, per partition and node") \
-	X(replay, "backfill the store from a range of a topic, or check it (--verify)")
+	X(replay, "backfill the store from a range of a topic, or check it (--verify)") \
+	X(broker, "a local Kafka-protocol broker for development (in memory)")
 
 #define CLI_DECLARE_COMMAND(name, summary) int cmd_##name(int argc, char **argv);
 CLI_COMMANDS(CLI_DECLARE_COMMAND)

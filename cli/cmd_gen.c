@@ -17,7 +17,7 @@
 
 enum {
 	OPT_OUT = CLI_OPT_CMD, OPT_TOPIC, OPT_FRAMING, OPT_DATASETS, OPT_NODES, OPT_COUNT,
-	OPT_DATA_SIZE, OPT_KEYS, OPT_DUP, OPT_LATE, OPT_BAD, OPT_FORK, OPT_DEL, OPT_SEED
+	OPT_DATA_SIZE, OPT_KEYS, OPT_DUP, OPT_LATE, OPT_BAD, OPT_FORK, OPT_GAP, OPT_DEL, OPT_SEED
 };
 
 static const struct cli_option options[] = {
@@ -33,6 +33,7 @@ static const struct cli_option options[] = {
 	{ "late-rate", 0, required_argument, "R", "share of entries delivered late, 0..1", OPT_LATE },
 	{ "bad-rate", 0, required_argument, "R", "share of invalid messages, 0..1", OPT_BAD },
 	{ "fork-rate", 0, required_argument, "R", "share of entries that fork a chain, 0..1", OPT_FORK },
+	{ "gap-rate", 0, required_argument, "R", "share of entries lost upstream (never sent), 0..1", OPT_GAP },
 	{ "del-rate", 0, required_argument, "R", "share of deletes among new entries (default 0.1)", OPT_DEL },
 	{ "seed", 0, required_argument, "S", "PRNG seed (default 1)", OPT_SEED },
 	CLI_OPTIONS_COMMON,
@@ -85,7 +86,7 @@ static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
 			return cli_usage_error(&spec, "--framing: '%s' is not lenpfx or stream", arg);
 		a->stream = !strcmp(arg, "stream");
 		return 0;
-	case OPT_DUP: case OPT_LATE: case OPT_BAD: case OPT_FORK: case OPT_DEL:
+	case OPT_DUP: case OPT_LATE: case OPT_BAD: case OPT_FORK: case OPT_GAP: case OPT_DEL:
 		if (parse_rate(arg, &r))
 			return cli_usage_error(&spec, "--%s: '%s' is not a number from 0 to 1",
 			                       opt->name, arg);
@@ -94,6 +95,7 @@ static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
 		case OPT_LATE: a->o.late_rate = r; break;
 		case OPT_BAD:  a->o.bad_rate = r; break;
 		case OPT_FORK: a->o.fork_rate = r; break;
+		case OPT_GAP:  a->o.gap_rate = r; break;
 		default:       a->o.del_rate = r; break;
 		}
 		return 0;
@@ -238,6 +240,9 @@ summary:
 	        (unsigned long long)kinds[OPLOG_GEN_VALID], (unsigned long long)kinds[OPLOG_GEN_LATE],
 	        (unsigned long long)kinds[OPLOG_GEN_DUP], (unsigned long long)kinds[OPLOG_GEN_FORK],
 	        (unsigned long long)kinds[OPLOG_GEN_BAD]);
+	if (a.o.gap_rate > 0)
+		fprintf(stderr, "gen: %llu entries lost upstream (never sent)\n",
+		        (unsigned long long)oplog_gen_dropped(g));
 done:
 	if (out && out != stdout)
 		fclose(out);

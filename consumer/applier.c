@@ -35,7 +35,6 @@ struct oplog_applier {
 	struct oplog_intake        in;         /* the batch and what it holds */
 	rd_kafka_topic_partition_list_t *in_batch;   /* next offsets in the batch */
 	rd_kafka_topic_partition_list_t *to_commit;  /* applied, not yet committed */
-	rd_kafka_topic_partition_list_t *idle;       /* empty partitions committed, at */
 	rd_kafka_topic_partition_list_t *pos;        /* assigned: next offset not yet seen */
 	rd_kafka_topic_partition_list_t *applied;    /* next offset in the store, as known */
 	char                       store_id[2 * OPLOG_STORE_ID_LEN + 1];
@@ -206,43 +205,21 @@ static int flush(struct oplog_applier *a)
 }
 
 /*
- * A partition that is empty (low == high watermark, as the fetcher last
- * saw them) and has nothing stored or in flight is fully read: commit its
- * high watermark, so lag tools show 0 there rather than "unknown".
+ * The fetcher reached the end of a partition at offset `end`. With nothing
+ * of it in the batch, everything below `end` is applied (or there was
+ * nothing to apply, as in an empty partition): commit `end`, so that lag
+ * tools show 0 there rather than "unknown" or an old position.
  */
-static void add_idle_partitions(struct oplog_applier *a)
+static void at_end(struct oplog_applier *a, const char *topic, int32_t partition, int64_t end)
 {
-	rd_kafka_topic_partition_list_t *assigned = NULL;
+	const rd_kafka_topic_partition_t *done =
+		rd_kafka_topic_partition_list_find(a->applied, topic, partition);
 
-	if (rd_kafka_assignment(a->rk, &assigned) || !assigned)
+	if (end < 0 || rd_kafka_topic_partition_list_find(a->in_batch, topic, partition) ||
+	    (done && done->offset == end))
 		return;
-	for (int i = 0; i < assigned->cnt; i++) {
-		rd_kafka_topic_partition_t *p = &assigned->elems[i];
-		int64_t lo = -1, hi = -1, stored;
-
-		if (rd_kafka_topic_partition_list_find(a->to_commit, p->topic, p->partition) ||
-		    rd_kafka_topic_partition_list_find(a->in_batch, p->topic, p->partition) ||
-		    oplog_store_offset(a->store, p->topic, p->partition, &stored) == 0)
-			continue;
-		rd_kafka_topic_partition_t *done;
-
-		if (rd_kafka_get_watermark_offsets(a->rk, p->topic, p->partition, &lo, &hi) != 0 ||
-		    hi < 0)
-			continue;   /* not fetched from yet */
-		done = rd_kafka_topic_partition_list_find(a->idle, p->topic, p->partition);
-		if (done && done->offset == hi)
-			continue;   /* already committed as it stands */
-		/* Older brokers' fetch responses carry no low watermark: ask once. */
-		if (lo < 0 && rd_kafka_query_watermark_offsets(a->rk, p->topic, p->partition,
-		                                               &lo, &hi, 1000) != 0)
-			continue;
-		if (lo == hi) {
-			list_set(a->to_commit, p->topic, p->partition, hi);
-			list_set(a->applied, p->topic, p->partition, hi);
-			list_set(a->idle, p->topic, p->partition, hi);
-		}
-	}
-	rd_kafka_topic_partition_list_destroy(assigned);
+	list_set(a->to_commit, topic, partition, end);
+	list_set(a->applied, topic, partition, end);
 }
 
 /*
@@ -255,7 +232,6 @@ static void commit_group(struct oplog_applier *a, int async)
 	rd_kafka_resp_err_t err;
 
 	a->last_commit = oplog_intake__now_ms();
-	add_idle_partitions(a);
 	if (a->to_commit->cnt == 0)
 		return;
 	for (int i = 0; i < a->to_commit->cnt; i++) {
@@ -264,11 +240,9 @@ static void commit_group(struct oplog_applier *a, int async)
 		p->metadata = strdup(a->store_id);
 		p->metadata_size = p->metadata ? strlen(a->store_id) : 0;
 	}
+	/* A failure is reported, and the offsets queued again, by on_commit. */
 	err = rd_kafka_commit(a->rk, a->to_commit, async);
-	if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-		oplog_log(OPLOG_LOG_WARN, "offset commit to the group failed: %s (the store has "
-		          "them; the next commit carries them again)", rd_kafka_err2str(err));
-	else
+	if (!err)
 		a->st.commits++;
 	if (!err || !async) {
 		rd_kafka_topic_partition_list_destroy(a->to_commit);
@@ -326,6 +300,35 @@ static void transient(struct oplog_applier *a, const char *what, const char *rea
 	          "line)", what, reason, a->errs_suppressed);
 	a->errs_suppressed = 0;
 	a->last_err_log = now;
+}
+
+/*
+ * The result of a group commit. Offsets that failed are due again, unless
+ * a later position of the partition has been applied since (its own
+ * commit carries that one).
+ */
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+	struct oplog_applier *a = opaque;
+	int failed = 0;
+
+	(void)rk;
+	if (err == RD_KAFKA_RESP_ERR__NO_OFFSET || !offsets)
+		return;
+	for (int i = 0; i < offsets->cnt; i++) {
+		const rd_kafka_topic_partition_t *p = &offsets->elems[i], *now;
+
+		if (!err && !p->err)
+			continue;
+		failed++;
+		now = rd_kafka_topic_partition_list_find(a->applied, p->topic, p->partition);
+		if (now && now->offset == p->offset &&
+		    !rd_kafka_topic_partition_list_find(a->to_commit, p->topic, p->partition))
+			list_set(a->to_commit, p->topic, p->partition, p->offset);
+	}
+	if (failed)
+		transient(a, "offset commit", rd_kafka_err2str(err ? err : offsets->elems[0].err));
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -452,7 +455,9 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 		if (rkm->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
 		    rkm->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE)
 			offset_lost(a, rkm);
-		else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+		else if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			at_end(a, topic, partition, rkm->offset);
+		else
 			transient(a, rd_kafka_err2name(rkm->err), rd_kafka_message_errstr(rkm));
 		rd_kafka_message_destroy(rkm);
 		return;
@@ -720,7 +725,6 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	a->dlq_topic = oplog_config_str(cfg, "apply.dead_letter_topic");
 	a->in_batch = rd_kafka_topic_partition_list_new(8);
 	a->to_commit = rd_kafka_topic_partition_list_new(8);
-	a->idle = rd_kafka_topic_partition_list_new(8);
 	a->pos = rd_kafka_topic_partition_list_new(8);
 	a->applied = rd_kafka_topic_partition_list_new(8);
 	if ((rc = oplog_intake__init(&a->in, cfg)))
@@ -731,6 +735,7 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	/* The store keeps the offsets; the group only mirrors them. Positions
 	 * are always set explicitly, so a reset means data is gone. */
 	if ((rc = oplog_kafka_conf_set(conf, "enable.auto.commit", "false", "oplogd", 0)) ||
+	    (rc = oplog_kafka_conf_set(conf, "enable.partition.eof", "true", "oplogd", 0)) ||
 	    (rc = oplog_kafka_conf_set(conf, "enable.auto.offset.store", "false", "oplogd", 0)) ||
 	    (rc = oplog_kafka_conf_set(conf, "auto.offset.reset", "error", "oplogd", 0)))
 		goto done;
@@ -743,6 +748,7 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	rd_kafka_conf_set_opaque(conf, a);
 	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
 	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
 	if (!(a->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr)))) {
 		rc = oplog_error__set(OPLOG_EKAFKA, "kafka consumer: %s", errstr);
 		goto done;
@@ -797,8 +803,6 @@ void oplog_applier_free(struct oplog_applier *a)
 		rd_kafka_topic_partition_list_destroy(a->in_batch);
 	if (a->to_commit)
 		rd_kafka_topic_partition_list_destroy(a->to_commit);
-	if (a->idle)
-		rd_kafka_topic_partition_list_destroy(a->idle);
 	if (a->pos)
 		rd_kafka_topic_partition_list_destroy(a->pos);
 	if (a->applied)

@@ -95,6 +95,13 @@ int oplog_kafka_producer(const struct oplog_config *cfg,
 
 	if ((rc = oplog_kafka_conf(cfg, 1, &conf)))
 		return rc;
+	/* Keyless messages spread over the partitions one by one, not in
+	 * sticky runs, unless the user says otherwise. */
+	if (!oplog_kafka_has(cfg, "sticky.partitioning.linger.ms") &&
+	    (rc = oplog_kafka_conf_set(conf, "sticky.partitioning.linger.ms", "0", "oplogd", 0))) {
+		rd_kafka_conf_destroy(conf);
+		return rc;
+	}
 	if (dr_cb)
 		rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
 	rd_kafka_conf_set_opaque(conf, opaque);

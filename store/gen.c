@@ -96,6 +96,7 @@ struct oplog_gen {
 	uint64_t              now;        /* the stream's clock, Unix ms */
 	uint64_t              generated;  /* made so far, held ones included */
 	uint64_t              yielded;
+	uint64_t              dropped;    /* made, never to be yielded (gap_rate) */
 	struct held          *held;
 	size_t                nheld;
 	uint8_t              *recent[RECENT];
@@ -156,7 +157,7 @@ int oplog_gen_new(const struct oplog_gen_opts *o, struct oplog_gen **out)
 	}
 	if (!rate_ok(o->del_rate) || !rate_ok(o->dup_rate) ||
 	    !rate_ok(o->late_rate) || !rate_ok(o->bad_rate) ||
-	    !rate_ok(o->fork_rate) ||
+	    !rate_ok(o->fork_rate) || !rate_ok(o->gap_rate) ||
 	    o->dup_rate + o->bad_rate + o->fork_rate > 1.0) {
 		rc = oplog_error__set(OPLOG_EINVAL, "gen: rates must be in 0..1 and "
 		                      "dup + bad + fork must not exceed 1");
@@ -679,6 +680,13 @@ int oplog_gen_next(struct oplog_gen *g, struct oplog_gen_msg *m)
 		if (rc != 0)
 			return rc;
 		g->generated++;
+		/* Only with a gap rate: streams without one stay as they were. */
+		if (g->o.gap_rate > 0 && tmp.kind == OPLOG_GEN_VALID &&
+		    oplog_gen_rng_unit(&g->rng) < g->o.gap_rate) {
+			free(tmp.data);
+			g->dropped++;
+			continue;
+		}
 		if ((tmp.kind == OPLOG_GEN_VALID || tmp.kind == OPLOG_GEN_FORK) &&
 		    g->nheld < g->o.late_window &&
 		    oplog_gen_rng_unit(&g->rng) < g->o.late_rate) {
@@ -697,4 +705,9 @@ int oplog_gen_next(struct oplog_gen *g, struct oplog_gen_msg *m)
 		remember(g, m->data, m->len);
 	g->yielded++;
 	return 0;
+}
+
+uint64_t oplog_gen_dropped(const struct oplog_gen *g)
+{
+	return g->dropped;
 }

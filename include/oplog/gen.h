@@ -55,6 +55,8 @@ struct oplog_gen_opts {
 	uint32_t late_window;  /* a held entry comes 1..late_window messages late */
 	double   bad_rate;     /* share of invalid messages */
 	double   fork_rate;    /* share of entries that fork their node's chain */
+	double   gap_rate;     /* share of new entries never yielded (lost upstream:
+	                          their node's watermark stops below them) */
 };
 
 /* What one yielded message is. */
@@ -103,5 +105,8 @@ int oplog_gen_next(struct oplog_gen *g, struct oplog_gen_msg *m);
 
 /* Free g and everything it holds. NULL is a no-op. */
 void oplog_gen_free(struct oplog_gen *g);
+
+/* Entries made but never yielded so far (gap_rate). */
+uint64_t oplog_gen_dropped(const struct oplog_gen *g);
 
 #endif

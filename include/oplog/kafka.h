@@ -39,7 +39,8 @@ int oplog_kafka_has(const struct oplog_config *cfg, const char *key);
 int oplog_kafka_conf(const struct oplog_config *cfg, int for_producer, rd_kafka_conf_t **out);
 
 /*
- * A producer from [kafka]. dr_cb, when not NULL, gets each delivery
+ * A producer from [kafka] (keyless messages spread one by one: sticky
+ * partitioning is off unless [kafka] sets it). dr_cb, when not NULL, gets each delivery
  * report (served by rd_kafka_poll/rd_kafka_flush) with opaque as its
  * opaque. Returns 0 with *out set, OPLOG_ECONFIG or OPLOG_EKAFKA.
  */

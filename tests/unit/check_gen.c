@@ -357,6 +357,45 @@ START_TEST(test_gen__rng_is_uniform_enough_and_bounded)
 	}
 }
 END_TEST
+/* gap_rate: some entries are never yielded; every yielded one still links
+ * to its true predecessor, so the missing seqs are exactly the dropped. */
+START_TEST(test_gen__gap_rate_drops_entries_and_leaves_their_seqs_missing)
+{
+	struct oplog_gen_opts o;
+	struct oplog_gen *g = NULL;
+	struct oplog_gen_msg m;
+	struct oplog_entry e;
+	uint64_t present = 0, top = 0;
+	int n = 0;
+
+	oplog_gen_opts_init(&o);
+	o.seed = 5;
+	o.datasets = 1;
+	o.nodes = 1;
+	o.count = 2000;
+	o.gap_rate = 0.05;
+	ck_assert(oplog_gen_new(&o, &g) == 0);
+	while (oplog_gen_next(g, &m) == 0) {
+		ck_assert_int_eq(m.kind, OPLOG_GEN_VALID);
+		ck_assert(oplog_entry_decode(m.data, m.len, 0, 0, &e, NULL) == 0);
+		present++;
+		if (e.seq > top)
+			top = e.seq;
+		free(m.data);
+		n++;
+	}
+	ck_assert_int_eq(n, 2000);
+	ck_assert_uint_gt(oplog_gen_dropped(g), 50);
+	ck_assert_uint_lt(oplog_gen_dropped(g), 150);
+	/* seqs 1..top: the present ones plus the dropped (the last made one
+	 * may be a dropped seq above top, hence <=). */
+	ck_assert_uint_le(top, present + oplog_gen_dropped(g));
+	ck_assert_uint_ge(top + 1, present + oplog_gen_dropped(g));
+	oplog_gen_free(g);
+	o.gap_rate = 1.5;
+	ck_assert_int_eq(oplog_gen_new(&o, &g), OPLOG_EINVAL);
+}
+END_TEST
 
 int main(void)
 {
@@ -373,6 +412,7 @@ int main(void)
 	ADD(test_gen__late_entries_arrive_within_the_window);
 	ADD(test_gen__rejects_options_out_of_range);
 	ADD(test_gen__rng_is_uniform_enough_and_bounded);
+	ADD(test_gen__gap_rate_drops_entries_and_leaves_their_seqs_missing);
 #undef ADD
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
