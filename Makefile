@@ -83,7 +83,7 @@ bench: deps
 		build-bench/bench/bench_codec build-bench/bench/bench_store build-bench/oplogd
 	@sh scripts/run-bench.sh build-bench
 
-# For now the store side only; the Kafka demo arrives with the applier.
+# The whole system on the dev broker (scripts/demo.sh says what it shows).
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@OPLOGD=$(BIN) sh scripts/demo.sh

@@ -58,8 +58,7 @@ on_exit "kill -9 $pid 2>/dev/null"
 
 # Every message taken in: applied, duplicate or rejected.
 all_in() {
-	"$OPLOGD" stats --store "$TDIR/store" --json 2>/dev/null |
-		jq -e ".applied + .duplicates + ([.rejected[]] | add // 0) == $TOTAL" >/dev/null
+	[ "$(store_messages "$TDIR/store")" = "$TOTAL" ]
 }
 kafka_wait_apply 300 "all $TOTAL messages in the store" "$TDIR/apply.log" all_in
 

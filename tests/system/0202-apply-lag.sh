@@ -62,13 +62,10 @@ pid=""
 # shellcheck disable=SC2016 # expanded at exit: the run alive then, if any
 on_exit '[ -z "$pid" ] || kill -9 $pid 2>/dev/null'
 
-store_messages() {
-	"$OPLOGD" stats --store "$TDIR/store" --json | jq -e '.applied + .duplicates + ([.rejected[]] | add // 0)'
-}
 
 # in_store COUNT: the store has taken in COUNT messages.
 in_store() {
-	[ "$(store_messages 2>/dev/null)" = "$1" ]
+	[ "$(store_messages "$TDIR/store" 2>/dev/null)" = "$1" ]
 }
 
 # stop_apply LOG: SIGTERM, which must end the applier with status 0.
@@ -123,7 +120,7 @@ lag_zero() {
 	[ "$(kafka_committed_lag $GROUP oplog 2>/dev/null)" = 0 ]
 }
 kafka_wait_apply 120 "committed lag 0 after the restart" "$TDIR/apply.2.log" lag_zero
-in_store $N || fail "committed lag is 0 but the store holds $(store_messages) of $N messages"
+in_store $N || fail "committed lag is 0 but the store holds $(store_messages "$TDIR/store") of $N messages"
 kafka_committed $GROUP oplog >"$TDIR/committed"
 check_metadata
 

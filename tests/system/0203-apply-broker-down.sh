@@ -68,13 +68,10 @@ pid=$!
 # shellcheck disable=SC2016 # expanded at exit: the run alive then, if any
 on_exit '[ -z "$pid" ] || kill -9 $pid 2>/dev/null'
 
-store_messages() {
-	"$OPLOGD" stats --store "$TDIR/store" --json | jq -e '.applied + .duplicates + ([.rejected[]] | add // 0)'
-}
 
 # in_store_at_least COUNT
 in_store_at_least() {
-	[ "$(store_messages 2>/dev/null)" -ge "$1" ]
+	[ "$(store_messages "$TDIR/store" 2>/dev/null)" -ge "$1" ]
 }
 
 alive() {
@@ -86,7 +83,7 @@ alive() {
 kafka_wait_apply 120 "part of the stream in the store" "$TDIR/apply.log" in_store_at_least 10000
 log_at_kill=$(lines "$TDIR/apply.log")
 kafka_kill_broker
-killed_at=$(store_messages) || fail "stats of the store"
+killed_at=$(store_messages "$TDIR/store") || fail "stats of the store"
 # Held down DOWN seconds, checking all along that the applier lives.
 end=$(($(date +%s) + DOWN))
 while [ "$(date +%s)" -lt "$end" ]; do
@@ -94,7 +91,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
 	sleep 0.5
 done
 alive "after $DOWN s without a broker"
-down_at=$(store_messages) || fail "stats of the store"
+down_at=$(store_messages "$TDIR/store") || fail "stats of the store"
 [ "$down_at" -lt $N1 ] ||
 	fail "the applier had all $N1 messages before the broker came back: the outage did not hit mid-stream"
 # The applier noticed: librdkafka's errors reach its log as warnings.
@@ -108,7 +105,7 @@ alive "after the broker restarted"
 
 kafka_produce_file oplog "$TDIR/s2.bin"
 in_store() {
-	[ "$(store_messages 2>/dev/null)" = "$1" ]
+	[ "$(store_messages "$TDIR/store" 2>/dev/null)" = "$1" ]
 }
 kafka_wait_apply 180 "all $N messages in the store" "$TDIR/apply.log" in_store $N
 alive "after catching up"

@@ -46,8 +46,7 @@ conf "$TDIR/applied" >"$TDIR/apply.conf"
 pid=$!
 on_exit "kill -9 $pid 2>/dev/null"
 all_in() {
-	"$OPLOGD" stats --store "$TDIR/applied" --json 2>/dev/null |
-		jq -e ".applied + .duplicates + ([.rejected[]] | add // 0) == $N" >/dev/null
+	[ "$(store_messages "$TDIR/applied")" = "$N" ]
 }
 wait_for 120 "apply to take in $N messages" all_in
 kill -TERM $pid
@@ -84,7 +83,7 @@ conf "$TDIR/resumed" 50 >"$TDIR/resume.conf"
 rpid=$!
 on_exit "kill -9 $rpid 2>/dev/null"
 some_in() {
-	"$OPLOGD" stats --store "$TDIR/resumed" --json 2>/dev/null | jq -e '.applied >= 2000' >/dev/null
+	_n=$(store_messages "$TDIR/resumed") && [ "$_n" -ge 2000 ]
 }
 wait_for 60 "the first replay to apply 2000 entries" some_in
 kill -INT $rpid
@@ -94,6 +93,21 @@ assert_eq 3 "$rc" "exit code of an interrupted replay ($(cat "$TDIR/first.err"))
 assert_eq false "$(jq .complete "$TDIR/first.json")" "first run complete"
 first_read=$(jq .read "$TDIR/first.json")
 [ "$first_read" -lt $N ] || fail "the first run read everything ($first_read)"
+# While its cursor is pending, another range is refused...
+run "$OPLOGD" replay -c "$TDIR/resume.conf" --from 5
+assert_rc 2 "another range with a cursor pending"
+assert_contains "$(err)" "unfinished replay of topics=oplog from=earliest until=end" "the refusal"
+assert_contains "$(err)" "--restart" "the way out"
+# ...and --restart (tried on a copy) discards the cursor and reads it all.
+run "$OPLOGD" snapshot --store "$TDIR/resumed" "$TDIR/restarted"
+assert_rc 0 "snapshot of the interrupted store"
+conf "$TDIR/restarted" >"$TDIR/restart.conf"
+run "$OPLOGD" replay -c "$TDIR/restart.conf" --restart --json
+assert_rc 0 "replay --restart"
+assert_eq false "$(json .resumed)" "--restart resumed"
+assert_eq $N "$(json .read)" "messages read after --restart"
+"$OPLOGD" dump --store "$TDIR/restarted" | cmp -s - "$TDIR/applied.json" ||
+	fail "the store after --restart differs from the applied one"
 run "$OPLOGD" replay -c "$TDIR/resume.conf" --json
 assert_rc 0 "resumed replay: $(err)"
 assert_eq true "$(json .resumed)" "resumed"

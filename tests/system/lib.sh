@@ -17,6 +17,9 @@
 #   lines FILE                   the number of lines in FILE
 #   wait_for SECS WHAT CMD...    poll CMD until it succeeds; fail after SECS
 #   on_exit CMD                  run CMD (e.g. kill a daemon) when the test ends
+#   store_messages DIR           messages the store in DIR has taken in
+#                                (applied + duplicates + rejected); fails,
+#                                printing nothing, while there is no store
 set -eu
 
 : "${OPLOGD:?OPLOGD must name the oplogd binary}"
@@ -75,6 +78,13 @@ wait_for() {
 		[ "$(date +%s)" -lt "$_wf_end" ] || fail "timed out after ${_wf_secs}s waiting for $_wf_what"
 		sleep 0.1
 	done
+}
+
+# Not `stats | jq -e`: jq 1.6 -e exits 0 on empty input, so a store not
+# created yet would pass any check.
+store_messages() {
+	_sm_json=$("$OPLOGD" stats --store "$1" --json 2>/dev/null) || return 1
+	printf '%s' "$_sm_json" | jq -e '.applied + .duplicates + ([.rejected[]] | add // 0)'
 }
 
 _on_exit=""
