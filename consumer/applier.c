@@ -302,10 +302,21 @@ static void transient(struct oplog_applier *a, const char *what, const char *rea
 	a->last_err_log = now;
 }
 
+/* A commit refused because the group is rebalancing: the next assignment
+ * commits the store's offsets anyway, and retrying meanwhile only makes
+ * the client restart its rejoin. */
+static int membership_err(rd_kafka_resp_err_t err)
+{
+	return err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+	       err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID ||
+	       err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+	       err == RD_KAFKA_RESP_ERR__STATE;
+}
+
 /*
- * The result of a group commit. Offsets that failed are due again, unless
- * a later position of the partition has been applied since (its own
- * commit carries that one).
+ * The result of a group commit. Offsets that failed for a passing reason
+ * (broker down, timeout) are due again, unless a later position of the
+ * partition has been applied since (its own commit carries that one).
  */
 static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                       rd_kafka_topic_partition_list_t *offsets, void *opaque)
@@ -322,6 +333,8 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		if (!err && !p->err)
 			continue;
 		failed++;
+		if (membership_err(err ? err : p->err))
+			continue;
 		now = rd_kafka_topic_partition_list_find(a->applied, p->topic, p->partition);
 		if (now && now->offset == p->offset &&
 		    !rd_kafka_topic_partition_list_find(a->to_commit, p->topic, p->partition))

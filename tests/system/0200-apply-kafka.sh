@@ -36,21 +36,7 @@ for part in 0 1 2; do
 done
 TOTAL=$((3 * N))
 
-cat >"$TDIR/apply.conf" <<CONF
-[kafka]
-bootstrap.servers = $KAFKA_BOOTSTRAP
-group.id = replica-t
-api.version.request = false
-broker.version.fallback = 0.9.0.1
-session.timeout.ms = 6000
-[apply]
-topics = oplog
-commit_interval = 200ms
-[store]
-path = $TDIR/store
-[metrics]
-listen =
-CONF
+kafka_apply_conf "$TDIR/store" replica-t >"$TDIR/apply.conf"
 
 "$OPLOGD" apply -c "$TDIR/apply.conf" 2>"$TDIR/apply.log" &
 pid=$!

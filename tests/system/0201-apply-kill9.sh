@@ -47,25 +47,11 @@ assert_eq 4 "$(lines "$TDIR/ends.pe")" "partitions of oplog"
 assert_eq $N "$(awk '{ s += $2 } END { print s }' "$TDIR/ends.pe")" "messages in oplog"
 awk '$2 == 0 { exit 1 }' "$TDIR/ends.pe" || fail "a partition got no messages: $(tr '\n' ';' <"$TDIR/ends.pe")"
 
-cat >"$TDIR/apply.conf" <<CONF
-[kafka]
-bootstrap.servers = $KAFKA_BOOTSTRAP
-group.id = $GROUP
-api.version.request = false
-broker.version.fallback = 0.9.0.1
-session.timeout.ms = 6000
-[apply]
-topics = oplog
+kafka_apply_conf "$TDIR/store" $GROUP "[apply]
 batch_size = $BATCH
 batch_ms = 5s
-commit_interval = 200ms
-[store]
-path = $TDIR/store
-[metrics]
-listen =
 [log]
-level = debug
-CONF
+level = debug" >"$TDIR/apply.conf"
 
 # ---- helpers ------------------------------------------------------------
 

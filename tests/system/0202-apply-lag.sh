@@ -26,37 +26,11 @@ assert_rc 0 "direct import"
 cp "$TDIR/out" "$TDIR/direct.stats"
 
 # The first N1 messages now, the other N2 while the applier is down.
-perl -e '
-	binmode STDIN; local $/; my $d = <STDIN>; my ($o, $i) = (0, 0);
-	open(my $a, ">", $ARGV[1]) or die "$ARGV[1]: $!\n";
-	open(my $b, ">", $ARGV[2]) or die "$ARGV[2]: $!\n";
-	binmode $a; binmode $b;
-	while ($o < length $d) {
-		my $n = unpack("N", substr($d, $o, 4));
-		print { $i++ < $ARGV[0] ? $a : $b } substr($d, $o, 4 + $n);
-		$o += 4 + $n;
-	}
-	close $a or die; close $b or die;
-	print "$i\n";' $N1 "$TDIR/s1.bin" "$TDIR/s2.bin" <"$TDIR/s.bin" >"$TDIR/split.out" ||
-	fail "splitting the stream"
-assert_eq $N "$(cat "$TDIR/split.out")" "messages in the stream"
+assert_eq $N "$(lenpfx_split "$TDIR/s.bin" $N1 "$TDIR/s1.bin" "$TDIR/s2.bin")" \
+	"messages in the stream"
 kafka_produce_file oplog "$TDIR/s1.bin"
 
-cat >"$TDIR/apply.conf" <<CONF
-[kafka]
-bootstrap.servers = $KAFKA_BOOTSTRAP
-group.id = $GROUP
-api.version.request = false
-broker.version.fallback = 0.9.0.1
-session.timeout.ms = 6000
-[apply]
-topics = oplog
-commit_interval = 200ms
-[store]
-path = $TDIR/store
-[metrics]
-listen =
-CONF
+kafka_apply_conf "$TDIR/store" $GROUP >"$TDIR/apply.conf"
 
 pid=""
 # shellcheck disable=SC2016 # expanded at exit: the run alive then, if any

@@ -22,23 +22,10 @@ assert_eq "$N" "$(lines "$TDIR/count")" "messages on the broker"
 
 PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT
-cat >"$TDIR/apply.conf" <<CONF
-[kafka]
-bootstrap.servers = $KAFKA_BOOTSTRAP
-group.id = replica-m
-api.version.request = false
-broker.version.fallback = 0.9.0.1
-session.timeout.ms = 6000
-[apply]
-topics = oplog
-commit_interval = 200ms
-[store]
-path = $TDIR/store
-[metrics]
+kafka_apply_conf "$TDIR/store" replica-m "[metrics]
 listen = 127.0.0.1:$PORT
 [log]
-progress_interval = 1s
-CONF
+progress_interval = 1s" >"$TDIR/apply.conf"
 
 "$OPLOGD" apply -c "$TDIR/apply.conf" 2>"$TDIR/apply.log" &
 pid=$!

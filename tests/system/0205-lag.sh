@@ -20,21 +20,7 @@ gen_to_topic() {   # gen_to_topic COUNT SEED
 }
 gen_to_topic $N 5
 
-cat >"$TDIR/apply.conf" <<CONF
-[kafka]
-bootstrap.servers = $KAFKA_BOOTSTRAP
-group.id = replica-l
-api.version.request = false
-broker.version.fallback = 0.9.0.1
-session.timeout.ms = 6000
-[apply]
-topics = oplog
-commit_interval = 200ms
-[store]
-path = $TDIR/store
-[metrics]
-listen =
-CONF
+kafka_apply_conf "$TDIR/store" replica-l >"$TDIR/apply.conf"
 
 "$OPLOGD" apply -c "$TDIR/apply.conf" 2>"$TDIR/apply.log" &
 pid=$!

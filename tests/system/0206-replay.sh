@@ -22,22 +22,8 @@ run "$OPLOGD" gen --topic oplog -X bootstrap.servers="$KAFKA_BOOTSTRAP" $KAFKA_C
 assert_rc 0 "gen --topic: $(err)"
 
 conf() {   # conf STORE [BATCH_SIZE]
-	cat <<CONF
-[kafka]
-bootstrap.servers = $KAFKA_BOOTSTRAP
-group.id = replica-r
-api.version.request = false
-broker.version.fallback = 0.9.0.1
-session.timeout.ms = 6000
-[apply]
-topics = oplog
-commit_interval = 200ms
-batch_size = ${2:-10000}
-[store]
-path = $1
-[metrics]
-listen =
-CONF
+	kafka_apply_conf "$1" replica-r "[apply]
+batch_size = ${2:-10000}"
 }
 conf "$TDIR/applied" >"$TDIR/apply.conf"
 

@@ -17,6 +17,8 @@
 #   lines FILE                   the number of lines in FILE
 #   wait_for SECS WHAT CMD...    poll CMD until it succeeds; fail after SECS
 #   on_exit CMD                  run CMD (e.g. kill a daemon) when the test ends
+#   lenpfx_split FILE K A B      the first K messages of a lenpfx FILE to A,
+#                                the rest to B; prints how many in all
 #   store_messages DIR           messages the store in DIR has taken in
 #                                (applied + duplicates + rejected); fails,
 #                                printing nothing, while there is no store
@@ -78,6 +80,21 @@ wait_for() {
 		[ "$(date +%s)" -lt "$_wf_end" ] || fail "timed out after ${_wf_secs}s waiting for $_wf_what"
 		sleep 0.1
 	done
+}
+
+lenpfx_split() {
+	perl -e '
+		binmode STDIN; local $/; my $d = <STDIN>; my ($o, $i) = (0, 0);
+		open(my $a, ">", $ARGV[1]) or die "$ARGV[1]: $!\n";
+		open(my $b, ">", $ARGV[2]) or die "$ARGV[2]: $!\n";
+		binmode $a; binmode $b;
+		while ($o < length $d) {
+			my $n = unpack("N", substr($d, $o, 4));
+			print { $i++ < $ARGV[0] ? $a : $b } substr($d, $o, 4 + $n);
+			$o += 4 + $n;
+		}
+		close $a or die; close $b or die;
+		print "$i\n";' "$2" "$3" "$4" <"$1" || fail "splitting $1"
 }
 
 # Not `stats | jq -e`: jq 1.6 -e exits 0 on empty input, so a store not

@@ -27,6 +27,12 @@
 #   kafka_consume_file TOPIC FILE COUNT [PARTITION]
 #                               write COUNT messages from the beginning to
 #                               FILE in lenpfx framing
+#   kafka_apply_conf STORE GROUP [INI]
+#                               an `oplogd apply` config for this broker on
+#                               stdout: topic oplog, group GROUP, store
+#                               STORE, a 6 s session, commits every 200 ms,
+#                               no metrics endpoint; INI (text such as
+#                               "[apply]\nbatch_size = 50") comes last and wins
 #   kafka_group_lag GROUP [TOPIC]
 #                               "partition current logend lag" per line,
 #                               sorted; Kafka 0.9 only describes a group
@@ -71,6 +77,25 @@ kafka_start() {
 	KAFKA_BOOTSTRAP=$(sh "$KAFKA_BROKER_SH" start "$KAFKA_DIR" "$@") ||
 		fail "Kafka broker did not start (see above)"
 	export KAFKA_BOOTSTRAP
+}
+
+kafka_apply_conf() {
+	cat <<CONF
+[kafka]
+bootstrap.servers = $KAFKA_BOOTSTRAP
+group.id = $2
+api.version.request = false
+broker.version.fallback = 0.9.0.1
+session.timeout.ms = 6000
+[apply]
+topics = oplog
+commit_interval = 200ms
+[store]
+path = $1
+[metrics]
+listen =
+CONF
+	[ -z "${3:-}" ] || printf '%s\n' "$3"
 }
 
 kafka_stop() {
