@@ -35,8 +35,8 @@ static const struct cli_spec spec = {
 	"group's or the store's live offsets. Applies under the normal rules, so\n"
 	"overlapping replays are harmless. A cursor in the store lets an interrupted\n"
 	"replay resume when run again with the same range. Progress goes to stderr\n"
-	"(a bar on a terminal, else a line every 5 s); the summary to stdout, as JSON\n"
-	"with --json. Exit 0 done; 1 --verify found entries missing from the store;\n"
+	"(a bar on a terminal, else a line every 5 s). It ends with a JSON summary on\n"
+	"stdout, after a text report unless --json. Exit 0 done; 1 --verify found entries missing from the store;\n"
 	"2 error; 3 interrupted (run again to resume).",
 	options
 };
@@ -106,9 +106,12 @@ static void show_progress(const struct oplog_replay_progress *p, void *arg)
 {
 	const struct replay_args *a = arg;
 	double pct = p->total ? 100.0 * (double)p->done / (double)p->total : 100.0;
-	double eta = p->rate > 0 ? (double)(p->total - p->done) / p->rate : 0;
+	double eta = p->rate > 0 && p->total > p->done ? (double)(p->total - p->done) / p->rate : 0;
 	char bar[31];
-	int fill = (int)(pct * 30 / 100);
+	int fill;
+
+	pct = pct < 0 ? 0 : pct > 100 ? 100 : pct;
+	fill = (int)(pct * 30 / 100);
 
 	if (!a->tty) {
 		fprintf(stderr, "replay: %" PRIu64 "/%" PRIu64 " messages (%.1f%%), %.0f/s, ETA %.0fs\n",

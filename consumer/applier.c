@@ -220,6 +220,7 @@ static void at_end(struct oplog_applier *a, const char *topic, int32_t partition
 		return;
 	list_set(a->to_commit, topic, partition, end);
 	list_set(a->applied, topic, partition, end);
+	list_set(a->pos, topic, partition, end);
 }
 
 /*
@@ -275,11 +276,17 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	/* Revoked or lost: finish and commit what is in flight first. */
 	oplog_log(OPLOG_LOG_INFO, "partitions revoked (%d): finishing the batch in flight",
 	          parts->cnt);
-	if (flush(a) == 0)
+	if (!a->fatal && flush(a) == 0)
 		commit_group(a, 0);
-	for (int i = 0; i < parts->cnt; i++)
-		rd_kafka_topic_partition_list_del(a->pos, parts->elems[i].topic,
-		                                  parts->elems[i].partition);
+	for (int i = 0; i < parts->cnt; i++) {
+		const char *t = parts->elems[i].topic;
+		int32_t part = parts->elems[i].partition;
+
+		/* Another member may own them next: nothing of ours is due. */
+		rd_kafka_topic_partition_list_del(a->pos, t, part);
+		rd_kafka_topic_partition_list_del(a->applied, t, part);
+		rd_kafka_topic_partition_list_del(a->to_commit, t, part);
+	}
 	if (cooperative)
 		rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
 	else
@@ -337,6 +344,7 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			continue;
 		now = rd_kafka_topic_partition_list_find(a->applied, p->topic, p->partition);
 		if (now && now->offset == p->offset &&
+		    rd_kafka_topic_partition_list_find(a->pos, p->topic, p->partition) &&
 		    !rd_kafka_topic_partition_list_find(a->to_commit, p->topic, p->partition))
 			list_set(a->to_commit, p->topic, p->partition, p->offset);
 	}
@@ -421,15 +429,26 @@ static void offset_lost(struct oplog_applier *a, rd_kafka_message_t *rkm)
 	char msg[400];
 	int rc;
 
-	a->st.offset_resets++;
 	snprintf(msg, sizeof(msg), "%s/%" PRId32 ": offset %" PRId64 " is no longer on the "
 	         "broker (%s)", topic, rkm->partition, rkm->offset, rd_kafka_message_errstr(rkm));
-	if (a->stop_on_lost) {
-		set_fatal(a, OPLOG_EKAFKA, msg);
-		return;
-	}
+	/* Without the watermarks nothing can be decided: fetch the same
+	 * offset again, which brings this back until the broker answers. */
 	if (rd_kafka_query_watermark_offsets(a->rk, topic, rkm->partition, &lo, &hi, 10000)) {
 		transient(a, "watermarks", msg);
+		if (rkm->offset >= 0)
+			restart_at(a, topic, rkm->partition, rkm->offset);
+		return;
+	}
+	/* A leader that is behind can refuse an offset it has after all
+	 * (librdkafka 2.0.2 does not validate positions): nothing is lost. */
+	if (rkm->offset >= lo && rkm->offset <= hi) {
+		transient(a, "offset out of range", msg);
+		restart_at(a, topic, rkm->partition, rkm->offset);
+		return;
+	}
+	a->st.offset_resets++;
+	if (a->stop_on_lost) {
+		set_fatal(a, OPLOG_EKAFKA, msg);
 		return;
 	}
 	if (rkm->offset >= 0 && rkm->offset < lo)
@@ -529,8 +548,16 @@ static void label(FILE *f, struct oplog_slice s)
 	}
 }
 
+/* One dataset's gauges, read from its node states. */
 struct ds_gauges {
+	char    *name;   /* label-escaped; malloc'd */
 	uint64_t nodes, with_gaps, last_wall;
+};
+
+struct gauges {
+	struct oplog_store *store;
+	struct ds_gauges   *v;
+	size_t              n;
 };
 
 static int head_fn(const struct oplog_node_info *n, void *arg)
@@ -544,36 +571,56 @@ static int head_fn(const struct oplog_node_info *n, void *arg)
 	return 0;
 }
 
-struct page {
-	FILE               *f;
-	struct oplog_store *store;
-};
-
 static int dataset_fn(struct oplog_slice ds, void *arg)
 {
-	struct page *pg = arg;
-	FILE *f = pg->f;
-	struct ds_gauges g = { 0 };
-	const char *names[] = { "oplogd_nodes", "oplogd_nodes_with_gaps",
-	                        "oplogd_last_entry_wall_seconds" };
-	int rc;
+	struct gauges *gs = arg;
+	struct ds_gauges *g = realloc(gs->v, (gs->n + 1) * sizeof(*g));
+	size_t len = 0;
+	FILE *f;
 
-	if ((rc = oplog_store_heads(pg->store, ds, head_fn, &g)))
-		return rc;
-	for (int i = 0; i < 3; i++) {
-		fprintf(f, "%s{dataset=\"", names[i]);
-		label(f, ds);
-		if (i < 2)
-			fprintf(f, "\"} %" PRIu64 "\n", i ? g.with_gaps : g.nodes);
-		else
-			fprintf(f, "\"} %.3f\n", (double)g.last_wall / 1000.0);
-	}
-	return 0;
+	if (!g)
+		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
+	gs->v = g;
+	g += gs->n;
+	*g = (struct ds_gauges){ 0 };
+	if (!(f = open_memstream(&g->name, &len)))
+		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
+	label(f, ds);
+	if (fclose(f) != 0)
+		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
+	gs->n++;
+	return oplog_store_heads(gs->store, ds, head_fn, g);
 }
 
 static void metric_head(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* The per-dataset gauges, each family whole in turn, as the text format
+ * wants. */
+static void dataset_gauges(struct oplog_applier *a, FILE *f)
+{
+	struct gauges gs = { a->store, NULL, 0 };
+
+	if (oplog_store_datasets(a->store, dataset_fn, &gs))
+		oplog_log(OPLOG_LOG_WARN, "metrics: reading node states: %s", oplog_error_last());
+	metric_head(f, "oplogd_nodes", "gauge", "Nodes per dataset.");
+	for (size_t i = 0; i < gs.n; i++)
+		fprintf(f, "oplogd_nodes{dataset=\"%s\"} %" PRIu64 "\n", gs.v[i].name, gs.v[i].nodes);
+	metric_head(f, "oplogd_nodes_with_gaps", "gauge", "Nodes with a missing seq below "
+	            "their head.");
+	for (size_t i = 0; i < gs.n; i++)
+		fprintf(f, "oplogd_nodes_with_gaps{dataset=\"%s\"} %" PRIu64 "\n", gs.v[i].name,
+		        gs.v[i].with_gaps);
+	metric_head(f, "oplogd_last_entry_wall_seconds", "gauge", "Newest head's wall time per "
+	            "dataset (Unix seconds).");
+	for (size_t i = 0; i < gs.n; i++)
+		fprintf(f, "oplogd_last_entry_wall_seconds{dataset=\"%s\"} %.3f\n", gs.v[i].name,
+		        (double)gs.v[i].last_wall / 1000.0);
+	for (size_t i = 0; i < gs.n; i++)
+		free(gs.v[i].name);
+	free(gs.v);
 }
 
 static void counter(FILE *f, const char *name, const char *help, uint64_t v)
@@ -623,13 +670,7 @@ static void publish(struct oplog_applier *a)
 	metric_head(f, "oplogd_partition_lag", "gauge", "High watermark minus the store's next "
 	            "offset, per assigned partition.");
 	partition_lag(a, f);
-	metric_head(f, "oplogd_nodes", "gauge", "Nodes per dataset.");
-	metric_head(f, "oplogd_nodes_with_gaps", "gauge", "Nodes with a missing seq below "
-	            "their head.");
-	metric_head(f, "oplogd_last_entry_wall_seconds", "gauge", "Newest head's wall time per "
-	            "dataset (Unix seconds).");
-	if (oplog_store_datasets(a->store, dataset_fn, &(struct page){ f, a->store }))
-		oplog_log(OPLOG_LOG_WARN, "metrics: reading node states: %s", oplog_error_last());
+	dataset_gauges(a, f);
 	metric_head(f, "oplogd_batch_commit_seconds", "histogram", "Time to apply and commit "
 	            "one store transaction.");
 	for (size_t b = 0; b <= N_LE; b++) {

@@ -97,10 +97,13 @@ int oplog_intake__take(struct oplog_intake *in, rd_kafka_message_t *rkm, int *re
 		rc = OPLOG_EREJECT;
 	}
 	if (rc == 0) {
-		if ((rc = oplog_batch_add(in->batch, payload, rkm->len, &e)) == 0 &&
-		    (rc = hold(in, rkm)) == 0)
-			return 0;
-		rd_kafka_message_destroy(rkm);
+		/* Held first: the batch must never point into a freed message. */
+		if ((rc = hold(in, rkm)) != 0) {
+			rd_kafka_message_destroy(rkm);
+			return rc;
+		}
+		if ((rc = oplog_batch_add(in->batch, payload, rkm->len, &e)) != 0)
+			rd_kafka_message_destroy(in->held[--in->n_held]);
 		return rc;
 	}
 	if (rc == OPLOG_EREJECT) {

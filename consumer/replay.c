@@ -236,8 +236,11 @@ static int position(struct replay *rp, const struct oplog_kafka_partition *kp)
 		/* The range was recorded but its cursors were not: start over. */
 		if (found == (int)rp->n_parts) {
 			rp->r->resumed = 1;
+			/* The range's first offset is not kept: count from the
+			 * earliest offset there is (only "total" depends on it). */
 			for (size_t i = 0; i < rp->n_parts; i++)
-				rp->parts[i].first = kp[i].low;   /* unknown: only for "total" */
+				rp->parts[i].first = kp[i].low < rp->parts[i].start ? kp[i].low :
+				                     rp->parts[i].start;
 			return 0;
 		}
 	}
@@ -387,6 +390,8 @@ static int take(struct replay *rp, rd_kafka_message_t *rkm)
 			                      "longer on the broker (%s); replay a range that is",
 			                      topic, rkm->partition, rkm->offset,
 			                      rd_kafka_message_errstr(rkm));
+		else if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && p && rkm->offset >= p->end)
+			p->next = p->end;   /* the range ends in records that are not messages */
 		else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF &&
 		         oplog_intake__now_ms() - rp->last_err_log >= 1000) {
 			rp->last_err_log = oplog_intake__now_ms();
@@ -395,6 +400,8 @@ static int take(struct replay *rp, rd_kafka_message_t *rkm)
 		rd_kafka_message_destroy(rkm);
 		return rc;
 	}
+	if (p && rkm->offset >= p->end)
+		p->next = p->end;   /* past the range: whatever was below is read */
 	if (!p || rkm->offset < p->next || rkm->offset >= p->end) {
 		rd_kafka_message_destroy(rkm);   /* outside the range, or seen */
 		return 0;
@@ -481,6 +488,7 @@ static int new_consumer(struct replay *rp)
 	if ((rc = oplog_kafka_conf_set(conf, "group.id", "oplogd-replay", "oplogd", 0)) ||
 	    (rc = oplog_kafka_conf_set(conf, "enable.auto.commit", "false", "oplogd", 0)) ||
 	    (rc = oplog_kafka_conf_set(conf, "enable.auto.offset.store", "false", "oplogd", 0)) ||
+	    (rc = oplog_kafka_conf_set(conf, "enable.partition.eof", "true", "oplogd", 0)) ||
 	    (rc = oplog_kafka_conf_set(conf, "auto.offset.reset", "error", "oplogd", 0))) {
 		rd_kafka_conf_destroy(conf);
 		return rc;

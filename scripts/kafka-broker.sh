@@ -458,7 +458,10 @@ cmd_produce() {
 	}
 	read -r _count _delim <"$DIR/logs/produce.info"
 	if [ "$_count" -gt 0 ]; then
-		kcat_ -P -t "$_topic" -p "$_part" -D "$_delim" -l "$_stream" 2>"$DIR/logs/produce.err" || {
+		# Keyless messages spread one by one, not in sticky runs that can
+		# leave a partition empty.
+		kcat_ -X sticky.partitioning.linger.ms=0 -P -t "$_topic" -p "$_part" -D "$_delim" \
+			-l "$_stream" 2>"$DIR/logs/produce.err" || {
 			rm -f "$_stream"
 			die "kcat -P to $_topic failed: $(tail -n 5 "$DIR/logs/produce.err")"
 		}

@@ -467,6 +467,15 @@ int oplog_store_open(struct oplog_store **out, const struct oplog_store_opts *op
 	for (int i = 0; i < DBI__COUNT; i++) {
 		unsigned f = dbi_flags[i] | (txn_flags ? 0 : MDB_CREATE);
 		int mrc = mdb_dbi_open(txn, oplog_store__dbi_names[i], f, &s->dbi[i]);
+		if (mrc == MDB_NOTFOUND && i >= DBI_LOST) {
+			/* Added after schema 1 first shipped: a read-write open
+			 * creates them. */
+			rc = oplog_error__set(OPLOG_ENOTFOUND, "%s was written by an older oplogd (no "
+			                      "'%s' database): open it read-write once (apply, "
+			                      "import or replay) to add it", opts->path,
+			                      oplog_store__dbi_names[i]);
+			goto done;
+		}
 		if (mrc == MDB_NOTFOUND) {
 			rc = oplog_error__set(OPLOG_ENOTFOUND, "%s is not an oplogd store (no '%s' database)",
 			                      opts->path, oplog_store__dbi_names[i]);
