@@ -851,17 +851,24 @@ static int offset_fn(const MDB_val *k, const MDB_val *v, void *arg)
 	return w->cb(topic, (int32_t)get_u32(kb + tl + 1), (int64_t)get_u64(v->mv_data), w->arg);
 }
 
-int oplog_store_offsets(struct oplog_store *s, oplog_offset_cb cb, void *arg)
+/* Every record of one DBI, in key order, in a read transaction of its own. */
+static int walk_all(struct oplog_store *s, int dbi, oplog_store__walk_fn fn, void *arg)
 {
-	struct offset_walk w = { cb, arg };
 	MDB_txn *txn;
 	int rc = oplog_store__txn_begin(s, MDB_RDONLY, &txn);
 
 	if (rc)
 		return rc;
-	rc = oplog_store__walk(s, txn, DBI_OFFSETS, NULL, 0, 0, offset_fn, &w);
+	rc = oplog_store__walk(s, txn, dbi, NULL, 0, 0, fn, arg);
 	mdb_txn_abort(txn);
 	return rc;
+}
+
+int oplog_store_offsets(struct oplog_store *s, oplog_offset_cb cb, void *arg)
+{
+	struct offset_walk w = { cb, arg };
+
+	return walk_all(s, DBI_OFFSETS, offset_fn, &w);
 }
 
 int oplog_store_offset(struct oplog_store *s, const char *topic, int32_t partition,
@@ -914,14 +921,8 @@ static int lost_fn(const MDB_val *k, const MDB_val *v, void *arg)
 int oplog_store_lost(struct oplog_store *s, oplog_lost_cb cb, void *arg)
 {
 	struct lost_walk w = { cb, arg };
-	MDB_txn *txn;
-	int rc = oplog_store__txn_begin(s, MDB_RDONLY, &txn);
 
-	if (rc)
-		return rc;
-	rc = oplog_store__walk(s, txn, DBI_LOST, NULL, 0, 0, lost_fn, &w);
-	mdb_txn_abort(txn);
-	return rc;
+	return walk_all(s, DBI_LOST, lost_fn, &w);
 }
 
 int oplog_store_rejects(struct oplog_store *s, uint64_t limit, oplog_reject_cb cb, void *arg)

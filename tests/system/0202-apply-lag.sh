@@ -18,12 +18,7 @@ GROUP=replica-lag
 kafka_start --partitions 4
 kafka_topic oplog 4
 
-run "$OPLOGD" gen --out "$TDIR/s.bin" --framing lenpfx --datasets 2 --nodes 4 --count $N \
-	--dup-rate 0.05 --late-rate 0.1 --bad-rate 0.01 --fork-rate 0.002 --seed 23
-assert_rc 0 "gen"
-run "$OPLOGD" import --store "$TDIR/direct" --framing lenpfx --json "$TDIR/s.bin"
-assert_rc 0 "direct import"
-cp "$TDIR/out" "$TDIR/direct.stats"
+gen_reference $N 23
 
 # The first N1 messages now, the other N2 while the applier is down.
 assert_eq $N "$(lenpfx_split "$TDIR/s.bin" $N1 "$TDIR/s1.bin" "$TDIR/s2.bin")" \

@@ -17,6 +17,11 @@
 #   lines FILE                   the number of lines in FILE
 #   wait_for SECS WHAT CMD...    poll CMD until it succeeds; fail after SECS
 #   on_exit CMD                  run CMD (e.g. kill a daemon) when the test ends
+#   gen_reference N SEED         a stream of N messages (2 datasets x 4 nodes;
+#                                duplicates, late, bad, forks) in $TDIR/s.bin
+#                                and its direct import in $TDIR/direct, whose
+#                                --json summary is in $TDIR/direct.stats and
+#                                is the last run's output
 #   lenpfx_split FILE K A B      the first K messages of a lenpfx FILE to A,
 #                                the rest to B; prints how many in all
 #   store_messages DIR           messages the store in DIR has taken in
@@ -80,6 +85,15 @@ wait_for() {
 		[ "$(date +%s)" -lt "$_wf_end" ] || fail "timed out after ${_wf_secs}s waiting for $_wf_what"
 		sleep 0.1
 	done
+}
+
+gen_reference() {
+	run "$OPLOGD" gen --out "$TDIR/s.bin" --framing lenpfx --datasets 2 --nodes 4 --count "$1" \
+		--dup-rate 0.05 --late-rate 0.1 --bad-rate 0.01 --fork-rate 0.002 --seed "$2"
+	assert_rc 0 "gen"
+	run "$OPLOGD" import --store "$TDIR/direct" --framing lenpfx --json "$TDIR/s.bin"
+	assert_rc 0 "direct import"
+	cp "$TDIR/out" "$TDIR/direct.stats"
 }
 
 lenpfx_split() {
