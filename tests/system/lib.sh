@@ -22,6 +22,10 @@
 #                                and its direct import in $TDIR/direct, whose
 #                                --json summary is in $TDIR/direct.stats and
 #                                is the last run's output
+#   assert_same_as_reference DIR the store in DIR holds what gen_reference's
+#                                direct import holds: the same applied,
+#                                duplicate and rejected counts (so nothing
+#                                was applied twice), verify 0, identical dump
 #   lenpfx_split FILE K A B      the first K messages of a lenpfx FILE to A,
 #                                the rest to B; prints how many in all
 #   store_messages DIR           messages the store in DIR has taken in
@@ -94,6 +98,19 @@ gen_reference() {
 	run "$OPLOGD" import --store "$TDIR/direct" --framing lenpfx --json "$TDIR/s.bin"
 	assert_rc 0 "direct import"
 	cp "$TDIR/out" "$TDIR/direct.stats"
+}
+
+assert_same_as_reference() {
+	run "$OPLOGD" stats --store "$1" --json
+	assert_eq "$(jq .applied "$TDIR/direct.stats")" "$(json .applied)" "entries applied"
+	assert_eq "$(jq .duplicates "$TDIR/direct.stats")" "$(json .duplicates)" "duplicates"
+	assert_eq "$(jq -c .rejected "$TDIR/direct.stats")" "$(json '.rejected | tojson')" \
+		"rejected by reason"
+	run "$OPLOGD" verify --store "$1"
+	assert_rc 0 "verify of $1"
+	"$OPLOGD" dump --store "$1" >"$TDIR/applied.json" || fail "dump of $1"
+	"$OPLOGD" dump --store "$TDIR/direct" >"$TDIR/direct.json" || fail "dump of the direct import"
+	cmp -s "$TDIR/applied.json" "$TDIR/direct.json" || fail "$1 differs from a direct import"
 }
 
 lenpfx_split() {
