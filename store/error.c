@@ -37,6 +37,7 @@ const char *oplog_strerror(int err)
 	case OPLOG_EMAPFULL:  return "EMAPFULL";
 	case OPLOG_EIO:       return "EIO";
 	case OPLOG_ESCHEMA:   return "ESCHEMA";
+	case OPLOG_EBUSY:     return "EBUSY";
 	case OPLOG_ECONFIG:   return "ECONFIG";
 	case OPLOG_EKAFKA:    return "EKAFKA";
 	case OPLOG_ECORRUPT:  return "ECORRUPT";

@@ -13,12 +13,12 @@
 
 const char *const oplog_store__dbi_names[DBI__COUNT] = {
 	"meta", "names", "ids", "log", "entries", "by_hlc", "by_node", "by_seq",
-	"links", "heads", "docs", "forks", "breaks", "offsets", "rejects",
+	"heads", "docs", "forks", "breaks", "offsets", "rejects",
 	"counters", "lost", "replay"
 };
 
-static const unsigned dbi_flags[DBI__COUNT] = {
-	[DBI_LINKS] = MDB_DUPSORT | MDB_DUPFIXED,
+const unsigned oplog_store__dbi_flags[DBI__COUNT] = {
+	[DBI_ENTRIES] = MDB_DUPSORT | MDB_DUPFIXED,
 	[DBI_FORKS] = MDB_DUPSORT | MDB_DUPFIXED,
 };
 
@@ -57,18 +57,6 @@ int oplog_store__txn_begin(struct oplog_store *s, unsigned flags, MDB_txn **txn)
 		}
 	}
 	return rc ? oplog_store__mdb_err(rc, "mdb_txn_begin") : 0;
-}
-
-uint8_t *oplog_store__put_name(uint8_t *p, struct oplog_slice name)
-{
-	for (size_t i = 0; i < name.len; i++) {
-		*p++ = name.ptr[i];
-		if (name.ptr[i] == 0)
-			*p++ = 0xff;
-	}
-	*p++ = 0;
-	*p++ = 0;
-	return p;
 }
 
 void oplog_store__node_state_encode(const struct node_state *ns, uint8_t out[NODE_STATE_LEN])
@@ -368,28 +356,35 @@ int oplog_store__id_name(struct oplog_store *s, MDB_txn *txn, int kind,
 
 /* ---- open / close --------------------------------------------------- */
 
-static int meta_init(struct oplog_store *s, MDB_txn *txn)
+/* The schema recorded in meta: 0 when there is none (a new store). */
+static int meta_schema(struct oplog_store *s, MDB_txn *txn, uint32_t *schema)
 {
-	uint8_t sb[4];
 	MDB_val k = { 6, "schema" }, v;
 	int rc = mdb_get(txn, s->dbi[DBI_META], &k, &v);
 
-	if (rc == 0) {
-		uint32_t schema = v.mv_size == 4 ? get_u32(v.mv_data) : 0;
-		if (schema > OPLOG_STORE_SCHEMA)
-			return oplog_error__set(OPLOG_ESCHEMA,
-				"store schema %u is newer than this oplogd's (%d): upgrade oplogd",
-				schema, OPLOG_STORE_SCHEMA);
-		if (schema == 0)
-			return oplog_error__set(OPLOG_ECORRUPT, "meta: bad schema record");
+	*schema = 0;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return oplog_store__mdb_err(rc, "mdb_get(meta schema)");
+	if (v.mv_size != 4 || (*schema = get_u32(v.mv_data)) == 0)
+		return oplog_error__set(OPLOG_ECORRUPT, "meta: bad schema record");
+	return 0;
+}
+
+static int meta_init(struct oplog_store *s, MDB_txn *txn, uint32_t schema)
+{
+	uint8_t sb[4];
+	MDB_val k = { 6, "schema" }, v;
+	int rc;
+
+	if (schema) {
 		k = (MDB_val){ 8, "store_id" };
 		if ((rc = mdb_get(txn, s->dbi[DBI_META], &k, &v)) || v.mv_size != OPLOG_STORE_ID_LEN)
 			return oplog_error__set(OPLOG_ECORRUPT, "meta: no store id");
 		memcpy(s->id, v.mv_data, OPLOG_STORE_ID_LEN);
 		return 0;
 	}
-	if (rc != MDB_NOTFOUND)
-		return oplog_store__mdb_err(rc, "mdb_get(meta schema)");
 	if (s->flags & OPLOG_STORE_RDONLY)
 		return oplog_error__set(OPLOG_ENOTFOUND, "not an oplogd store (no schema in meta)");
 	if (getrandom(s->id, sizeof(s->id), 0) != (ssize_t)sizeof(s->id))
@@ -405,13 +400,20 @@ static int meta_init(struct oplog_store *s, MDB_txn *txn)
 	return 0;
 }
 
-int oplog_store_open(struct oplog_store **out, const struct oplog_store_opts *opts)
+/*
+ * Open once. A store of an older schema is left as it is: the return is
+ * OPLOG_ESCHEMA with *old set to its schema, for oplog_store_open to
+ * upgrade it.
+ */
+static int open_once(struct oplog_store **out, const struct oplog_store_opts *opts,
+                     uint32_t *old)
 {
 	struct oplog_store *s = NULL;
 	MDB_txn *txn = NULL;
 	MDB_envinfo info;
 	struct stat st;
 	unsigned env_flags = MDB_NOTLS, txn_flags = 0;
+	uint32_t schema;
 	int rc;
 
 	*out = NULL;
@@ -464,18 +466,36 @@ int oplog_store_open(struct oplog_store **out, const struct oplog_store_opts *op
 
 	if ((rc = oplog_store__txn_begin(s, txn_flags, &txn)))
 		goto done;
+	/* The schema first: an older store's trees have other flags. */
+	rc = mdb_dbi_open(txn, oplog_store__dbi_names[DBI_META], txn_flags ? 0 : MDB_CREATE,
+	                  &s->dbi[DBI_META]);
+	if (rc == MDB_NOTFOUND) {
+		rc = oplog_error__set(OPLOG_ENOTFOUND, "%s is not an oplogd store (no 'meta' database)",
+		                      opts->path);
+		goto done;
+	}
+	if (rc) {
+		rc = oplog_store__mdb_err(rc, "meta");
+		goto done;
+	}
+	if ((rc = meta_schema(s, txn, &schema)))
+		goto done;
+	if (schema > OPLOG_STORE_SCHEMA) {
+		rc = oplog_error__set(OPLOG_ESCHEMA, "store schema %u is newer than this oplogd's "
+		                      "(%d): upgrade oplogd", schema, OPLOG_STORE_SCHEMA);
+		goto done;
+	}
+	if (schema && schema < OPLOG_STORE_SCHEMA) {
+		*old = schema;
+		rc = oplog_error__set(OPLOG_ESCHEMA, "%s has store schema %u, this oplogd writes %d: "
+		                      "upgrade it with `oplogd migrate --store %s` (a read-write "
+		                      "command such as apply or import also upgrades it)",
+		                      opts->path, schema, OPLOG_STORE_SCHEMA, opts->path);
+		goto done;
+	}
 	for (int i = 0; i < DBI__COUNT; i++) {
-		unsigned f = dbi_flags[i] | (txn_flags ? 0 : MDB_CREATE);
+		unsigned f = oplog_store__dbi_flags[i] | (txn_flags ? 0 : MDB_CREATE);
 		int mrc = mdb_dbi_open(txn, oplog_store__dbi_names[i], f, &s->dbi[i]);
-		if (mrc == MDB_NOTFOUND && i >= DBI_LOST) {
-			/* Added after schema 1 first shipped: a read-write open
-			 * creates them. */
-			rc = oplog_error__set(OPLOG_ENOTFOUND, "%s was written by an older oplogd (no "
-			                      "'%s' database): open it read-write once (apply, "
-			                      "import or replay) to add it", opts->path,
-			                      oplog_store__dbi_names[i]);
-			goto done;
-		}
 		if (mrc == MDB_NOTFOUND) {
 			rc = oplog_error__set(OPLOG_ENOTFOUND, "%s is not an oplogd store (no '%s' database)",
 			                      opts->path, oplog_store__dbi_names[i]);
@@ -486,7 +506,7 @@ int oplog_store_open(struct oplog_store **out, const struct oplog_store_opts *op
 			goto done;
 		}
 	}
-	if ((rc = meta_init(s, txn)))
+	if ((rc = meta_init(s, txn, schema)))
 		goto done;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
@@ -501,6 +521,18 @@ done:
 		mdb_txn_abort(txn);
 	oplog_store_close(s);
 	return rc;
+}
+
+int oplog_store_open(struct oplog_store **out, const struct oplog_store_opts *opts)
+{
+	uint32_t old = 0;
+	int rc = open_once(out, opts, &old);
+
+	if (rc != OPLOG_ESCHEMA || !old || (opts->flags & OPLOG_STORE_RDONLY))
+		return rc;
+	if ((rc = oplog_store_migrate(opts, NULL)))
+		return rc;
+	return open_once(out, opts, &old);
 }
 
 void oplog_store_close(struct oplog_store *s)

@@ -12,11 +12,12 @@
 
 enum store_dbi {
 	DBI_META, DBI_NAMES, DBI_IDS, DBI_LOG, DBI_ENTRIES, DBI_BY_HLC, DBI_BY_NODE,
-	DBI_BY_SEQ, DBI_LINKS, DBI_HEADS, DBI_DOCS, DBI_FORKS, DBI_BREAKS,
+	DBI_BY_SEQ, DBI_HEADS, DBI_DOCS, DBI_FORKS, DBI_BREAKS,
 	DBI_OFFSETS, DBI_REJECTS, DBI_COUNTERS, DBI_LOST, DBI_REPLAY, DBI__COUNT
 };
 
 extern const char *const oplog_store__dbi_names[DBI__COUNT];
+extern const unsigned oplog_store__dbi_flags[DBI__COUNT]; /* for mdb_dbi_open */
 
 #define KIND_DS   'd'
 
@@ -25,8 +26,16 @@ extern const char *const oplog_store__dbi_names[DBI__COUNT];
 #define REPLAY_RANGE  'r'
 #define KIND_NODE 'n'
 
-/* Largest key we build: by_hlc = ds 4 + hlc 12 + escaped name 258 + hash 32. */
-#define KEY_MAX 320
+/* Largest key we build: by_seq = ds 4 + nid 4 + seq 8 + hash 32. */
+#define KEY_MAX 64
+
+/* `entries` is split into epochs of 2^EPOCH_SHIFT log ids, keyed by the
+ * first HASH_KEY_LEN bytes of the hash (docs/STORE.md). */
+#define EPOCH_SHIFT  20
+#define HASH_KEY_LEN 8
+#define ENTRIES_KEY_LEN (4 + 4 + HASH_KEY_LEN)
+/* by_hlc and by_node keys: ds | (wall | logic | nid) or (nid | wall | logic) | id. */
+#define HLC_KEY_LEN 28
 
 /* Per-kind id <-> name cache. Ids are dense from 1 and never reused, so an
  * array indexed by id is enough; name -> id is an open-addressing table. */
@@ -76,18 +85,22 @@ static inline uint64_t get_u64(const uint8_t *p)
 static inline uint8_t *put_bytes(uint8_t *p, const void *src, size_t n)
 { memcpy(p, src, n); return p + n; }
 
-/* Node name in by_hlc keys: 00 -> 00 FF, then 00 00, so memcmp order is
- * the bytewise, shorter-first order of the names. */
-uint8_t *oplog_store__put_name(uint8_t *p, struct oplog_slice name);
-
 /* Keys (docs/STORE.md). Each builder writes into buf and returns the
- * key's length; a NULL hash leaves it off, making a prefix. */
+ * key's length. */
 
-/* ds | hash: entries, links. */
-static inline size_t key_hash(uint8_t *buf, uint32_t ds, const uint8_t *hash)
-{ return (size_t)(put_bytes(put_u32(buf, ds), hash, OPLOG_HASH_LEN) - buf); }
+/* id: log. */
+static inline size_t key_log(uint8_t *buf, uint64_t id)
+{ put_u64(buf, id); return 8; }
 
-/* ds | nid | seq [| hash]: by_seq, forks, breaks. */
+/* epoch | ds | first bytes of hash: entries. */
+static inline size_t key_entries(uint8_t *buf, uint32_t epoch, uint32_t ds, const uint8_t *hash)
+{ return (size_t)(put_bytes(put_u32(put_u32(buf, epoch), ds), hash, HASH_KEY_LEN) - buf); }
+
+static inline uint32_t log_epoch(uint64_t id)
+{ return (uint32_t)(id >> EPOCH_SHIFT); }
+
+/* ds | nid | seq [| hash]: by_seq, forks, breaks. A NULL hash leaves it
+ * off, making a prefix. */
 static inline size_t key_seq(uint8_t *buf, uint32_t ds, uint32_t nid, uint64_t seq,
                              const uint8_t *hash)
 {
@@ -95,13 +108,18 @@ static inline size_t key_seq(uint8_t *buf, uint32_t ds, uint32_t nid, uint64_t s
 	return (size_t)((hash ? put_bytes(p, hash, OPLOG_HASH_LEN) : p) - buf);
 }
 
-/* ds | nid | wall | logic | hash: by_node. */
+/* ds | wall | logic | nid | id: by_hlc. */
+static inline size_t key_hlc(uint8_t *buf, uint32_t ds, uint64_t wall, uint32_t logic,
+                             uint32_t nid, uint64_t id)
+{ return (size_t)(put_u64(put_u32(put_u32(put_u64(put_u32(buf, ds), wall), logic), nid), id) - buf); }
+
+/* ds | nid | wall | logic | id: by_node. */
 static inline size_t key_node_hlc(uint8_t *buf, uint32_t ds, uint32_t nid, uint64_t wall,
-                                  uint32_t logic, const uint8_t *hash)
-{
-	uint8_t *p = put_u32(put_u64(put_u32(put_u32(buf, ds), nid), wall), logic);
-	return (size_t)(put_bytes(p, hash, OPLOG_HASH_LEN) - buf);
-}
+                                  uint32_t logic, uint64_t id)
+{ return (size_t)(put_u64(put_u32(put_u64(put_u32(put_u32(buf, ds), nid), wall), logic), id) - buf); }
+
+/* by_seq value: id | prev (absent at seq 1). */
+#define SEQ_VAL_MIN 8
 
 /* topic | 0x00 | partition: offsets, and the prefix of lost. The topic
  * is at most 255 bytes (checked by the caller). */
@@ -113,14 +131,6 @@ static inline size_t key_offset(uint8_t *buf, const char *topic, int32_t partiti
 	memcpy(buf, topic, tl);
 	buf[tl] = 0;
 	return (size_t)(put_u32(buf + tl + 1, (uint32_t)partition) - buf);
-}
-
-/* ds | wall | logic | escaped node | hash: by_hlc (at most KEY_MAX). */
-static inline size_t key_hlc(uint8_t *buf, uint32_t ds, uint64_t wall, uint32_t logic,
-                             struct oplog_slice node, const uint8_t *hash)
-{
-	uint8_t *p = put_u32(put_u64(put_u32(buf, ds), wall), logic);
-	return (size_t)(put_bytes(oplog_store__put_name(p, node), hash, OPLOG_HASH_LEN) - buf);
 }
 
 void oplog_store__node_state_encode(const struct node_state *ns, uint8_t out[NODE_STATE_LEN]);
@@ -179,24 +189,61 @@ int oplog_store__walk(struct oplog_store *s, MDB_txn *txn, int dbi,
                       const uint8_t *start, size_t slen, size_t plen,
                       oplog_store__walk_fn fn, void *arg);
 
-/* The original message bytes of entry (ds, hash), borrowed from txn.
- * 0, OPLOG_ENOTFOUND, or OPLOG_ECORRUPT (the log record is missing). If
- * log_id is not NULL it receives the entry's log id. */
+/* The message stored under log id `id`, borrowed from txn: 0, or
+ * OPLOG_ENOTFOUND (no such record). */
+int oplog_store__log_get(struct oplog_store *s, MDB_txn *txn, uint64_t id, MDB_val *msg);
+
+/* Decode a stored message without verifying its hash (it was verified
+ * before it was stored). OPLOG_ECORRUPT when it does not decode. */
+int oplog_store__decode(const MDB_val *msg, struct oplog_entry *e);
+
+/* The original message bytes of entry (ds, hash), borrowed from txn,
+ * found through `entries` (each epoch, newest first; a shared hash prefix
+ * is resolved against the message). 0, OPLOG_ENOTFOUND, or OPLOG_ECORRUPT
+ * (an index points at a missing log record). If log_id is not NULL it
+ * receives the entry's log id. */
 int oplog_store__entry_bytes(struct oplog_store *s, MDB_txn *txn, uint32_t ds,
                              const uint8_t *hash, MDB_val *msg, uint64_t *log_id);
+
+/* The entry (ds, nid, seq, hash) through its by_seq record: 0 with *log_id
+ * (and *prev pointing into the map, NULL at seq 1, when prev is not
+ * NULL), or OPLOG_ENOTFOUND. */
+int oplog_store__seq_get(struct oplog_store *s, MDB_txn *txn, uint32_t ds, uint32_t nid,
+                         uint64_t seq, const uint8_t *hash, uint64_t *log_id,
+                         const uint8_t **prev);
 
 /* Decode the stored entry (ds, hash) and pass it to cb. OPLOG_ENOTFOUND
  * when absent; OPLOG_ECORRUPT when the stored bytes do not decode. */
 int oplog_store__emit(struct oplog_store *s, MDB_txn *txn, uint32_t ds,
                       const uint8_t *hash, oplog_entry_cb cb, void *arg);
 
-#define DOC_HDR (8 + 4 + 4 + 8 + OPLOG_HASH_LEN + 1 + 2 + 2 + 4)
+/* The same for the entry under log id `id`: OPLOG_ECORRUPT when missing
+ * (only indexes name log ids). */
+int oplog_store__emit_id(struct oplog_store *s, MDB_txn *txn, uint64_t id,
+                         oplog_entry_cb cb, void *arg);
 
-/* Parse a docs record; node is left empty (the caller resolves d->nid). */
+/* Doc record: wall | logic | nid | seq | hash | op | len(col) | len(key) |
+ * len(data) | log id, then col, key, and the data when log id is 0. */
+#define DOC_HDR (8 + 4 + 4 + 8 + OPLOG_HASH_LEN + 1 + 2 + 2 + 4 + 8)
+
+/* Parse a docs record; node is left empty (the caller resolves d->nid),
+ * and so is the data of a record that points into the log (log_id > 0):
+ * oplog_store__doc_data fills it in. */
 struct doc_rec {
 	struct oplog_doc d;
 	uint32_t         nid;
+	uint64_t         log_id;   /* 0 = the data is in the record */
 };
 int oplog_store__doc_parse(const MDB_val *v, struct doc_rec *r);
+
+/* Point r->d.data at the winner's data in the log, when the record holds
+ * a log id: 0 or OPLOG_ECORRUPT (the log record is missing or is not the
+ * winner). Borrowed from txn. */
+int oplog_store__doc_data(struct oplog_store *s, MDB_txn *txn, struct doc_rec *r);
+
+/* Write the doc record for winner e (log id `id`, 0 = keep the data inline)
+ * at key kb through cursor cur with put flags (MDB_CURRENT to replace). */
+int oplog_store__doc_put(MDB_cursor *cur, const uint8_t *kb, const struct oplog_entry *e,
+                         uint32_t nid, uint64_t id, unsigned flags);
 
 #endif

@@ -21,10 +21,11 @@ enum oplog_error {
 	OPLOG_EREJECT   = -5,  /* expected: a message failed wire-format checks */
 	OPLOG_EMAPFULL  = -6,  /* expected: the store reached [store] max_size */
 	OPLOG_EIO       = -7,  /* file system or LMDB I/O failure */
-	OPLOG_ESCHEMA   = -8,  /* the store was written by a newer schema */
+	OPLOG_ESCHEMA   = -8,  /* the store's schema is not this oplogd's */
 	OPLOG_ECONFIG   = -9,  /* bad configuration (file, line and key in the message) */
 	OPLOG_EKAFKA    = -10, /* a fatal Kafka client condition */
-	OPLOG_ECORRUPT  = -11  /* stored data is not what oplogd wrote */
+	OPLOG_ECORRUPT  = -11, /* stored data is not what oplogd wrote */
+	OPLOG_EBUSY     = -12  /* another process holds what this needs alone */
 };
 
 /*

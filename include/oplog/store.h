@@ -24,7 +24,7 @@
 
 #include "oplog/entry.h"
 
-#define OPLOG_STORE_SCHEMA   1
+#define OPLOG_STORE_SCHEMA   2
 #define OPLOG_MAX_REJECT_COPY (64u << 20)  /* most raw bytes a reject can keep */
 #define OPLOG_STORE_ID_LEN   16
 
@@ -42,16 +42,46 @@ struct oplog_store_opts {
 	size_t      max_size;         /* growth limit; 0 = 64 GiB */
 	size_t      reject_max_bytes; /* raw bytes kept per reject; 0 = 64 KiB */
 	unsigned    flags;
+	/* Told, one line at a time, what an upgrade of an older store does
+	 * (oplog_store_migrate); NULL = silent. */
+	void      (*notice)(const char *line, void *arg);
+	void       *notice_arg;
 };
 
 /*
  * Open or create the store at opts->path. A new store gets schema
  * OPLOG_STORE_SCHEMA and a random store id, both written once to meta.
+ * A read-write open of a store of an older schema upgrades it first
+ * (oplog_store_migrate, telling opts->notice); a read-only open of one
+ * fails with OPLOG_ESCHEMA and says how to upgrade it.
  * Returns 0 with *out set (caller closes with oplog_store_close), or
- * OPLOG_ESCHEMA (written by a newer schema), OPLOG_ENOTFOUND (RDONLY and
- * no store), OPLOG_EIO, OPLOG_ENOMEM. *out is NULL on failure.
+ * OPLOG_ESCHEMA (written by a newer schema, or older and read-only),
+ * OPLOG_ENOTFOUND (RDONLY and no store), OPLOG_EBUSY (an upgrade is needed
+ * while another process has the store open), OPLOG_EIO, OPLOG_ENOMEM.
+ * *out is NULL on failure.
  */
 int oplog_store_open(struct oplog_store **out, const struct oplog_store_opts *opts);
+
+/* What an upgrade did. */
+struct oplog_migrate_stats {
+	uint32_t from_schema;  /* 0 = the store was already current */
+	uint64_t entries;      /* entries carried over */
+	double   seconds;
+};
+
+/*
+ * Upgrade the store at opts->path to OPLOG_STORE_SCHEMA. The new layout is
+ * built in a new file beside the store and then renamed over it, so an
+ * interruption leaves the old store as it was. Everything the store holds
+ * survives: the store id, dataset and node ids, log ids, offsets, replay
+ * cursors, lost ranges, rejects, counters, heads and pruned-through seqs.
+ * No other process may have the store open. A current store is left
+ * alone (st->from_schema 0). st may be NULL.
+ * Returns 0, or OPLOG_EBUSY (the store is open elsewhere), OPLOG_ENOTFOUND
+ * (no store), OPLOG_ESCHEMA (newer than this oplogd), OPLOG_ECORRUPT,
+ * OPLOG_EIO, OPLOG_ENOMEM, OPLOG_EMAPFULL (max_size too small).
+ */
+int oplog_store_migrate(const struct oplog_store_opts *opts, struct oplog_migrate_stats *st);
 
 /* Close the store. NULL is ignored. No transaction may be open. */
 void oplog_store_close(struct oplog_store *s);
