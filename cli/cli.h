@@ -86,6 +86,7 @@
 	X(verify, "check the store's indexes and derived state") \
 	X(prune, "delete old entries below the watermarks") \
 	X(snapshot, "a consistent, compacted copy of the store") \
+	X(migrate, "upgrade a store written by an older oplogd to this one's schema") \
 	X(rejects, "the rejected messages kept in the store") \
 	X(gen, "write a synthetic oplog stream to a file or a topic") \
 	X(apply, "run as the Kafka replica applier until SIGINT or SIGTERM") \

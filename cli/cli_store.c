@@ -6,26 +6,49 @@
 #include "cli_store.h"
 #include "oplog/error.h"
 #include "oplog/json.h"
+#include "oplog/log.h"
+
+/* An upgrade of the store (oplog_store_migrate) is logged line by line,
+ * with the [log] settings of the command's configuration. */
+static void store_notice(const char *line, void *arg)
+{
+	(void)arg;
+	oplog_log(OPLOG_LOG_INFO, "%s", line);
+}
+
+int cli_store_opts(const struct cli_spec *spec, const struct oplog_config *cfg,
+                   unsigned flags, struct oplog_store_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->path = oplog_config_str(cfg, "store.path");
+	opts->map_size = (size_t)oplog_config_size(cfg, "store.map_size");
+	opts->max_size = (size_t)oplog_config_size(cfg, "store.max_size");
+	opts->reject_max_bytes = (size_t)oplog_config_size(cfg, "store.reject_max_bytes");
+	opts->flags = flags;
+	if (!(flags & OPLOG_STORE_RDONLY)) {
+		if (oplog_config_bool(cfg, "store.writemap"))
+			opts->flags |= OPLOG_STORE_WRITEMAP;
+		oplog_log_setup((enum oplog_log_level)oplog_config_enum(cfg, "log.level"),
+		                strcmp(oplog_config_str(cfg, "log.format"), "json") == 0);
+		opts->notice = store_notice;
+	}
+	if (*opts->path == '\0')
+		return cli_error(spec, "no store path: give --store DIR or [store] path");
+	if (opts->max_size < opts->map_size)
+		return cli_error(spec, "[store] max_size (%zu MiB) is below [store] map_size (%zu MiB)",
+		                 opts->max_size >> 20, opts->map_size >> 20);
+	return CLI_RUN;
+}
 
 int cli_store_open(const struct cli_spec *spec, const struct oplog_config *cfg,
                    unsigned flags, struct oplog_store **out)
 {
-	struct oplog_store_opts opts = { 0 };
+	struct oplog_store_opts opts;
 	int err;
 
-	opts.path = oplog_config_str(cfg, "store.path");
-	opts.map_size = (size_t)oplog_config_size(cfg, "store.map_size");
-	opts.max_size = (size_t)oplog_config_size(cfg, "store.max_size");
-	opts.reject_max_bytes = (size_t)oplog_config_size(cfg, "store.reject_max_bytes");
-	opts.flags = flags;
-	if (!(flags & OPLOG_STORE_RDONLY) && oplog_config_bool(cfg, "store.writemap"))
-		opts.flags |= OPLOG_STORE_WRITEMAP;
 	*out = NULL;
-	if (*opts.path == '\0')
-		return cli_error(spec, "no store path: give --store DIR or [store] path");
-	if (opts.max_size < opts.map_size)
-		return cli_error(spec, "[store] max_size (%zu MiB) is below [store] map_size (%zu MiB)",
-		                 opts.max_size >> 20, opts.map_size >> 20);
+	if ((err = cli_store_opts(spec, cfg, flags, &opts)) != CLI_RUN)
+		return err;
 	err = oplog_store_open(out, &opts);
 	if (err == OPLOG_ENOTFOUND && (flags & OPLOG_STORE_RDONLY))
 		return cli_error(spec, "no store at %s", opts.path);

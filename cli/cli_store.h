@@ -79,6 +79,17 @@ void cli_store_end(struct cli_store_cmd *c);
 int cli_store_open(const struct cli_spec *spec, const struct oplog_config *cfg,
                    unsigned flags, struct oplog_store **out);
 
+/*
+ * The store options of cfg ([store] path and sizes) for an open with
+ * flags 0 (read-write: also [store] writemap, and an upgrade of an older
+ * store logged through oplog/log.h with cfg's [log] settings) or
+ * OPLOG_STORE_RDONLY. opts->path is borrowed from cfg. Returns CLI_RUN,
+ * or CLI_EXIT_ERROR after one line on stderr (no path, sizes that
+ * contradict each other).
+ */
+int cli_store_opts(const struct cli_spec *spec, const struct oplog_config *cfg,
+                   unsigned flags, struct oplog_store_opts *opts);
+
 /* A NUL-terminated string as a borrowed slice. */
 struct oplog_slice cli_slice(const char *s);
 
