@@ -223,11 +223,34 @@ struct ns_slot {
 	struct node_state ns;
 };
 
+/*
+ * Keys of one tree that nothing reads while the batch is applied: kept
+ * here, sorted, and put in order through one cursor at the end, so that
+ * consecutive puts land on the same pages.
+ */
+struct pending {
+	uint8_t *rec;          /* n records of klen + vlen bytes */
+	size_t   n, cap;
+	size_t   klen, vlen;
+};
+
+/* A document's best candidate in this batch (rule 6 only needs the last
+ * writer, so each document is looked up and written once per batch). */
+struct doc_cand {
+	uint8_t                   key[4 + OPLOG_HASH_LEN];
+	const struct oplog_entry *e;
+	uint32_t                  nid;
+	uint64_t                  id;    /* its log id; 0 = not in the log (below boundary) */
+};
+
 struct apply {
 	struct oplog_store      *s;
 	MDB_txn                 *txn;
 	MDB_cursor              *seq_cur;
-	MDB_cursor              *doc_cur;
+	MDB_cursor              *log_cur;
+	struct pending           hlc, node, ents;
+	struct doc_cand         *docs;      /* open addressing on key */
+	size_t                   n_docs, docs_cap;
 	struct oplog_apply_stats st;
 	struct seq_group         before, here, after;  /* seq-1, seq, seq+1 */
 	struct ns_slot          *slots;
@@ -325,6 +348,7 @@ static int write_node_states(struct apply *a)
 	return 0;
 }
 
+/* prev is the by_seq value: id | prev (absent at seq 1). */
 static int group_push(struct seq_group *g, const uint8_t *hash, const MDB_val *prev)
 {
 	if (g->n == g->cap) {
@@ -340,8 +364,8 @@ static int group_push(struct seq_group *g, const uint8_t *hash, const MDB_val *p
 		g->cap = cap;
 	}
 	memcpy(g->hash[g->n], hash, OPLOG_HASH_LEN);
-	if (prev->mv_size == OPLOG_HASH_LEN)
-		memcpy(g->prev[g->n], prev->mv_data, OPLOG_HASH_LEN);
+	if (prev->mv_size == SEQ_VAL_MIN + OPLOG_HASH_LEN)
+		memcpy(g->prev[g->n], (uint8_t *)prev->mv_data + SEQ_VAL_MIN, OPLOG_HASH_LEN);
 	else
 		memset(g->prev[g->n], 0, OPLOG_HASH_LEN);
 	g->n++;
@@ -474,41 +498,15 @@ static int seq_bookkeeping(struct apply *a, uint32_t ds, uint32_t nid,
 	return 0;
 }
 
-/* Rule 6: e becomes the document's winner if it is later in HLC order. */
-static int apply_doc(struct apply *a, uint32_t ds, uint32_t nid, const struct oplog_entry *e)
+int oplog_store__doc_put(MDB_cursor *cur, const uint8_t *kb, const struct oplog_entry *e,
+                         uint32_t nid, uint64_t id, unsigned flags)
 {
-	uint8_t kb[4 + OPLOG_HASH_LEN], *p;
-	MDB_val k = { sizeof(kb), kb }, v;
-	unsigned flags = MDB_RESERVE;
+	MDB_val k = { 4 + OPLOG_HASH_LEN, (void *)kb }, v;
+	uint8_t *p;
 	int rc;
 
-	if ((rc = oplog_store__doc_key(kb, ds, e->col, e->key)))
-		return rc;
-	/* Through a cursor, so a replaced winner is overwritten in place
-	 * (MDB_CURRENT) without a second search of this large tree. */
-	rc = mdb_cursor_get(a->doc_cur, &k, &v, MDB_SET_KEY);
-	if (rc == 0) {
-		struct doc_rec w;
-
-		if ((rc = oplog_store__doc_parse(&v, &w)))
-			return rc;
-		if (w.d.col.len != e->col.len || w.d.key.len != e->key.len ||
-		    memcmp(w.d.col.ptr, e->col.ptr, e->col.len) != 0 ||
-		    memcmp(w.d.key.ptr, e->key.ptr, e->key.len) != 0)
-			return oplog_error__set(OPLOG_ECORRUPT, "docs: key hash collision");
-		if ((rc = oplog_store__id_name(a->s, a->txn, KIND_NODE, w.nid, &w.d.node)))
-			return rc;
-		if (oplog_store__hlc_cmp(e->wall, e->logic, e->node, e->hash,
-		                         w.d.wall, w.d.logic, w.d.node, w.d.hash) <= 0)
-			return 0;
-		flags |= MDB_CURRENT;
-	} else if (rc != MDB_NOTFOUND) {
-		return oplog_store__mdb_err(rc, "mdb_cursor_get(docs)");
-	}
-
-	k = (MDB_val){ sizeof(kb), kb };
-	v.mv_size = DOC_HDR + e->col.len + e->key.len + e->data.len;
-	if ((rc = mdb_cursor_put(a->doc_cur, &k, &v, flags)))
+	v.mv_size = DOC_HDR + e->col.len + e->key.len + (id ? 0 : e->data.len);
+	if ((rc = mdb_cursor_put(cur, &k, &v, flags | MDB_RESERVE)))
 		return oplog_store__mdb_err(rc, "mdb_cursor_put(docs)");
 	p = v.mv_data;
 	p = put_u64(p, e->wall);
@@ -520,11 +518,205 @@ static int apply_doc(struct apply *a, uint32_t ds, uint32_t nid, const struct op
 	p = put_u16(p, (uint16_t)e->col.len);
 	p = put_u16(p, (uint16_t)e->key.len);
 	p = put_u32(p, (uint32_t)e->data.len);
+	p = put_u64(p, id);
 	p = put_bytes(p, e->col.ptr, e->col.len);
 	p = put_bytes(p, e->key.ptr, e->key.len);
-	if (e->data.len)
+	if (!id && e->data.len)
 		put_bytes(p, e->data.ptr, e->data.len);
 	return 0;
+}
+
+static int same_doc(const struct oplog_entry *a, struct oplog_slice col, struct oplog_slice key)
+{
+	return a->col.len == col.len && a->key.len == key.len &&
+	       memcmp(a->col.ptr, col.ptr, col.len) == 0 && memcmp(a->key.ptr, key.ptr, key.len) == 0;
+}
+
+static int doc_later(const struct oplog_entry *e, const struct oplog_entry *w)
+{
+	return oplog_store__hlc_cmp(e->wall, e->logic, e->node, e->hash,
+	                            w->wall, w->logic, w->node, w->hash) > 0;
+}
+
+static size_t doc_slot(const uint8_t *key, size_t cap)
+{
+	return (size_t)get_u64(key + 4) & (cap - 1);   /* the key is a SHA-256 */
+}
+
+/* Rule 6, first half: e becomes its document's candidate in this batch
+ * when it is later than the one there. */
+static int doc_candidate(struct apply *a, uint32_t ds, uint32_t nid, uint64_t id,
+                         const struct oplog_entry *e)
+{
+	uint8_t kb[4 + OPLOG_HASH_LEN];
+	struct doc_cand *c;
+	size_t j;
+	int rc;
+
+	if ((rc = oplog_store__doc_key(kb, ds, e->col, e->key)))
+		return rc;
+	if ((a->n_docs + 1) * 2 > a->docs_cap) {
+		size_t cap = a->docs_cap ? a->docs_cap * 2 : 1024;
+		struct doc_cand *t = calloc(cap, sizeof(*t));
+		if (!t)
+			return oplog_error__set(OPLOG_ENOMEM, "apply: out of memory");
+		for (size_t i = 0; i < a->docs_cap; i++) {
+			if (!a->docs[i].e)
+				continue;
+			for (j = doc_slot(a->docs[i].key, cap); t[j].e; j = (j + 1) & (cap - 1))
+				;
+			t[j] = a->docs[i];
+		}
+		free(a->docs);
+		a->docs = t;
+		a->docs_cap = cap;
+	}
+	for (j = doc_slot(kb, a->docs_cap); (c = &a->docs[j])->e; j = (j + 1) & (a->docs_cap - 1)) {
+		if (memcmp(c->key, kb, sizeof(kb)) != 0)
+			continue;
+		if (!same_doc(c->e, e->col, e->key))
+			return oplog_error__set(OPLOG_ECORRUPT, "docs: key hash collision");
+		if (doc_later(e, c->e))
+			*c = (struct doc_cand){ .e = e, .nid = nid, .id = id };
+		memcpy(c->key, kb, sizeof(kb));
+		return 0;
+	}
+	*c = (struct doc_cand){ .e = e, .nid = nid, .id = id };
+	memcpy(c->key, kb, sizeof(kb));
+	a->n_docs++;
+	return 0;
+}
+
+static int doc_cand_cmp(const void *x, const void *y)
+{
+	const struct doc_cand *a = x, *b = y;
+
+	/* Empty slots last. */
+	if (!a->e || !b->e)
+		return !a->e - !b->e;
+	return memcmp(a->key, b->key, sizeof(a->key));
+}
+
+/* Rule 6, second half: each candidate against the stored winner, in key
+ * order through one cursor. */
+static int write_docs(struct apply *a)
+{
+	MDB_cursor *cur = NULL;
+	int rc = 0;
+
+	if (!a->n_docs)
+		return 0;
+	qsort(a->docs, a->docs_cap, sizeof(*a->docs), doc_cand_cmp);
+	if ((rc = mdb_cursor_open(a->txn, a->s->dbi[DBI_DOCS], &cur)))
+		return oplog_store__mdb_err(rc, "mdb_cursor_open(docs)");
+	for (size_t i = 0; i < a->n_docs; i++) {
+		const struct doc_cand *c = &a->docs[i];
+		MDB_val k = { sizeof(c->key), (void *)c->key }, v;
+		unsigned flags = 0;
+
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+		if (rc == 0) {
+			struct doc_rec w;
+			struct oplog_entry we;
+
+			if ((rc = oplog_store__doc_parse(&v, &w)))
+				goto done;
+			if (!same_doc(c->e, w.d.col, w.d.key)) {
+				rc = oplog_error__set(OPLOG_ECORRUPT, "docs: key hash collision");
+				goto done;
+			}
+			if ((rc = oplog_store__id_name(a->s, a->txn, KIND_NODE, w.nid, &w.d.node)))
+				goto done;
+			we = (struct oplog_entry){ .wall = w.d.wall, .logic = w.d.logic,
+			                           .node = w.d.node };
+			we.hash = w.d.hash;
+			if (!doc_later(c->e, &we))
+				continue;
+			flags = MDB_CURRENT;
+		} else if (rc != MDB_NOTFOUND) {
+			rc = oplog_store__mdb_err(rc, "mdb_cursor_get(docs)");
+			goto done;
+		}
+		if ((rc = oplog_store__doc_put(cur, c->key, c->e, c->nid, c->id, flags)))
+			goto done;
+	}
+	rc = 0;
+done:
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* ---- sorted puts ---------------------------------------------------- */
+
+static int pending_add(struct pending *pd, const uint8_t *k, const void *v)
+{
+	size_t rl = pd->klen + pd->vlen;
+
+	if (pd->n == pd->cap) {
+		size_t cap = pd->cap ? pd->cap * 2 : 4096;
+		void *p = realloc(pd->rec, cap * rl);
+		if (!p)
+			return oplog_error__set(OPLOG_ENOMEM, "apply: out of memory");
+		pd->rec = p;
+		pd->cap = cap;
+	}
+	memcpy(pd->rec + pd->n * rl, k, pd->klen);
+	if (pd->vlen)
+		memcpy(pd->rec + pd->n * rl + pd->klen, v, pd->vlen);
+	pd->n++;
+	return 0;
+}
+
+static size_t sort_len; /* qsort has no argument: the record length */
+static int rec_cmp(const void *x, const void *y)
+{
+	return memcmp(x, y, sort_len);
+}
+
+/* Put every pending record into dbi in key order. Once a key is above
+ * the tree's last one, the rest are appended without a search. */
+static int pending_flush(struct apply *a, int dbi, struct pending *pd)
+{
+	size_t rl = pd->klen + pd->vlen;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	uint8_t last[KEY_MAX];
+	int rc, append = 0;
+
+	if (!pd->n)
+		return 0;
+	sort_len = rl;
+	qsort(pd->rec, pd->n, rl, rec_cmp);
+	if ((rc = mdb_cursor_open(a->txn, a->s->dbi[dbi], &cur)))
+		return oplog_store__mdb_err(rc, "mdb_cursor_open");
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == MDB_NOTFOUND)
+		append = 1;
+	else if (rc)
+		goto fail;
+	else if (k.mv_size == pd->klen)
+		memcpy(last, k.mv_data, pd->klen);
+	else
+		memset(last, 0xff, pd->klen);   /* not ours: never append */
+	for (size_t i = 0; i < pd->n; i++) {
+		uint8_t *r = pd->rec + i * rl;
+
+		if (!append && memcmp(r, last, pd->klen) > 0)
+			append = 1;
+		k = (MDB_val){ pd->klen, r };
+		v = (MDB_val){ pd->vlen, r + pd->klen };
+		if ((rc = mdb_cursor_put(cur, &k, &v, append ? MDB_APPEND : 0)))
+			goto fail;
+	}
+	mdb_cursor_close(cur);
+	return 0;
+fail:
+	mdb_cursor_close(cur);
+	{
+		char what[48];
+		snprintf(what, sizeof(what), "mdb_cursor_put(%s)", oplog_store__dbi_names[dbi]);
+		return oplog_store__mdb_err(rc, what);
+	}
 }
 
 static int apply_entry(struct apply *a, const struct batch_entry *be)
@@ -532,7 +724,8 @@ static int apply_entry(struct apply *a, const struct batch_entry *be)
 	const struct oplog_entry *e = &be->e;
 	struct oplog_store *s = a->s;
 	struct ns_slot *sl;
-	uint8_t kb[KEY_MAX], vb[12], *p;
+	uint8_t kb[KEY_MAX], vb[SEQ_VAL_MIN + OPLOG_HASH_LEN];
+	uint64_t id;
 	uint32_t ds, nid;
 	MDB_val k, v;
 	int rc;
@@ -542,64 +735,58 @@ static int apply_entry(struct apply *a, const struct batch_entry *be)
 		return rc;
 	if (!(sl = ns_slot(a, ds, nid, &rc)))
 		return rc;
-	key_hash(kb, ds, e->hash);
-	k = (MDB_val){ 4 + OPLOG_HASH_LEN, kb };
 
 	/* 1-2. At or below the prune boundary: a duplicate, or documents only. */
 	if (sl->exists && e->seq <= sl->ns.pruned) {
-		rc = mdb_get(a->txn, s->dbi[DBI_ENTRIES], &k, &v);
+		rc = oplog_store__seq_get(s, a->txn, ds, nid, e->seq, e->hash, NULL, NULL);
 		if (rc == 0) {
 			a->st.duplicates++;
 			return 0;
 		}
-		if (rc != MDB_NOTFOUND)
-			return oplog_store__mdb_err(rc, "mdb_get(entries)");
+		if (rc != OPLOG_ENOTFOUND)
+			return rc;
 		a->st.below_boundary++;
-		return apply_doc(a, ds, nid, e);
+		return doc_candidate(a, ds, nid, 0, e);
 	}
 
-	/* 1, 3. Into the oplog; an existing hash makes it a duplicate. The
-	 * bytes go to the log under a rising id (so each dataset's log only
-	 * grows at its end), and the hash index points at them. */
-	put_u64(put_u32(vb, ds), a->next_log);
-	v = (MDB_val){ 8, vb + 4 };
-	rc = mdb_put(a->txn, s->dbi[DBI_ENTRIES], &k, &v, MDB_NOOVERWRITE);
+	/* 1, 3. Into the oplog. The hash covers (ds, node, seq) and was
+	 * verified, so the exact by_seq key names the entry: taken means a
+	 * duplicate. */
+	id = a->next_log;
+	k = (MDB_val){ key_seq(kb, ds, nid, e->seq, e->hash), kb };
+	put_u64(vb, id);
+	if (e->prev)
+		memcpy(vb + SEQ_VAL_MIN, e->prev, OPLOG_HASH_LEN);
+	v = (MDB_val){ SEQ_VAL_MIN + (e->prev ? OPLOG_HASH_LEN : 0), vb };
+	rc = mdb_put(a->txn, s->dbi[DBI_BY_SEQ], &k, &v, MDB_NOOVERWRITE);
 	if (rc == MDB_KEYEXIST) {
 		a->st.duplicates++;
 		return 0;
 	}
 	if (rc)
-		return oplog_store__mdb_err(rc, "mdb_put(entries)");
+		return oplog_store__mdb_err(rc, "mdb_put(by_seq)");
+
+	/* The bytes go to the end of the log; the other paths name the id. */
+	k = (MDB_val){ key_log(kb, id), kb };
 	v = (MDB_val){ be->len, (void *)be->msg };
-	rc = mdb_put(a->txn, s->dbi[DBI_LOG], &(MDB_val){ 12, vb }, &v, MDB_NOOVERWRITE);
+	rc = mdb_cursor_put(a->log_cur, &k, &v, MDB_APPEND);
 	if (rc == MDB_KEYEXIST)
-		return oplog_error__set(OPLOG_ECORRUPT, "log: id %llu is already taken "
-		                        "(meta next_id.log is behind)", (unsigned long long)a->next_log);
+		return oplog_error__set(OPLOG_ECORRUPT, "log: id %llu is not past the log's end "
+		                        "(meta next_id.log is behind)", (unsigned long long)id);
 	if (rc)
-		return oplog_store__mdb_err(rc, "mdb_put(log)");
+		return oplog_store__mdb_err(rc, "mdb_cursor_put(log)");
 	a->next_log++;
 
-	p = kb + key_hlc(kb, ds, e->wall, e->logic, e->node, e->hash);
-	put_u64(put_u32(vb, nid), e->seq);
-	if ((rc = put(a, DBI_BY_HLC, kb, (size_t)(p - kb), vb, 12, 0)))
+	key_hlc(kb, ds, e->wall, e->logic, nid, id);
+	if ((rc = pending_add(&a->hlc, kb, NULL)))
 		return rc;
-
-	p = kb + key_node_hlc(kb, ds, nid, e->wall, e->logic, e->hash);
-	put_u64(vb, e->seq);
-	if ((rc = put(a, DBI_BY_NODE, kb, (size_t)(p - kb), vb, 8, 0)))
+	key_node_hlc(kb, ds, nid, e->wall, e->logic, id);
+	if ((rc = pending_add(&a->node, kb, NULL)))
 		return rc;
-
-	p = kb + key_seq(kb, ds, nid, e->seq, e->hash);
-	if ((rc = put(a, DBI_BY_SEQ, kb, (size_t)(p - kb), e->prev,
-	              e->prev ? OPLOG_HASH_LEN : 0, 0)))
+	key_entries(kb, log_epoch(id), ds, e->hash);
+	put_u64(vb, id);
+	if ((rc = pending_add(&a->ents, kb, vb)))
 		return rc;
-
-	if (e->prev) {
-		key_hash(kb, ds, e->prev);
-		if ((rc = put(a, DBI_LINKS, kb, 4 + OPLOG_HASH_LEN, e->hash, OPLOG_HASH_LEN,
-		              MDB_NODUPDATA)))
-			return rc;
-	}
 	a->st.applied++;
 
 	/* 4. Head. */
@@ -620,7 +807,7 @@ static int apply_entry(struct apply *a, const struct batch_entry *be)
 		return rc;
 
 	/* 6. Document. */
-	return apply_doc(a, ds, nid, e);
+	return doc_candidate(a, ds, nid, id, e);
 }
 
 /* Log ids come from a counter in meta, read once per batch and written
@@ -755,19 +942,21 @@ static int store_offsets(struct apply *a, const struct oplog_batch *b)
 static int apply_once(struct oplog_store *s, const struct oplog_batch *b,
                       struct oplog_apply_stats *st)
 {
-	struct apply a = { .s = s };
+	struct apply a = {
+		.s = s,
+		.hlc = { .klen = HLC_KEY_LEN },
+		.node = { .klen = HLC_KEY_LEN },
+		.ents = { .klen = ENTRIES_KEY_LEN, .vlen = 8 },
+	};
 	uint64_t by_reason[OPLOG_R__COUNT] = { 0 };
 	char name[64];
 	int rc;
 
 	if ((rc = oplog_store__txn_begin(s, 0, &a.txn)))
 		goto done;
-	if ((rc = mdb_cursor_open(a.txn, s->dbi[DBI_BY_SEQ], &a.seq_cur))) {
-		rc = oplog_store__mdb_err(rc, "mdb_cursor_open(by_seq)");
-		goto done;
-	}
-	if ((rc = mdb_cursor_open(a.txn, s->dbi[DBI_DOCS], &a.doc_cur))) {
-		rc = oplog_store__mdb_err(rc, "mdb_cursor_open(docs)");
+	if ((rc = mdb_cursor_open(a.txn, s->dbi[DBI_BY_SEQ], &a.seq_cur)) ||
+	    (rc = mdb_cursor_open(a.txn, s->dbi[DBI_LOG], &a.log_cur))) {
+		rc = oplog_store__mdb_err(rc, "mdb_cursor_open");
 		goto done;
 	}
 	if ((rc = next_log_id(&a, 0)))
@@ -775,7 +964,11 @@ static int apply_once(struct oplog_store *s, const struct oplog_batch *b,
 	for (size_t i = 0; i < b->n_ents; i++)
 		if ((rc = apply_entry(&a, &b->ents[i])))
 			goto done;
-	if ((rc = write_node_states(&a)) ||
+	if ((rc = pending_flush(&a, DBI_BY_HLC, &a.hlc)) ||
+	    (rc = pending_flush(&a, DBI_BY_NODE, &a.node)) ||
+	    (rc = pending_flush(&a, DBI_ENTRIES, &a.ents)) ||
+	    (rc = write_docs(&a)) ||
+	    (rc = write_node_states(&a)) ||
 	    (rc = next_log_id(&a, 1)) ||
 	    (rc = store_rejects(&a, b, by_reason)) ||
 	    (rc = store_offsets(&a, b)) ||
@@ -792,8 +985,8 @@ static int apply_once(struct oplog_store *s, const struct oplog_batch *b,
 			goto done;
 	}
 	mdb_cursor_close(a.seq_cur);
-	mdb_cursor_close(a.doc_cur);
-	a.seq_cur = a.doc_cur = NULL;
+	mdb_cursor_close(a.log_cur);
+	a.seq_cur = a.log_cur = NULL;
 	rc = mdb_txn_commit(a.txn);
 	a.txn = NULL;   /* committed or, on failure, already freed by LMDB */
 	if (rc) {
@@ -807,8 +1000,8 @@ static int apply_once(struct oplog_store *s, const struct oplog_batch *b,
 done:
 	if (a.seq_cur)
 		mdb_cursor_close(a.seq_cur);
-	if (a.doc_cur)
-		mdb_cursor_close(a.doc_cur);
+	if (a.log_cur)
+		mdb_cursor_close(a.log_cur);
 	if (a.txn) {
 		mdb_txn_abort(a.txn);
 		oplog_store__ids_rollback(s);
@@ -821,6 +1014,10 @@ done:
 	free(a.after.prev);
 	free(a.slots);
 	free(a.slot_tab);
+	free(a.hlc.rec);
+	free(a.node.rec);
+	free(a.ents.rec);
+	free(a.docs);
 	return rc;
 }
 

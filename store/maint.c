@@ -54,46 +54,63 @@ static int mdel(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen,
 	return rc && rc != MDB_NOTFOUND ? oplog_store__mdb_err(rc, what) : 0;
 }
 
-/* Delete one entry from every path but by_hlc (the caller's cursor). */
-static int prune_entry(struct prune_batch *pb, uint64_t wall, uint32_t logic,
-                       uint32_t nid, uint64_t seq, const uint8_t *hash)
+/*
+ * A document whose winner is the entry about to go keeps the winner's
+ * data: copy it from the log into the doc record (log id 0).
+ */
+static int keep_doc_data(struct prune_batch *pb, const struct oplog_entry *e, uint64_t id)
+{
+	MDB_cursor *cur = NULL;
+	uint8_t kb[4 + OPLOG_HASH_LEN];
+	MDB_val k = { sizeof(kb), kb }, v;
+	struct doc_rec d;
+	int rc;
+
+	if ((rc = oplog_store__doc_key(kb, pb->ds, e->col, e->key)))
+		return rc;
+	if ((rc = mdb_cursor_open(pb->txn, pb->s->dbi[DBI_DOCS], &cur)))
+		return oplog_store__mdb_err(rc, "prune: mdb_cursor_open(docs)");
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+	if (rc == MDB_NOTFOUND) {
+		rc = 0;   /* verify reports a missing document */
+		goto done;
+	}
+	if (rc) {
+		rc = oplog_store__mdb_err(rc, "prune: mdb_cursor_get(docs)");
+		goto done;
+	}
+	if ((rc = oplog_store__doc_parse(&v, &d)))
+		goto done;
+	if (d.log_id == id)
+		rc = oplog_store__doc_put(cur, kb, e, d.nid, 0, MDB_CURRENT);
+done:
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* Delete entry e (log id `id`) from every path but by_hlc (the caller's
+ * cursor). */
+static int prune_entry(struct prune_batch *pb, const uint8_t *hlc_key, uint32_t nid, uint64_t id,
+                       const struct oplog_entry *e)
 {
 	struct oplog_store *s = pb->s;
-	uint8_t kb[64], prev[OPLOG_HASH_LEN], *p;
-	MDB_val k, v;
-	int rc, has_prev;
+	uint8_t kb[KEY_MAX], ib[8];
+	int rc;
 
-	p = kb + key_seq(kb, pb->ds, nid, seq, hash);
-	k = (MDB_val){ (size_t)(p - kb), kb };
-	if ((rc = mdb_get(pb->txn, s->dbi[DBI_BY_SEQ], &k, &v)))
-		return oplog_store__mdb_err(rc, "prune: mdb_get(by_seq)");
-	has_prev = v.mv_size == OPLOG_HASH_LEN;
-	if (has_prev)
-		memcpy(prev, v.mv_data, OPLOG_HASH_LEN);
-	if ((rc = mdel(pb->txn, s->dbi[DBI_BY_SEQ], kb, (size_t)(p - kb), NULL, 0, "prune: by_seq")))
+	if ((rc = keep_doc_data(pb, e, id)))
 		return rc;
-
-	p = kb + key_node_hlc(kb, pb->ds, nid, wall, logic, hash);
-	if ((rc = mdel(pb->txn, s->dbi[DBI_BY_NODE], kb, (size_t)(p - kb), NULL, 0, "prune: by_node")))
+	if ((rc = mdel(pb->txn, s->dbi[DBI_BY_SEQ], kb, key_seq(kb, pb->ds, nid, e->seq, e->hash),
+	               NULL, 0, "prune: by_seq")))
 		return rc;
-
-	if (has_prev) {
-		key_hash(kb, pb->ds, prev);
-		if ((rc = mdel(pb->txn, s->dbi[DBI_LINKS], kb, 4 + OPLOG_HASH_LEN, hash,
-		               OPLOG_HASH_LEN, "prune: links")))
-			return rc;
-	}
-	{
-		uint64_t log_id;
-		uint8_t lk[12];
-		if ((rc = oplog_store__entry_bytes(s, pb->txn, pb->ds, hash, &v, &log_id)))
-			return rc;
-		put_u64(put_u32(lk, pb->ds), log_id);
-		if ((rc = mdel(pb->txn, s->dbi[DBI_LOG], lk, 12, NULL, 0, "prune: log")))
-			return rc;
-	}
-	key_hash(kb, pb->ds, hash);
-	return mdel(pb->txn, s->dbi[DBI_ENTRIES], kb, 4 + OPLOG_HASH_LEN, NULL, 0, "prune: entries");
+	key_node_hlc(kb, pb->ds, nid, get_u64(hlc_key + 4), get_u32(hlc_key + 12), id);
+	if ((rc = mdel(pb->txn, s->dbi[DBI_BY_NODE], kb, HLC_KEY_LEN, NULL, 0, "prune: by_node")))
+		return rc;
+	put_u64(ib, id);
+	if ((rc = mdel(pb->txn, s->dbi[DBI_ENTRIES], kb,
+	               key_entries(kb, log_epoch(id), pb->ds, e->hash), ib, 8, "prune: entries")))
+		return rc;
+	/* Last: e points into this record. */
+	return mdel(pb->txn, s->dbi[DBI_LOG], kb, key_log(kb, id), NULL, 0, "prune: log");
 }
 
 /*
@@ -130,8 +147,10 @@ static int prune_once(struct oplog_store *s, uint32_t ds, const uint8_t *cut,
 	while (local.pruned + local.kept_gap < batch) {
 		struct touched *t;
 		const uint8_t *key;
+		struct oplog_entry e;
+		MDB_val msg;
 		uint32_t nid;
-		uint64_t seq;
+		uint64_t seq, id;
 
 		if (rc == MDB_NOTFOUND || (rc == 0 && !key_has_prefix(&k, kb, 4))) {
 			*done = 1;
@@ -147,14 +166,20 @@ static int prune_once(struct oplog_store *s, uint32_t ds, const uint8_t *cut,
 			*done = 1;
 			break;
 		}
-		if (v.mv_size != 12 || k.mv_size < 4 + 12 + 2 + OPLOG_HASH_LEN || k.mv_size > KEY_MAX) {
-			rc = oplog_error__set(OPLOG_ECORRUPT, "by_hlc: malformed record");
+		if (k.mv_size != HLC_KEY_LEN) {
+			rc = oplog_error__set(OPLOG_ECORRUPT, "by_hlc: key of %zu bytes", k.mv_size);
 			goto done;
 		}
-		nid = get_u32(v.mv_data);
-		seq = get_u64((uint8_t *)v.mv_data + 4);
-		memcpy(kb, key, k.mv_size);
-		klen = k.mv_size;
+		nid = get_u32(key + 16);
+		id = get_u64(key + 20);
+		memcpy(kb, key, HLC_KEY_LEN);
+		klen = HLC_KEY_LEN;
+		if ((rc = oplog_store__log_get(s, pb.txn, id, &msg)) == OPLOG_ENOTFOUND)
+			rc = oplog_error__set(OPLOG_ECORRUPT, "by_hlc: log record %llu is missing",
+			                      (unsigned long long)id);
+		if (rc || (rc = oplog_store__decode(&msg, &e)))
+			goto done;
+		seq = e.seq;
 		if (!(t = touched_get(&pb, nid, &rc)))
 			goto done;
 		if (seq > t->ns.watermark) {
@@ -163,8 +188,7 @@ static int prune_once(struct oplog_store *s, uint32_t ds, const uint8_t *cut,
 			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 			continue;
 		}
-		if ((rc = prune_entry(&pb, get_u64(kb + 4), get_u32(kb + 12), nid, seq,
-		                      kb + klen - OPLOG_HASH_LEN)))
+		if ((rc = prune_entry(&pb, kb, nid, id, &e)))
 			goto done;
 		if ((rc = mdb_cursor_del(cur, 0))) {
 			rc = oplog_store__mdb_err(rc, "prune: mdb_cursor_del(by_hlc)");

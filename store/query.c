@@ -34,28 +34,122 @@ done:
 	return rc;
 }
 
+int oplog_store__log_get(struct oplog_store *s, MDB_txn *txn, uint64_t id, MDB_val *msg)
+{
+	uint8_t kb[8];
+	MDB_val k = { key_log(kb, id), kb };
+	int rc = mdb_get(txn, s->dbi[DBI_LOG], &k, msg);
+
+	if (rc == MDB_NOTFOUND)
+		return OPLOG_ENOTFOUND;
+	return rc ? oplog_store__mdb_err(rc, "mdb_get(log)") : 0;
+}
+
+int oplog_store__decode(const MDB_val *msg, struct oplog_entry *e)
+{
+	struct oplog_reject rej;
+
+	if (oplog_entry_decode(msg->mv_data, msg->mv_size, msg->mv_size, OPLOG_DECODE_NOVERIFY,
+	                       e, &rej))
+		return oplog_error__set(OPLOG_ECORRUPT, "log: stored message does not decode: %s",
+		                        rej.detail);
+	return 0;
+}
+
+/* Does the stored message `msg` carry (ds name, hash)? */
+static int msg_is(struct oplog_store *s, MDB_txn *txn, const MDB_val *msg, uint32_t ds,
+                  const uint8_t *hash, int *yes)
+{
+	struct oplog_entry e;
+	struct oplog_slice name;
+	int rc;
+
+	*yes = 0;
+	if ((rc = oplog_store__decode(msg, &e)))
+		return rc;
+	if (memcmp(e.hash, hash, OPLOG_HASH_LEN) != 0)
+		return 0;
+	if ((rc = oplog_store__id_name(s, txn, KIND_DS, ds, &name)))
+		return rc;
+	*yes = name.len == e.ds.len && memcmp(name.ptr, e.ds.ptr, name.len) == 0;
+	return 0;
+}
+
 int oplog_store__entry_bytes(struct oplog_store *s, MDB_txn *txn, uint32_t ds,
                              const uint8_t *hash, MDB_val *msg, uint64_t *log_id)
 {
-	uint8_t kb[4 + OPLOG_HASH_LEN];
-	MDB_val k = { sizeof(kb), kb }, v;
-	int rc;
+	MDB_cursor *cur = NULL;
+	uint8_t kb[ENTRIES_KEY_LEN];
+	MDB_val k, v;
+	uint64_t next = 1;
+	int64_t epoch;
+	int rc, yes;
 
-	key_hash(kb, ds, hash);
-	if ((rc = mdb_get(txn, s->dbi[DBI_ENTRIES], &k, &v)))
-		return rc == MDB_NOTFOUND ? OPLOG_ENOTFOUND
-		                          : oplog_store__mdb_err(rc, "mdb_get(entries)");
-	if (v.mv_size != 8)
-		return oplog_error__set(OPLOG_ECORRUPT, "entries: log id of %zu bytes", v.mv_size);
+	/* Epochs exist up to the one of the last id handed out. */
+	k = (MDB_val){ sizeof("next_id.log") - 1, "next_id.log" };
+	rc = mdb_get(txn, s->dbi[DBI_META], &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		next = get_u64(v.mv_data);
+	else if (rc && rc != MDB_NOTFOUND)
+		return oplog_store__mdb_err(rc, "mdb_get(meta next_id.log)");
+	if ((rc = mdb_cursor_open(txn, s->dbi[DBI_ENTRIES], &cur)))
+		return oplog_store__mdb_err(rc, "mdb_cursor_open(entries)");
+	for (epoch = log_epoch(next ? next - 1 : 0); epoch >= 0; epoch--) {
+		k = (MDB_val){ key_entries(kb, (uint32_t)epoch, ds, hash), kb };
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+			uint64_t id;
+
+			if (v.mv_size != 8) {
+				rc = oplog_error__set(OPLOG_ECORRUPT, "entries: log id of %zu bytes",
+				                      v.mv_size);
+				goto done;
+			}
+			id = get_u64(v.mv_data);
+			if ((rc = oplog_store__log_get(s, txn, id, msg))) {
+				if (rc == OPLOG_ENOTFOUND)
+					rc = oplog_error__set(OPLOG_ECORRUPT, "log: record %llu of an "
+					                      "entry is missing", (unsigned long long)id);
+				goto done;
+			}
+			/* 8 bytes of the hash may be shared: the message decides. */
+			if ((rc = msg_is(s, txn, msg, ds, hash, &yes)))
+				goto done;
+			if (yes) {
+				if (log_id)
+					*log_id = id;
+				goto done;
+			}
+		}
+		if (rc != MDB_NOTFOUND) {
+			rc = oplog_store__mdb_err(rc, "mdb_cursor_get(entries)");
+			goto done;
+		}
+	}
+	rc = OPLOG_ENOTFOUND;
+done:
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int oplog_store__seq_get(struct oplog_store *s, MDB_txn *txn, uint32_t ds, uint32_t nid,
+                         uint64_t seq, const uint8_t *hash, uint64_t *log_id,
+                         const uint8_t **prev)
+{
+	uint8_t kb[KEY_MAX];
+	MDB_val k = { key_seq(kb, ds, nid, seq, hash), kb }, v;
+	int rc = mdb_get(txn, s->dbi[DBI_BY_SEQ], &k, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return OPLOG_ENOTFOUND;
+	if (rc)
+		return oplog_store__mdb_err(rc, "mdb_get(by_seq)");
+	if (v.mv_size != SEQ_VAL_MIN && v.mv_size != SEQ_VAL_MIN + OPLOG_HASH_LEN)
+		return oplog_error__set(OPLOG_ECORRUPT, "by_seq: value of %zu bytes", v.mv_size);
 	if (log_id)
 		*log_id = get_u64(v.mv_data);
-	memcpy(kb + 4, v.mv_data, 8);   /* log key: ds | id */
-	k = (MDB_val){ 12, kb };
-	if ((rc = mdb_get(txn, s->dbi[DBI_LOG], &k, msg)))
-		return rc == MDB_NOTFOUND
-			? oplog_error__set(OPLOG_ECORRUPT, "log: record %llu of an entry is missing",
-			                   (unsigned long long)get_u64(kb + 4))
-			: oplog_store__mdb_err(rc, "mdb_get(log)");
+	if (prev)
+		*prev = v.mv_size > SEQ_VAL_MIN ? (uint8_t *)v.mv_data + SEQ_VAL_MIN : NULL;
 	return 0;
 }
 
@@ -64,14 +158,26 @@ int oplog_store__emit(struct oplog_store *s, MDB_txn *txn, uint32_t ds,
 {
 	MDB_val v;
 	struct oplog_entry e;
-	struct oplog_reject rej;
 	int rc;
 
-	if ((rc = oplog_store__entry_bytes(s, txn, ds, hash, &v, NULL)))
+	if ((rc = oplog_store__entry_bytes(s, txn, ds, hash, &v, NULL)) ||
+	    (rc = oplog_store__decode(&v, &e)))
 		return rc;
-	if (oplog_entry_decode(v.mv_data, v.mv_size, v.mv_size, OPLOG_DECODE_NOVERIFY, &e, &rej))
-		return oplog_error__set(OPLOG_ECORRUPT, "entries: stored message does not decode: %s",
-		                        rej.detail);
+	return cb(&e, v.mv_data, v.mv_size, arg);
+}
+
+int oplog_store__emit_id(struct oplog_store *s, MDB_txn *txn, uint64_t id,
+                         oplog_entry_cb cb, void *arg)
+{
+	MDB_val v;
+	struct oplog_entry e;
+	int rc = oplog_store__log_get(s, txn, id, &v);
+
+	if (rc == OPLOG_ENOTFOUND)
+		return oplog_error__set(OPLOG_ECORRUPT, "an index points at log record %llu, "
+		                        "which is missing", (unsigned long long)id);
+	if (rc || (rc = oplog_store__decode(&v, &e)))
+		return rc;
 	return cb(&e, v.mv_data, v.mv_size, arg);
 }
 
@@ -80,13 +186,16 @@ int oplog_store__doc_parse(const MDB_val *v, struct doc_rec *r)
 	const uint8_t *p = v->mv_data;
 	uint16_t cl, kl;
 	uint32_t dl;
+	uint64_t id;
 
 	if (v->mv_size < DOC_HDR)
 		goto bad;
 	cl = get_u16(p + 57);
 	kl = get_u16(p + 59);
 	dl = get_u32(p + 61);
-	if (v->mv_size != (size_t)DOC_HDR + cl + kl + dl || (p[56] != OPLOG_OP_PUT && p[56] != OPLOG_OP_DEL))
+	id = get_u64(p + 65);
+	if (v->mv_size != (size_t)DOC_HDR + cl + kl + (id ? 0 : dl) ||
+	    (p[56] != OPLOG_OP_PUT && p[56] != OPLOG_OP_DEL))
 		goto bad;
 	memset(r, 0, sizeof(*r));
 	r->d.wall = get_u64(p);
@@ -97,11 +206,33 @@ int oplog_store__doc_parse(const MDB_val *v, struct doc_rec *r)
 	r->d.op = p[56];
 	r->d.col = (struct oplog_slice){ p + DOC_HDR, cl };
 	r->d.key = (struct oplog_slice){ p + DOC_HDR + cl, kl };
-	if (r->d.op == OPLOG_OP_PUT)
+	r->log_id = id;
+	if (r->d.op == OPLOG_OP_PUT && !id)
 		r->d.data = (struct oplog_slice){ p + DOC_HDR + cl + kl, dl };
 	return 0;
 bad:
 	return oplog_error__set(OPLOG_ECORRUPT, "docs: malformed record of %zu bytes", v->mv_size);
+}
+
+int oplog_store__doc_data(struct oplog_store *s, MDB_txn *txn, struct doc_rec *r)
+{
+	struct oplog_entry e;
+	MDB_val v;
+	int rc;
+
+	if (!r->log_id)
+		return 0;
+	if ((rc = oplog_store__log_get(s, txn, r->log_id, &v)) == OPLOG_ENOTFOUND)
+		return oplog_error__set(OPLOG_ECORRUPT, "docs: the winner's log record %llu is missing",
+		                        (unsigned long long)r->log_id);
+	if (rc || (rc = oplog_store__decode(&v, &e)))
+		return rc;
+	if (memcmp(e.hash, r->d.hash, OPLOG_HASH_LEN) != 0)
+		return oplog_error__set(OPLOG_ECORRUPT, "docs: log record %llu is not the winner",
+		                        (unsigned long long)r->log_id);
+	if (r->d.op == OPLOG_OP_PUT)
+		r->d.data = e.data;
+	return 0;
 }
 
 /* Begin a read txn and resolve a dataset name. ENOTFOUND when unknown. */
@@ -135,45 +266,133 @@ int oplog_store_get(struct oplog_store *s, struct oplog_slice ds,
 	return rc;
 }
 
-/* Emits the entry whose hash ends the key; for scans. */
+/* ---- scans ---------------------------------------------------------- */
+
+/* Node names order bytewise, shorter first. */
+static int slice_cmp(struct oplog_slice a, struct oplog_slice b)
+{
+	size_t n = a.len < b.len ? a.len : b.len;
+	int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
+
+	return c ? c : (a.len > b.len) - (a.len < b.len);
+}
+
+/* One entry of an HLC tie group, decoded. */
+struct tie {
+	MDB_val            msg;
+	struct oplog_entry e;
+};
+
+static int tie_cmp(const void *x, const void *y)
+{
+	const struct tie *a = x, *b = y;
+	int c = slice_cmp(a->e.node, b->e.node);
+
+	return c ? c : memcmp(a->e.hash, b->e.hash, OPLOG_HASH_LEN);
+}
+
+/*
+ * A walk of by_hlc or by_node in HLC order. Keys end in `wall | logic |
+ * (nid |) id`; entries with the same key prefix up to `group` bytes tie
+ * on (wall, logic) and are put in (node name, hash) order here, since the
+ * keys hold neither.
+ */
 struct scan_ctx {
 	struct oplog_store *s;
 	MDB_txn            *txn;
 	uint32_t            ds;
-	const uint8_t      *skip;      /* a start key to exclude ("strictly after") */
-	size_t              skip_len;
-	uint64_t            limit, n, to_seq;
-	size_t              seq_at;    /* offset of the seq in by_seq keys, or 0 */
-	int                 stopped;   /* the scan itself ended the walk */
+	const struct oplog_hlc *after;  /* emit only entries strictly after it */
+	size_t              group;      /* bytes that make a tie group */
+	uint64_t            limit, n;
+	uint64_t            to_seq;     /* by_seq scans: the last seq */
+	int                 stopped;    /* the scan itself ended the walk */
 	oplog_entry_cb      cb;
 	void               *arg;
+	struct tie         *ties;
+	size_t              n_ties, cap_ties;
+	uint8_t             gkey[KEY_MAX];
 };
 
-static int scan_fn(const MDB_val *k, const MDB_val *v, void *arg)
+/* Is e strictly after c->after? Only asked within after's (wall, logic). */
+static int after_pos(const struct scan_ctx *c, const struct oplog_entry *e)
 {
-	struct scan_ctx *c = arg;
-	const uint8_t *kb = k->mv_data;
-	int rc;
+	const struct oplog_hlc *a = c->after;
+	int d;
 
-	(void)v;
-	if (c->skip && k->mv_size == c->skip_len && memcmp(kb, c->skip, c->skip_len) == 0)
+	if (!a || e->wall != a->wall || e->logic != a->logic)
+		return !a || e->wall > a->wall || (e->wall == a->wall && e->logic > a->logic);
+	if (!a->node.len)
+		return 1;
+	if ((d = slice_cmp(e->node, a->node)) != 0)
+		return d > 0;
+	return !a->hash || memcmp(e->hash, a->hash, OPLOG_HASH_LEN) > 0;
+}
+
+static int emit_one(struct scan_ctx *c, const struct tie *t)
+{
+	if (!after_pos(c, &t->e))
 		return 0;
-	if (k->mv_size < (c->seq_at ? c->seq_at + 8 : 4) + OPLOG_HASH_LEN)
-		return oplog_error__set(OPLOG_ECORRUPT, "index key of %zu bytes", k->mv_size);
-	if ((c->seq_at && get_u64(kb + c->seq_at) > c->to_seq) || (c->limit && c->n >= c->limit)) {
+	if (c->limit && c->n >= c->limit) {
 		c->stopped = 1;
 		return 1;
 	}
 	c->n++;
-	rc = oplog_store__emit(c->s, c->txn, c->ds, kb + k->mv_size - OPLOG_HASH_LEN, c->cb, c->arg);
-	if (rc == OPLOG_ENOTFOUND)
-		return oplog_error__set(OPLOG_ECORRUPT, "an index points at a missing entry");
+	return c->cb(&t->e, t->msg.mv_data, t->msg.mv_size, c->arg);
+}
+
+/* Emit the gathered tie group in order. */
+static int ties_flush(struct scan_ctx *c)
+{
+	int rc = 0;
+
+	if (c->n_ties > 1)
+		qsort(c->ties, c->n_ties, sizeof(*c->ties), tie_cmp);
+	for (size_t i = 0; i < c->n_ties && rc == 0; i++)
+		rc = emit_one(c, &c->ties[i]);
+	c->n_ties = 0;
 	return rc;
 }
 
-/* The scan's own stop is not an error; a callback's non-zero is returned. */
-static int scan_rc(int rc, struct scan_ctx *c)
+static int hlc_fn(const MDB_val *k, const MDB_val *v, void *arg)
 {
+	struct scan_ctx *c = arg;
+	struct tie *t;
+	int rc;
+
+	(void)v;
+	if (k->mv_size != HLC_KEY_LEN)
+		return oplog_error__set(OPLOG_ECORRUPT, "HLC index key of %zu bytes", k->mv_size);
+	if (c->n_ties && memcmp(k->mv_data, c->gkey, c->group) != 0 && (rc = ties_flush(c)))
+		return rc;
+	if (c->n_ties == c->cap_ties) {
+		size_t cap = c->cap_ties ? c->cap_ties * 2 : 16;
+		void *p = realloc(c->ties, cap * sizeof(*c->ties));
+		if (!p)
+			return oplog_error__set(OPLOG_ENOMEM, "scan: out of memory");
+		c->ties = p;
+		c->cap_ties = cap;
+	}
+	memcpy(c->gkey, k->mv_data, c->group);
+	t = &c->ties[c->n_ties];
+	rc = oplog_store__log_get(c->s, c->txn, get_u64((uint8_t *)k->mv_data + HLC_KEY_LEN - 8),
+	                          &t->msg);
+	if (rc == OPLOG_ENOTFOUND)
+		return oplog_error__set(OPLOG_ECORRUPT, "an HLC index points at a missing entry");
+	if (rc || (rc = oplog_store__decode(&t->msg, &t->e)))
+		return rc;
+	c->n_ties++;
+	return 0;
+}
+
+/* Walk dbi from start[0..slen) while keys begin with start[0..plen). */
+static int hlc_walk(struct scan_ctx *c, int dbi, const uint8_t *start, size_t slen, size_t plen)
+{
+	int rc = oplog_store__walk(c->s, c->txn, dbi, start, slen, plen, hlc_fn, c);
+
+	if (rc == 0)
+		rc = ties_flush(c);
+	free(c->ties);
+	/* The scan's own stop is not an error; a callback's non-zero is returned. */
 	return c->stopped ? 0 : rc;
 }
 
@@ -181,8 +400,9 @@ int oplog_store_scan(struct oplog_store *s, struct oplog_slice ds,
                      const struct oplog_hlc *after, uint64_t limit,
                      oplog_entry_cb cb, void *arg)
 {
-	struct scan_ctx c = { .s = s, .limit = limit, .cb = cb, .arg = arg };
-	uint8_t kb[KEY_MAX], *p;
+	struct scan_ctx c = { .s = s, .limit = limit, .cb = cb, .arg = arg, .after = after,
+	                      .group = 16 };
+	uint8_t kb[16], *p;
 	int rc = begin_ds(s, ds, &c.txn, &c.ds);
 
 	if (rc)
@@ -192,27 +412,20 @@ int oplog_store_scan(struct oplog_store *s, struct oplog_slice ds,
 		return oplog_error__set(OPLOG_EINVAL, "scan: node name of %zu bytes", after->node.len);
 	}
 	p = put_u32(kb, c.ds);
-	if (after) {
+	if (after)
 		p = put_u32(put_u64(p, after->wall), after->logic);
-		if (after->node.len)
-			p = oplog_store__put_name(p, after->node);
-		if (after->node.len && after->hash) {
-			p = put_bytes(p, after->hash, OPLOG_HASH_LEN);
-			c.skip = kb;
-			c.skip_len = (size_t)(p - kb);
-		}
-	}
-	rc = oplog_store__walk(s, c.txn, DBI_BY_HLC, kb, (size_t)(p - kb), 4, scan_fn, &c);
+	rc = hlc_walk(&c, DBI_BY_HLC, kb, (size_t)(p - kb), 4);
 	mdb_txn_abort(c.txn);
-	return scan_rc(rc, &c);
+	return rc;
 }
 
 int oplog_store_scan_node(struct oplog_store *s, struct oplog_slice ds,
                           struct oplog_slice node, const struct oplog_hlc *after,
                           uint64_t limit, oplog_entry_cb cb, void *arg)
 {
-	struct scan_ctx c = { .s = s, .limit = limit, .cb = cb, .arg = arg };
-	uint8_t kb[64], *p;
+	struct scan_ctx c = { .s = s, .limit = limit, .cb = cb, .arg = arg, .group = 20 };
+	struct oplog_hlc at;
+	uint8_t kb[20], *p;
 	uint32_t nid;
 	int rc = begin_ds(s, ds, &c.txn, &c.ds);
 
@@ -222,26 +435,37 @@ int oplog_store_scan_node(struct oplog_store *s, struct oplog_slice ds,
 		goto done;
 	p = put_u32(put_u32(kb, c.ds), nid);
 	if (after) {
+		/* Within one node only the hash breaks a tie. */
+		at = (struct oplog_hlc){ after->wall, after->logic, node, after->hash };
+		c.after = &at;
 		p = put_u32(put_u64(p, after->wall), after->logic);
-		if (after->hash) {
-			p = put_bytes(p, after->hash, OPLOG_HASH_LEN);
-			c.skip = kb;
-			c.skip_len = (size_t)(p - kb);
-		}
 	}
-	rc = scan_rc(oplog_store__walk(s, c.txn, DBI_BY_NODE, kb, (size_t)(p - kb), 8,
-	                               scan_fn, &c), &c);
+	rc = hlc_walk(&c, DBI_BY_NODE, kb, (size_t)(p - kb), 8);
 done:
 	mdb_txn_abort(c.txn);
 	return EMPTY_IF_UNKNOWN(rc);
+}
+
+/* by_seq scans: keys ds | nid | seq | hash, in seq then hash order. */
+static int seq_fn(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct scan_ctx *c = arg;
+
+	if (k->mv_size != 16 + OPLOG_HASH_LEN || v->mv_size < SEQ_VAL_MIN)
+		return oplog_error__set(OPLOG_ECORRUPT, "by_seq: malformed record");
+	if (get_u64((uint8_t *)k->mv_data + 8) > c->to_seq || (c->limit && c->n >= c->limit)) {
+		c->stopped = 1;
+		return 1;
+	}
+	c->n++;
+	return oplog_store__emit_id(c->s, c->txn, get_u64(v->mv_data), c->cb, c->arg);
 }
 
 int oplog_store_scan_seq(struct oplog_store *s, struct oplog_slice ds,
                          struct oplog_slice node, uint64_t from_seq, uint64_t to_seq,
                          uint64_t limit, oplog_entry_cb cb, void *arg)
 {
-	struct scan_ctx c = { .s = s, .limit = limit, .cb = cb, .arg = arg,
-	                      .to_seq = to_seq, .seq_at = 8 };
+	struct scan_ctx c = { .s = s, .limit = limit, .cb = cb, .arg = arg, .to_seq = to_seq };
 	uint8_t kb[16];
 	uint32_t nid;
 	int rc = begin_ds(s, ds, &c.txn, &c.ds);
@@ -250,7 +474,8 @@ int oplog_store_scan_seq(struct oplog_store *s, struct oplog_slice ds,
 		return EMPTY_IF_UNKNOWN(rc);
 	if ((rc = oplog_store__id_lookup(s, c.txn, KIND_NODE, node, &nid)) == 0) {
 		key_seq(kb, c.ds, nid, from_seq, NULL);
-		rc = scan_rc(oplog_store__walk(s, c.txn, DBI_BY_SEQ, kb, 16, 8, scan_fn, &c), &c);
+		rc = oplog_store__walk(s, c.txn, DBI_BY_SEQ, kb, 16, 8, seq_fn, &c);
+		rc = c.stopped ? 0 : rc;
 	}
 	mdb_txn_abort(c.txn);
 	return EMPTY_IF_UNKNOWN(rc);
@@ -294,37 +519,51 @@ static int chain_fn(const struct oplog_entry *e, const void *msg, size_t len, vo
 	return st->cb(e, msg, len, st->arg);
 }
 
-/* The smallest hash linked forward from `hash` that belongs to the node. */
+/*
+ * The forward link from (seq, hash): the node's smallest hash at seq+1
+ * whose prev is `hash`, read from by_seq. 0 with *id and out[] set,
+ * OPLOG_ENOTFOUND when none links on; *next_present says whether seq+1
+ * holds anything at all.
+ */
 static int next_link(struct oplog_store *s, MDB_txn *txn, uint32_t ds, uint32_t nid,
-                     const uint8_t *hash, uint64_t seq, uint8_t *out)
+                     const uint8_t *hash, uint64_t seq, uint8_t *out, uint64_t *id,
+                     int *next_present)
 {
 	MDB_cursor *cur = NULL;
-	uint8_t kb[4 + OPLOG_HASH_LEN], sk[48];
-	MDB_val k = { sizeof(kb), kb }, v, sv;
+	uint8_t kb[16];
+	MDB_val k = { 16, kb }, v;
 	int rc;
 
-	key_hash(kb, ds, hash);
-	if ((rc = mdb_cursor_open(txn, s->dbi[DBI_LINKS], &cur)))
-		return oplog_store__mdb_err(rc, "mdb_cursor_open(links)");
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
-		/* Only the node's own seq+1 entries continue its chain. */
-		key_seq(sk, ds, nid, seq + 1, v.mv_data);
-		sv = (MDB_val){ 48, sk };
-		if (mdb_get(txn, s->dbi[DBI_BY_SEQ], &sv, &v) == 0) {
-			memcpy(out, sk + 16, OPLOG_HASH_LEN);
-			break;
+	*next_present = 0;
+	key_seq(kb, ds, nid, seq + 1, NULL);
+	if ((rc = mdb_cursor_open(txn, s->dbi[DBI_BY_SEQ], &cur)))
+		return oplog_store__mdb_err(rc, "mdb_cursor_open(by_seq)");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && key_has_prefix(&k, kb, 16);
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		*next_present = 1;
+		if (k.mv_size != 16 + OPLOG_HASH_LEN || v.mv_size < SEQ_VAL_MIN) {
+			rc = oplog_error__set(OPLOG_ECORRUPT, "by_seq: malformed record");
+			goto done;
+		}
+		if (v.mv_size == SEQ_VAL_MIN + OPLOG_HASH_LEN &&
+		    memcmp((uint8_t *)v.mv_data + SEQ_VAL_MIN, hash, OPLOG_HASH_LEN) == 0) {
+			memcpy(out, (uint8_t *)k.mv_data + 16, OPLOG_HASH_LEN);
+			*id = get_u64(v.mv_data);
+			rc = 0;
+			goto done;
 		}
 	}
+	rc = rc == 0 || rc == MDB_NOTFOUND ? OPLOG_ENOTFOUND
+	                                   : oplog_store__mdb_err(rc, "mdb_cursor_get(by_seq)");
+done:
 	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		return OPLOG_ENOTFOUND;
-	return rc ? oplog_store__mdb_err(rc, "mdb_cursor_get(links)") : 0;
+	return rc;
 }
 
 /* The first present entry of a node (lowest seq, smallest hash). */
 static int first_entry(struct oplog_store *s, MDB_txn *txn, uint32_t ds, uint32_t nid,
-                       uint8_t *out)
+                       uint8_t *out, uint64_t *id)
 {
 	uint8_t kb[8];
 	MDB_cursor *cur;
@@ -335,11 +574,33 @@ static int first_entry(struct oplog_store *s, MDB_txn *txn, uint32_t ds, uint32_
 	if ((rc = mdb_cursor_open(txn, s->dbi[DBI_BY_SEQ], &cur)))
 		return oplog_store__mdb_err(rc, "mdb_cursor_open(by_seq)");
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	if (rc == 0 && key_has_prefix(&k, kb, 8))
+	if (rc == 0 && key_has_prefix(&k, kb, 8) && k.mv_size == 16 + OPLOG_HASH_LEN &&
+	    v.mv_size >= SEQ_VAL_MIN) {
 		memcpy(out, (uint8_t *)k.mv_data + 16, OPLOG_HASH_LEN);
-	else
+		*id = get_u64(v.mv_data);
+	} else {
 		rc = rc && rc != MDB_NOTFOUND ? oplog_store__mdb_err(rc, "by_seq") : OPLOG_ENOTFOUND;
+	}
 	mdb_cursor_close(cur);
+	return rc;
+}
+
+/*
+ * Emit the entry with hash `cur`: through by_seq at (nid, seq) when the
+ * walk knows where it should be (id 0: not looked up yet), else through
+ * the hash index, which finds it wherever it is, as a chain's prev may
+ * name an entry at another seq.
+ */
+static int chain_emit(struct oplog_store *s, MDB_txn *txn, uint32_t ds, uint32_t nid,
+                      uint64_t seq, const uint8_t *cur, uint64_t id, struct chain_step *st)
+{
+	int rc;
+
+	if (!id && seq && oplog_store__seq_get(s, txn, ds, nid, seq, cur, &id, NULL) != 0)
+		id = 0;
+	if (id)
+		return oplog_store__emit_id(s, txn, id, chain_fn, st);
+	rc = oplog_store__emit(s, txn, ds, cur, chain_fn, st);
 	return rc;
 }
 
@@ -352,6 +613,7 @@ int oplog_store_chain(struct oplog_store *s, struct oplog_slice ds,
 	struct node_state ns;
 	MDB_txn *txn = NULL;
 	uint8_t cur[OPLOG_HASH_LEN];
+	uint64_t id = 0, at = 0;   /* cur's log id and seq, where known */
 	uint32_t dsid, nid;
 	uint64_t n = 0;
 	int rc;
@@ -362,23 +624,28 @@ int oplog_store_chain(struct oplog_store *s, struct oplog_slice ds,
 	if ((rc = oplog_store__id_lookup(s, txn, KIND_NODE, node, &nid)) ||
 	    (rc = oplog_store__node_state_get(s, txn, dsid, nid, &ns)))
 		goto done;
-	if (from)
+	if (from) {
 		memcpy(cur, from, OPLOG_HASH_LEN);
-	else if (!forward)
+	} else if (!forward) {
 		memcpy(cur, ns.head_hash, OPLOG_HASH_LEN);
-	else if ((rc = first_entry(s, txn, dsid, nid, cur)) == OPLOG_ENOTFOUND) {
+		at = ns.head_seq;
+	} else if ((rc = first_entry(s, txn, dsid, nid, cur, &id)) == OPLOG_ENOTFOUND) {
 		*end = OPLOG_CHAIN_PRUNED;
 		rc = 0;
 		goto done;
-	} else if (rc)
+	} else if (rc) {
 		goto done;
+	}
 
 	for (;;) {
+		int next_present;
+
 		if (limit && n == limit) {
 			*end = OPLOG_CHAIN_LIMIT;
 			break;
 		}
-		rc = oplog_store__emit(s, txn, dsid, cur, chain_fn, &st);
+		st.other_node = 0;
+		rc = chain_emit(s, txn, dsid, nid, at, cur, id, &st);
 		if (rc == OPLOG_ENOTFOUND && n == 0 && from) {
 			oplog_error__set(OPLOG_ENOTFOUND, "no entry with that hash");
 			goto done;
@@ -403,31 +670,21 @@ int oplog_store_chain(struct oplog_store *s, struct oplog_slice ds,
 				break;
 			}
 			memcpy(cur, st.prev, OPLOG_HASH_LEN);
+			at = st.seq - 1;
+			id = 0;
 			continue;
 		}
-		rc = next_link(s, txn, dsid, nid, st.hash, st.seq, cur);
+		rc = next_link(s, txn, dsid, nid, st.hash, st.seq, cur, &id, &next_present);
 		if (rc == OPLOG_ENOTFOUND) {
 			/* Nothing links forward. A missing seq+1 below the head is a
 			 * gap; otherwise this branch of the chain ends here. */
-			uint8_t sk[16];
-			MDB_val k = { 16, sk }, v;
-			MDB_cursor *c;
-			int next_present = 0;
-
-			key_seq(sk, dsid, nid, st.seq + 1, NULL);
-			if ((rc = mdb_cursor_open(txn, s->dbi[DBI_BY_SEQ], &c))) {
-				rc = oplog_store__mdb_err(rc, "mdb_cursor_open(by_seq)");
-				goto done;
-			}
-			if (mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) == 0)
-				next_present = key_has_prefix(&k, sk, 16);
-			mdb_cursor_close(c);
 			*end = !next_present && st.seq < ns.head_seq ? OPLOG_CHAIN_GAP : OPLOG_CHAIN_HEAD;
 			rc = 0;
 			break;
 		}
 		if (rc)
 			goto done;
+		at = st.seq + 1;
 	}
 done:
 	if (txn)
@@ -477,14 +734,6 @@ static int node_row_fn(const MDB_val *k, const MDB_val *v, void *arg)
 	if ((rc = oplog_store__node_state_decode(&row->ns, v)))
 		return rc;
 	return oplog_store__id_name(r->s, r->txn, KIND_NODE, row->nid, &row->name);
-}
-
-static int slice_cmp(struct oplog_slice a, struct oplog_slice b)
-{
-	size_t n = a.len < b.len ? a.len : b.len;
-	int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
-
-	return c ? c : (a.len > b.len) - (a.len < b.len);
 }
 
 static int node_row_cmp(const void *a, const void *b)
@@ -630,6 +879,7 @@ static int doc_fn(const MDB_val *k, const MDB_val *v, void *arg)
 
 	(void)k;
 	if ((rc = oplog_store__doc_parse(v, &r)) ||
+	    (rc = oplog_store__doc_data(w->s, w->txn, &r)) ||
 	    (rc = oplog_store__id_name(w->s, w->txn, KIND_NODE, r.nid, &r.d.node)))
 		return rc;
 	return w->cb(&r.d, w->arg);
@@ -804,7 +1054,7 @@ int oplog_store_stats(struct oplog_store *s, struct oplog_stats *out)
 	memset(out, 0, sizeof(*out));
 	if (rc)
 		return rc;
-	if ((rc = mdb_stat(txn, s->dbi[DBI_ENTRIES], &st)) == 0)
+	if ((rc = mdb_stat(txn, s->dbi[DBI_BY_SEQ], &st)) == 0)
 		out->entries = st.ms_entries;
 	if (rc == 0 && (rc = mdb_stat(txn, s->dbi[DBI_REJECTS], &st)) == 0)
 		out->rejects_kept = st.ms_entries;

@@ -1828,7 +1828,8 @@ static int del_by_hlc(void)   { return util_lmdb_del_first(util_dir, "by_hlc"); 
 static int del_by_seq(void)   { return util_lmdb_del_first(util_dir, "by_seq"); }
 static int del_by_node(void)  { return util_lmdb_del_first(util_dir, "by_node"); }
 static int del_entry(void)    { return util_lmdb_del_first(util_dir, "entries"); }
-static int del_link(void)     { return util_lmdb_del_first(util_dir, "links"); }
+/* by_seq value: log id u64 | prev; the first record with a prev is seq 2. */
+static int flip_link(void)    { return util_lmdb_flip_first(util_dir, "by_seq", 8, 0x01); }
 /* heads record: head_hash at byte 20, watermark u64 at bytes 52..59. */
 static int flip_head(void)    { return util_lmdb_flip_first(util_dir, "heads", 20, 0x01); }
 static int flip_wm(void)      { return util_lmdb_flip_first(util_dir, "heads", 59, 0x02); }
@@ -1843,7 +1844,7 @@ START_TEST(test_verify__missing_by_node_record_reported) { damage_and_verify(del
 END_TEST
 START_TEST(test_verify__missing_entry_reported)          { damage_and_verify(del_entry, "entr"); }
 END_TEST
-START_TEST(test_verify__missing_link_reported)           { damage_and_verify(del_link, "link"); }
+START_TEST(test_verify__changed_link_reported)           { damage_and_verify(flip_link, "link"); }
 END_TEST
 START_TEST(test_verify__changed_head_reported)           { damage_and_verify(flip_head, "head"); }
 END_TEST
@@ -3114,7 +3115,7 @@ static Suite *store_suite(void)
 	tcase_add_test(t, test_verify__missing_by_seq_record_reported);
 	tcase_add_test(t, test_verify__missing_by_node_record_reported);
 	tcase_add_test(t, test_verify__missing_entry_reported);
-	tcase_add_test(t, test_verify__missing_link_reported);
+	tcase_add_test(t, test_verify__changed_link_reported);
 	tcase_add_test(t, test_verify__changed_head_reported);
 	tcase_add_test(t, test_verify__changed_watermark_reported);
 	tcase_add_test(t, test_verify__changed_document_reported);

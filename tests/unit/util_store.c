@@ -1190,7 +1190,9 @@ int util_lmdb_flip_first(const char *dir, const char *name, size_t off, uint8_t 
 	rc = mdb_cursor_open(txn, dbi, &cur);
 	if (!rc)
 		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	if (!rc && off >= v.mv_size)
+	while (!rc && off >= v.mv_size)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	if (rc == MDB_NOTFOUND)
 		rc = EINVAL;
 	if (!rc) {
 		/* Values live in the map: copy before writing over them. */

@@ -278,7 +278,8 @@ char *util_first_diff(const char *a, const char *b);
 int util_lmdb_open(const char *dir, MDB_env **env);
 /* Delete the first record of DBI name. 0 or an MDB error code. */
 int util_lmdb_del_first(const char *dir, const char *name);
-/* XOR mask into byte `off` of the first record's value of DBI name. */
+/* XOR mask into byte `off` of the value of DBI name's first record that
+ * has that byte. */
 int util_lmdb_flip_first(const char *dir, const char *name, size_t off, uint8_t mask);
 /* Put key -> val into DBI name. */
 int util_lmdb_put(const char *dir, const char *name, const void *key, size_t klen,
