@@ -70,7 +70,13 @@ int cmd_migrate(int argc, char **argv)
 		rc = cli_error(&spec, "out of memory");
 		goto done;
 	}
-	rc = cli_print_json(doc) ? cli_fail(&spec, OPLOG_EIO) : CLI_EXIT_OK;
+	/* Seconds to six digits, not seventeen. */
+	if (json_dumpf(doc, stdout, OPLOG_JSON_FLAGS | JSON_REAL_PRECISION(6)) != 0 ||
+	    cli_json_end(stdout) != 0) {
+		rc = cli_fail(&spec, OPLOG_EIO);
+		goto done;
+	}
+	rc = CLI_EXIT_OK;
 done:
 	json_decref(doc);
 	cli_store_end(&c);
