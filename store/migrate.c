@@ -1057,7 +1057,6 @@ int oplog_store_migrate(const struct oplog_store_opts *opts, struct oplog_migrat
 	struct oplog_migrate_stats local;
 	struct mig m = { .opts = opts, .lock_fd = -1 };
 	struct timespec t0;
-	MDB_envinfo info;
 	MDB_stat ms;
 	uint32_t schema = 0;
 	uint64_t entries = 0;
@@ -1107,11 +1106,9 @@ int oplog_store_migrate(const struct oplog_store_opts *opts, struct oplog_migrat
 	       "built in %s and then replaces the old file", opts->path, schema,
 	       OPLOG_STORE_SCHEMA, (unsigned long long)ms.ms_entries, m.tmp);
 
-	mdb_env_info(m.old_env, &info);
+	/* The new map starts as a new store's would, and grows as apply's. */
 	m.map_size = opts->map_size ? opts->map_size : DEFAULT_MAP_SIZE;
 	m.max_size = opts->max_size ? opts->max_size : DEFAULT_MAX_SIZE;
-	if (m.map_size < info.me_mapsize)
-		m.map_size = info.me_mapsize;   /* the old store needed that much */
 	if (m.max_size < m.map_size)
 		m.max_size = m.map_size;
 	built = 1;
