@@ -1021,8 +1021,14 @@ static int swap(struct mig *m)
 	const char *dir = m->opts->path;
 	int rc;
 
+	struct stat st;
+
 	snprintf(from, sizeof(from), "%s/data.mdb", m->tmp);
 	snprintf(to, sizeof(to), "%s/data.mdb", dir);
+	/* The new file gets the old one's permissions. */
+	if (stat(to, &st) != 0 || chmod(from, st.st_mode & 07777) != 0)
+		return oplog_error__set(OPLOG_EIO, "migrate: chmod %s like %s: %s", from, to,
+		                        strerror(errno));
 	if ((rc = fsync_path(from, 0)) || (rc = fsync_path(m->tmp, 1)))
 		return rc;
 	for (int waited = 0;; waited += 50) {

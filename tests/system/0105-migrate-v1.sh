@@ -112,6 +112,18 @@ run "$OPLOGD" migrate --store "$TDIR/absent"
 assert_rc 2 "migrate of no store"
 [ ! -e "$TDIR/absent" ] || fail "migrate created a store"
 
+# ---- the store of a configuration file; the file's permissions stay ------------
+C=$TDIR/c
+mkdir "$C"
+cp "$F/data.mdb" "$C/"
+chmod 600 "$C/data.mdb"
+printf '[store]\npath = %s\n' "$C" >"$TDIR/c.conf"
+run "$OPLOGD" migrate -c "$TDIR/c.conf"
+assert_rc 0 "migrate -c"
+assert_contains "$(out)" "upgraded $C from schema 1 to 2: $(jq .entries "$F/expected/stats") entries" \
+	"the text form says what it did"
+assert_eq 600 "$(stat -c %a "$C/data.mdb")" "permissions of the upgraded file"
+
 # ---- a read-write command upgrades by itself --------------------------------
 A=$TDIR/a
 mkdir "$A"
