@@ -237,7 +237,7 @@ struct pending {
 /* A document's best candidate in this batch (rule 6 only needs the last
  * writer, so each document is looked up and written once per batch). */
 struct doc_cand {
-	uint8_t                   key[4 + OPLOG_HASH_LEN];
+	uint8_t                   key[DOC_KEY_LEN];
 	const struct oplog_entry *e;
 	uint32_t                  nid;
 	uint64_t                  id;    /* its log id; 0 = not in the log (below boundary) */
@@ -501,14 +501,18 @@ static int seq_bookkeeping(struct apply *a, uint32_t ds, uint32_t nid,
 int oplog_store__doc_put(MDB_cursor *cur, const uint8_t *kb, const struct oplog_entry *e,
                          uint32_t nid, uint64_t id, unsigned flags)
 {
-	MDB_val k = { 4 + OPLOG_HASH_LEN, (void *)kb }, v;
+	MDB_val k = { DOC_KEY_LEN, (void *)kb }, v;
 	uint8_t *p;
 	int rc;
 
-	v.mv_size = DOC_HDR + e->col.len + e->key.len + (id ? 0 : e->data.len);
+	v.mv_size = id ? 8 : DOC_HDR + e->col.len + e->key.len + e->data.len;
 	if ((rc = mdb_cursor_put(cur, &k, &v, flags | MDB_RESERVE)))
 		return oplog_store__mdb_err(rc, "mdb_cursor_put(docs)");
 	p = v.mv_data;
+	if (id) {
+		put_u64(p, id);
+		return 0;
+	}
 	p = put_u64(p, e->wall);
 	p = put_u32(p, e->logic);
 	p = put_u32(p, nid);
@@ -518,10 +522,10 @@ int oplog_store__doc_put(MDB_cursor *cur, const uint8_t *kb, const struct oplog_
 	p = put_u16(p, (uint16_t)e->col.len);
 	p = put_u16(p, (uint16_t)e->key.len);
 	p = put_u32(p, (uint32_t)e->data.len);
-	p = put_u64(p, id);
+	p = put_u64(p, 0);
 	p = put_bytes(p, e->col.ptr, e->col.len);
 	p = put_bytes(p, e->key.ptr, e->key.len);
-	if (!id && e->data.len)
+	if (e->data.len)
 		put_bytes(p, e->data.ptr, e->data.len);
 	return 0;
 }
@@ -540,7 +544,7 @@ static int doc_later(const struct oplog_entry *e, const struct oplog_entry *w)
 
 static size_t doc_slot(const uint8_t *key, size_t cap)
 {
-	return (size_t)get_u64(key + 4) & (cap - 1);   /* the key is a SHA-256 */
+	return (size_t)get_u64(key + 4) & (cap - 1);   /* the key holds a SHA-256 */
 }
 
 /* Rule 6, first half: e becomes its document's candidate in this batch
@@ -548,7 +552,7 @@ static size_t doc_slot(const uint8_t *key, size_t cap)
 static int doc_candidate(struct apply *a, uint32_t ds, uint32_t nid, uint64_t id,
                          const struct oplog_entry *e)
 {
-	uint8_t kb[4 + OPLOG_HASH_LEN];
+	uint8_t kb[DOC_KEY_LEN];
 	struct doc_cand *c;
 	size_t j;
 	int rc;
@@ -591,9 +595,6 @@ static int doc_cand_cmp(const void *x, const void *y)
 {
 	const struct doc_cand *a = x, *b = y;
 
-	/* Empty slots last. */
-	if (!a->e || !b->e)
-		return !a->e - !b->e;
 	return memcmp(a->key, b->key, sizeof(a->key));
 }
 
@@ -606,7 +607,10 @@ static int write_docs(struct apply *a)
 
 	if (!a->n_docs)
 		return 0;
-	qsort(a->docs, a->docs_cap, sizeof(*a->docs), doc_cand_cmp);
+	for (size_t i = 0, j = 0; i < a->docs_cap; i++)
+		if (a->docs[i].e)
+			a->docs[j++] = a->docs[i];
+	qsort(a->docs, a->n_docs, sizeof(*a->docs), doc_cand_cmp);
 	if ((rc = mdb_cursor_open(a->txn, a->s->dbi[DBI_DOCS], &cur)))
 		return oplog_store__mdb_err(rc, "mdb_cursor_open(docs)");
 	for (size_t i = 0; i < a->n_docs; i++) {
@@ -619,14 +623,12 @@ static int write_docs(struct apply *a)
 			struct doc_rec w;
 			struct oplog_entry we;
 
-			if ((rc = oplog_store__doc_parse(&v, &w)))
+			if ((rc = oplog_store__doc_read(a->s, a->txn, &v, &w)))
 				goto done;
 			if (!same_doc(c->e, w.d.col, w.d.key)) {
 				rc = oplog_error__set(OPLOG_ECORRUPT, "docs: key hash collision");
 				goto done;
 			}
-			if ((rc = oplog_store__id_name(a->s, a->txn, KIND_NODE, w.nid, &w.d.node)))
-				goto done;
 			we = (struct oplog_entry){ .wall = w.d.wall, .logic = w.d.logic,
 			                           .node = w.d.node };
 			we.hash = w.d.hash;
@@ -667,10 +669,20 @@ static int pending_add(struct pending *pd, const uint8_t *k, const void *v)
 	return 0;
 }
 
+/* Byte order of two records of sort_len bytes, a word at a time: the
+ * keys are short and qsort calls this some n log n times per batch. */
 static size_t sort_len; /* qsort has no argument: the record length */
 static int rec_cmp(const void *x, const void *y)
 {
-	return memcmp(x, y, sort_len);
+	const uint8_t *a = x, *b = y;
+	size_t i = 0;
+
+	for (; i + 8 <= sort_len; i += 8) {
+		uint64_t u = get_u64(a + i), v = get_u64(b + i);
+		if (u != v)
+			return u < v ? -1 : 1;
+	}
+	return memcmp(a + i, b + i, sort_len - i);
 }
 
 /* Put every pending record into dbi in key order. Once a key is above

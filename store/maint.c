@@ -61,9 +61,8 @@ static int mdel(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen,
 static int keep_doc_data(struct prune_batch *pb, const struct oplog_entry *e, uint64_t id)
 {
 	MDB_cursor *cur = NULL;
-	uint8_t kb[4 + OPLOG_HASH_LEN];
+	uint8_t kb[DOC_KEY_LEN];
 	MDB_val k = { sizeof(kb), kb }, v;
-	struct doc_rec d;
 	int rc;
 
 	if ((rc = oplog_store__doc_key(kb, pb->ds, e->col, e->key)))
@@ -79,10 +78,12 @@ static int keep_doc_data(struct prune_batch *pb, const struct oplog_entry *e, ui
 		rc = oplog_store__mdb_err(rc, "prune: mdb_cursor_get(docs)");
 		goto done;
 	}
-	if ((rc = oplog_store__doc_parse(&v, &d)))
-		goto done;
-	if (d.log_id == id)
-		rc = oplog_store__doc_put(cur, kb, e, d.nid, 0, MDB_CURRENT);
+	/* A pointer to this entry's record: the data moves into the document. */
+	if (v.mv_size == 8 && get_u64(v.mv_data) == id) {
+		uint32_t nid;
+		if ((rc = oplog_store__id_lookup(pb->s, pb->txn, KIND_NODE, e->node, &nid)) == 0)
+			rc = oplog_store__doc_put(cur, kb, e, nid, 0, MDB_CURRENT);
+	}
 done:
 	mdb_cursor_close(cur);
 	return rc;

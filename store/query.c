@@ -181,23 +181,44 @@ int oplog_store__emit_id(struct oplog_store *s, MDB_txn *txn, uint64_t id,
 	return cb(&e, v.mv_data, v.mv_size, arg);
 }
 
-int oplog_store__doc_parse(const MDB_val *v, struct doc_rec *r)
+int oplog_store__doc_read(struct oplog_store *s, MDB_txn *txn, const MDB_val *v,
+                          struct doc_rec *r)
 {
 	const uint8_t *p = v->mv_data;
+	struct oplog_entry e;
+	MDB_val msg;
 	uint16_t cl, kl;
 	uint32_t dl;
-	uint64_t id;
+	int rc;
 
+	memset(r, 0, sizeof(*r));
+	if (v->mv_size == 8) {
+		/* A pointer: the winner is in the log. */
+		r->log_id = get_u64(p);
+		if ((rc = oplog_store__log_get(s, txn, r->log_id, &msg)) == OPLOG_ENOTFOUND)
+			return oplog_error__set(OPLOG_ECORRUPT, "docs: the winner's log record %llu "
+			                        "is missing", (unsigned long long)r->log_id);
+		if (rc || (rc = oplog_store__decode(&msg, &e)))
+			return rc;
+		if ((rc = oplog_store__id_lookup(s, txn, KIND_NODE, e.node, &r->nid)) == OPLOG_ENOTFOUND)
+			return oplog_error__set(OPLOG_ECORRUPT, "docs: the winner's node has no id");
+		if (rc)
+			return rc;
+		r->d = (struct oplog_doc){ .col = e.col, .key = e.key, .node = e.node, .op = e.op,
+		                           .seq = e.seq, .wall = e.wall, .logic = e.logic };
+		if (e.op == OPLOG_OP_PUT)
+			r->d.data = e.data;
+		memcpy(r->d.hash, e.hash, OPLOG_HASH_LEN);
+		return 0;
+	}
 	if (v->mv_size < DOC_HDR)
 		goto bad;
 	cl = get_u16(p + 57);
 	kl = get_u16(p + 59);
 	dl = get_u32(p + 61);
-	id = get_u64(p + 65);
-	if (v->mv_size != (size_t)DOC_HDR + cl + kl + (id ? 0 : dl) ||
+	if (v->mv_size != (size_t)DOC_HDR + cl + kl + dl || get_u64(p + 65) != 0 ||
 	    (p[56] != OPLOG_OP_PUT && p[56] != OPLOG_OP_DEL))
 		goto bad;
-	memset(r, 0, sizeof(*r));
 	r->d.wall = get_u64(p);
 	r->d.logic = get_u32(p + 8);
 	r->nid = get_u32(p + 12);
@@ -206,33 +227,11 @@ int oplog_store__doc_parse(const MDB_val *v, struct doc_rec *r)
 	r->d.op = p[56];
 	r->d.col = (struct oplog_slice){ p + DOC_HDR, cl };
 	r->d.key = (struct oplog_slice){ p + DOC_HDR + cl, kl };
-	r->log_id = id;
-	if (r->d.op == OPLOG_OP_PUT && !id)
+	if (r->d.op == OPLOG_OP_PUT)
 		r->d.data = (struct oplog_slice){ p + DOC_HDR + cl + kl, dl };
-	return 0;
+	return oplog_store__id_name(s, txn, KIND_NODE, r->nid, &r->d.node);
 bad:
 	return oplog_error__set(OPLOG_ECORRUPT, "docs: malformed record of %zu bytes", v->mv_size);
-}
-
-int oplog_store__doc_data(struct oplog_store *s, MDB_txn *txn, struct doc_rec *r)
-{
-	struct oplog_entry e;
-	MDB_val v;
-	int rc;
-
-	if (!r->log_id)
-		return 0;
-	if ((rc = oplog_store__log_get(s, txn, r->log_id, &v)) == OPLOG_ENOTFOUND)
-		return oplog_error__set(OPLOG_ECORRUPT, "docs: the winner's log record %llu is missing",
-		                        (unsigned long long)r->log_id);
-	if (rc || (rc = oplog_store__decode(&v, &e)))
-		return rc;
-	if (memcmp(e.hash, r->d.hash, OPLOG_HASH_LEN) != 0)
-		return oplog_error__set(OPLOG_ECORRUPT, "docs: log record %llu is not the winner",
-		                        (unsigned long long)r->log_id);
-	if (r->d.op == OPLOG_OP_PUT)
-		r->d.data = e.data;
-	return 0;
 }
 
 /* Begin a read txn and resolve a dataset name. ENOTFOUND when unknown. */
@@ -878,9 +877,7 @@ static int doc_fn(const MDB_val *k, const MDB_val *v, void *arg)
 	int rc;
 
 	(void)k;
-	if ((rc = oplog_store__doc_parse(v, &r)) ||
-	    (rc = oplog_store__doc_data(w->s, w->txn, &r)) ||
-	    (rc = oplog_store__id_name(w->s, w->txn, KIND_NODE, r.nid, &r.d.node)))
+	if ((rc = oplog_store__doc_read(w->s, w->txn, v, &r)))
 		return rc;
 	return w->cb(&r.d, w->arg);
 }
@@ -889,7 +886,7 @@ int oplog_store_doc(struct oplog_store *s, struct oplog_slice ds, struct oplog_s
                     struct oplog_slice key, oplog_doc_cb cb, void *arg)
 {
 	struct doc_walk w = { .s = s, .cb = cb, .arg = arg };
-	uint8_t kb[4 + OPLOG_HASH_LEN];
+	uint8_t kb[DOC_KEY_LEN];
 	MDB_val k = { sizeof(kb), kb }, v;
 	struct doc_rec r;
 	uint32_t dsid;
@@ -903,7 +900,7 @@ int oplog_store_doc(struct oplog_store *s, struct oplog_slice ds, struct oplog_s
 		rc = rc == MDB_NOTFOUND ? OPLOG_ENOTFOUND : oplog_store__mdb_err(rc, "mdb_get(docs)");
 		goto done;
 	}
-	if ((rc = oplog_store__doc_parse(&v, &r)))
+	if ((rc = oplog_store__doc_read(s, w.txn, &v, &r)))
 		goto done;
 	if (slice_cmp(r.d.col, col) || slice_cmp(r.d.key, key)) {
 		rc = OPLOG_ENOTFOUND;   /* a different document shares the key hash */

@@ -123,12 +123,16 @@ int oplog_store__hlc_cmp(uint64_t wa, uint32_t la, struct oplog_slice na, const 
 int oplog_store__doc_key(uint8_t *key, uint32_t ds, struct oplog_slice col,
                          struct oplog_slice key_)
 {
-	uint8_t len[2];
+	uint8_t len[2], sha[OPLOG_HASH_LEN];
 	struct oplog_slice parts[3] = { { len, 2 }, col, key_ };
+	int rc;
 
 	put_u32(key, ds);
 	put_u16(len, (uint16_t)col.len);
-	return oplog_entry__sha256(parts, 3, key + 4);
+	if ((rc = oplog_entry__sha256(parts, 3, sha)))
+		return rc;
+	memcpy(key + 4, sha, DOC_HASH_LEN);
+	return 0;
 }
 
 /* ---- name <-> id ---------------------------------------------------- */

@@ -31,7 +31,7 @@ extern const unsigned oplog_store__dbi_flags[DBI__COUNT]; /* for mdb_dbi_open */
 
 /* `entries` is split into epochs of 2^EPOCH_SHIFT log ids, keyed by the
  * first HASH_KEY_LEN bytes of the hash (docs/STORE.md). */
-#define EPOCH_SHIFT  20
+#define EPOCH_SHIFT  18
 #define HASH_KEY_LEN 8
 #define ENTRIES_KEY_LEN (4 + 4 + HASH_KEY_LEN)
 /* by_hlc and by_node keys: ds | (wall | logic | nid) or (nid | wall | logic) | id. */
@@ -160,7 +160,10 @@ void oplog_store__ids_commit(struct oplog_store *s);
 int oplog_store__node_state_get(struct oplog_store *s, MDB_txn *txn, uint32_t ds,
                                 uint32_t nid, struct node_state *ns);
 
-/* SHA-256 over two parts, for document keys. */
+/* Document key: ds | the first DOC_HASH_LEN bytes of SHA-256(u16 len(col)
+ * | col | key). */
+#define DOC_HASH_LEN 12
+#define DOC_KEY_LEN  (4 + DOC_HASH_LEN)
 int oplog_store__doc_key(uint8_t *key, uint32_t ds, struct oplog_slice col,
                          struct oplog_slice key_);
 
@@ -222,27 +225,27 @@ int oplog_store__emit(struct oplog_store *s, MDB_txn *txn, uint32_t ds,
 int oplog_store__emit_id(struct oplog_store *s, MDB_txn *txn, uint64_t id,
                          oplog_entry_cb cb, void *arg);
 
-/* Doc record: wall | logic | nid | seq | hash | op | len(col) | len(key) |
- * len(data) | log id, then col, key, and the data when log id is 0. */
+/* Doc record: the winner's log id (8 bytes) while the winner is in the
+ * log; once it was pruned (or for a winner below the prune boundary), the
+ * whole winner inline: wall | logic | nid | seq | hash | op | len(col) |
+ * len(key) | len(data) | 0 u64 | col | key | data. */
 #define DOC_HDR (8 + 4 + 4 + 8 + OPLOG_HASH_LEN + 1 + 2 + 2 + 4 + 8)
 
-/* Parse a docs record; node is left empty (the caller resolves d->nid),
- * and so is the data of a record that points into the log (log_id > 0):
- * oplog_store__doc_data fills it in. */
+/* A document's winner, read from either form of the record. */
 struct doc_rec {
-	struct oplog_doc d;
+	struct oplog_doc d;        /* borrowed from the txn */
 	uint32_t         nid;
-	uint64_t         log_id;   /* 0 = the data is in the record */
+	uint64_t         log_id;   /* 0 = inline */
 };
-int oplog_store__doc_parse(const MDB_val *v, struct doc_rec *r);
 
-/* Point r->d.data at the winner's data in the log, when the record holds
- * a log id: 0 or OPLOG_ECORRUPT (the log record is missing or is not the
- * winner). Borrowed from txn. */
-int oplog_store__doc_data(struct oplog_store *s, MDB_txn *txn, struct doc_rec *r);
+/* Read the doc record v: 0, or OPLOG_ECORRUPT (malformed, or it points at
+ * a missing log record). */
+int oplog_store__doc_read(struct oplog_store *s, MDB_txn *txn, const MDB_val *v,
+                          struct doc_rec *r);
 
-/* Write the doc record for winner e (log id `id`, 0 = keep the data inline)
- * at key kb through cursor cur with put flags (MDB_CURRENT to replace). */
+/* Write the doc record for winner e at key kb through cursor cur with put
+ * flags (MDB_CURRENT to replace): a pointer to log id `id`, or with id 0
+ * the winner inline. */
 int oplog_store__doc_put(MDB_cursor *cur, const uint8_t *kb, const struct oplog_entry *e,
                          uint32_t nid, uint64_t id, unsigned flags);
 

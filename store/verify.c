@@ -197,15 +197,14 @@ static int check_entry(const MDB_val *k, const MDB_val *val, void *arg)
 	/* Document: its winner is at or after this entry. */
 	if ((rc = oplog_store__doc_key(kb, ds, e.col, e.key)))
 		return rc;
-	if ((rc = exists(v, DBI_DOCS, kb, 4 + OPLOG_HASH_LEN, &got)) < 0)
+	if ((rc = exists(v, DBI_DOCS, kb, DOC_KEY_LEN, &got)) < 0)
 		return rc;
 	if (!rc) {
 		problem(v, "docs: no document for %s", en);
 	} else {
 		struct doc_rec d;
-		if (oplog_store__doc_parse(&got, &d) ||
-		    (rc = oplog_store__id_name(s, v->txn, KIND_NODE, d.nid, &d.d.node)))
-			problem(v, "docs: record for %s is malformed", en);
+		if (oplog_store__doc_read(s, v->txn, &got, &d))
+			problem(v, "docs: record for %s: %s", en, oplog_error_last());
 		else if (oplog_store__hlc_cmp(e.wall, e.logic, e.node, e.hash, d.d.wall,
 		                              d.d.logic, d.d.node, d.d.hash) > 0)
 			problem(v, "docs: %s is later than its document's winner", en);
@@ -405,22 +404,25 @@ static int check_node(const MDB_val *k, const MDB_val *val, void *arg)
 	return 0;
 }
 
-/* Pass 4: each document's winner is present and equal, or was pruned. */
+/* Pass 4: each document's winner is present (and the record points at
+ * its log record) or was pruned (and the record holds it inline). */
 static int check_doc(const MDB_val *k, const MDB_val *val, void *arg)
 {
 	struct verify *v = arg;
 	uint32_t ds = get_u32(k->mv_data);
 	struct doc_rec d;
-	struct oplog_entry e;
 	struct node_state ns;
-	uint8_t kb[4 + OPLOG_HASH_LEN];
+	uint8_t kb[DOC_KEY_LEN];
 	char en[96];
-	MDB_val got;
 	uint64_t id;
 	int rc;
 
-	if (oplog_store__doc_parse(val, &d)) {
-		problem(v, "docs: malformed record in ds#%u", ds);
+	if (k->mv_size != DOC_KEY_LEN) {
+		problem(v, "docs: key of %zu bytes in ds#%u", k->mv_size, ds);
+		return 0;
+	}
+	if (oplog_store__doc_read(v->s, v->txn, val, &d)) {
+		problem(v, "docs: ds#%u: %s", ds, oplog_error_last());
 		return 0;
 	}
 	ename(en, ds, d.d.hash);
@@ -432,26 +434,15 @@ static int check_doc(const MDB_val *k, const MDB_val *val, void *arg)
 	if (rc && rc != OPLOG_ENOTFOUND)
 		return rc;
 	if (rc == 0) {
-		/* In the oplog: the record names its log record, and agrees. */
-		if (d.log_id != id) {
-			problem(v, "docs: winner %s is log record %llu, the document names %llu", en,
-			        (unsigned long long)id, (unsigned long long)d.log_id);
-			return 0;
-		}
-		if (oplog_store__doc_data(v->s, v->txn, &d)) {
-			problem(v, "docs: winner %s: %s", en, oplog_error_last());
-			return 0;
-		}
-		if (oplog_store__log_get(v->s, v->txn, id, &got) == 0 &&
-		    oplog_store__decode(&got, &e) == 0 &&
-		    (e.seq != d.d.seq || e.wall != d.d.wall || e.logic != d.d.logic ||
-		     e.op != d.d.op))
-			problem(v, "docs: winner %s differs from the stored entry", en);
+		if (d.log_id != id)
+			problem(v, "docs: winner %s is log record %llu, the document holds %s %llu", en,
+			        (unsigned long long)id, d.log_id ? "a pointer to" : "a copy, not",
+			        (unsigned long long)(d.log_id ? d.log_id : id));
 		return 0;
 	}
 	if (d.log_id)
-		problem(v, "docs: winner %s is not in the oplog but the document points at log "
-		        "record %llu", en, (unsigned long long)d.log_id);
+		problem(v, "docs: winner %s (log record %llu) is not in the oplog", en,
+		        (unsigned long long)d.log_id);
 	rc = oplog_store__node_state_get(v->s, v->txn, ds, d.nid, &ns);
 	if (rc && rc != OPLOG_ENOTFOUND)
 		return rc;

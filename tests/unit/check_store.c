@@ -1833,8 +1833,8 @@ static int flip_link(void)    { return util_lmdb_flip_first(util_dir, "by_seq", 
 /* heads record: head_hash at byte 20, watermark u64 at bytes 52..59. */
 static int flip_head(void)    { return util_lmdb_flip_first(util_dir, "heads", 20, 0x01); }
 static int flip_wm(void)      { return util_lmdb_flip_first(util_dir, "heads", 59, 0x02); }
-/* doc record: winner hash at byte 24. */
-static int flip_doc(void)     { return util_lmdb_flip_first(util_dir, "docs", 24, 0x01); }
+/* doc record: the winner's log id, u64; its low byte names another entry. */
+static int flip_doc(void)     { return util_lmdb_flip_first(util_dir, "docs", 7, 0x01); }
 
 START_TEST(test_verify__missing_by_hlc_record_reported)  { damage_and_verify(del_by_hlc, "by_hlc"); }
 END_TEST

@@ -27,7 +27,7 @@
 #define NODE        "n"
 #define COMMITTED   4        /* batches committed before the big one */
 #define PER_BATCH   500
-#define BIG         200000   /* entries in the batch that gets killed */
+#define BIG         1000000  /* entries in the batch that gets killed */
 #define MSG_START   'S'
 #define MSG_DONE    'D'
 
