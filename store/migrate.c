@@ -878,16 +878,18 @@ static int old_name(struct mig *m, int kind, uint32_t id, struct oplog_slice *na
 }
 
 /*
- * docs: the same key. The record gains the winner's log id and loses its
- * data when the winner is in the log; a winner that is not (pruned, or
- * applied below the prune boundary) keeps its data, with log id 0.
+ * docs: v1 keys ds | SHA-256(col, key) are cut to ds | its first
+ * DOC_HASH_LEN bytes, which keeps their order. The record becomes the
+ * winner's log id while the winner is in the log; a winner that is not
+ * (pruned, or applied below the prune boundary) stays inline, data and
+ * all. Two documents whose cut keys meet cannot both be kept: ECORRUPT.
  */
 static int pass_docs(struct mig *m, MDB_txn *txn, struct pos *p)
 {
 	struct budget b = { 0, 0 };
 	MDB_cursor *cur = NULL, *out = NULL;
-	uint8_t kb[4 + OPLOG_HASH_LEN];
-	MDB_val k, v;
+	uint8_t kb[DOC_KEY_LEN];
+	MDB_val k, v, nk = { DOC_KEY_LEN, kb }, nv;
 	int rc;
 
 	if ((rc = mdb_cursor_open(m->old_txn, m->old_dbi[DBI_DOCS], &cur)))
@@ -907,7 +909,7 @@ static int pass_docs(struct mig *m, MDB_txn *txn, struct pos *p)
 			rc = pos_stop(p, &k);
 			goto done;
 		}
-		if (k.mv_size != sizeof(kb) || v.mv_size < V1_DOC_HDR) {
+		if (k.mv_size != 4 + OPLOG_HASH_LEN || v.mv_size < V1_DOC_HDR) {
 			rc = corrupt(DBI_DOCS, "a record too short");
 			goto done;
 		}
@@ -942,6 +944,16 @@ static int pass_docs(struct mig *m, MDB_txn *txn, struct pos *p)
 			goto done;
 		}
 		memcpy(kb, k.mv_data, sizeof(kb));
+		rc = mdb_get(txn, m->dbi[DBI_DOCS], &nk, &nv);
+		if (rc == 0) {
+			rc = corrupt(DBI_DOCS, "two documents whose key hashes share their first "
+			             "bytes (the new key keeps fewer)");
+			goto done;
+		}
+		if (rc != MDB_NOTFOUND) {
+			rc = oplog_store__mdb_err(rc, "migrate: mdb_get(docs)");
+			goto done;
+		}
 		if ((rc = oplog_store__doc_put(out, kb, &e, nid, id, MDB_APPEND)))
 			goto done;
 		budget_add(&b, &k, &v);
