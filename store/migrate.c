@@ -50,6 +50,7 @@ struct pos {
 	uint8_t  key[MIG_KEY_MAX];    /* first key not yet copied (inclusive) */
 	size_t   len;
 	uint64_t n;                   /* records written by the committed batches */
+	uint64_t inline_docs;         /* docs pass: winners kept inline, likewise */
 };
 
 /* One (nid, id) of a by_hlc or by_node group, sorted before it is written. */
@@ -73,7 +74,7 @@ struct mig {
 	size_t      n_ds;
 	struct hlc_item *group;             /* scratch for by_hlc / by_node groups */
 	size_t      group_cap;
-	uint64_t    inline_docs;            /* documents whose winner is no longer in the log */
+	uint64_t    inline_docs;            /* documents whose winner is not in the log */
 };
 
 /* A write transaction's budget, so that none grows past a bounded size. */
@@ -499,6 +500,8 @@ static int run_pass(struct mig *m, pass_fn fn, int dbi, uint64_t *written)
 	}
 	if (written)
 		*written = p.n;
+	if (dbi == DBI_DOCS)
+		m->inline_docs = p.inline_docs;
 done:
 	if (txn)
 		mdb_txn_abort(txn);
@@ -939,7 +942,7 @@ static int pass_docs(struct mig *m, MDB_txn *txn, struct pos *p)
 		rc = old_entry_id(m, ds, e.hash, &id);
 		if (rc == OPLOG_ENOTFOUND) {
 			id = 0;
-			m->inline_docs++;
+			p->inline_docs++;
 		} else if (rc) {
 			goto done;
 		}
