@@ -238,8 +238,11 @@ struct pending {
  * writer, so each document is looked up and written once per batch). */
 struct doc_cand {
 	uint8_t                   key[DOC_KEY_LEN];
-	const struct oplog_entry *e;
+	uint64_t                  check; /* 8 more bytes of the document's SHA-256 */
+	uint64_t                  wall;  /* e's, so most comparisons stay in the table */
+	uint32_t                  logic;
 	uint32_t                  nid;
+	const struct oplog_entry *e;
 	uint64_t                  id;    /* its log id; 0 = not in the log (below boundary) */
 };
 
@@ -451,7 +454,7 @@ static int set_break(struct apply *a, uint32_t ds, uint32_t nid, uint64_t seq,
 }
 
 /*
- * Rule 5 after e was added: forks at e.seq, chain breaks for e against
+ * Rule 5 after e was added (a->here includes it): forks at e.seq, chain breaks for e against
  * seq-1 and for the entries at seq+1, then the watermark. A break is
  * recomputed from what is present, so the set of recorded breaks does not
  * depend on arrival order.
@@ -462,8 +465,7 @@ static int seq_bookkeeping(struct apply *a, uint32_t ds, uint32_t nid,
 	uint8_t kb[16];
 	int rc;
 
-	if ((rc = load_neighbours(a, ds, nid, e->seq)))
-		return rc;
+	/* a->before, here (with e) and after were loaded by apply_entry. */
 	if (a->here.n > 1) {
 		key_seq(kb, ds, nid, e->seq, NULL);
 		for (size_t i = 0; i < a->here.n; i++)
@@ -552,13 +554,16 @@ static size_t doc_slot(const uint8_t *key, size_t cap)
 static int doc_candidate(struct apply *a, uint32_t ds, uint32_t nid, uint64_t id,
                          const struct oplog_entry *e)
 {
-	uint8_t kb[DOC_KEY_LEN];
-	struct doc_cand *c;
+	uint8_t sha[OPLOG_HASH_LEN];
+	struct doc_cand *c, cand;
 	size_t j;
 	int rc;
 
-	if ((rc = oplog_store__doc_key(kb, ds, e->col, e->key)))
+	if ((rc = oplog_store__doc_sha(sha, e->col, e->key)))
 		return rc;
+	cand = (struct doc_cand){ .check = get_u64(sha + DOC_HASH_LEN), .wall = e->wall,
+	                          .logic = e->logic, .nid = nid, .e = e, .id = id };
+	put_bytes(put_u32(cand.key, ds), sha, DOC_HASH_LEN);
 	if ((a->n_docs + 1) * 2 > a->docs_cap) {
 		size_t cap = a->docs_cap ? a->docs_cap * 2 : 1024;
 		struct doc_cand *t = calloc(cap, sizeof(*t));
@@ -575,18 +580,20 @@ static int doc_candidate(struct apply *a, uint32_t ds, uint32_t nid, uint64_t id
 		a->docs = t;
 		a->docs_cap = cap;
 	}
-	for (j = doc_slot(kb, a->docs_cap); (c = &a->docs[j])->e; j = (j + 1) & (a->docs_cap - 1)) {
-		if (memcmp(c->key, kb, sizeof(kb)) != 0)
+	for (j = doc_slot(cand.key, a->docs_cap); (c = &a->docs[j])->e;
+	     j = (j + 1) & (a->docs_cap - 1)) {
+		if (memcmp(c->key, cand.key, DOC_KEY_LEN) != 0)
 			continue;
-		if (!same_doc(c->e, e->col, e->key))
+		/* 20 bytes of SHA-256 name the document; the stored winner's
+		 * col and key are compared in write_docs. */
+		if (c->check != cand.check)
 			return oplog_error__set(OPLOG_ECORRUPT, "docs: key hash collision");
-		if (doc_later(e, c->e))
-			*c = (struct doc_cand){ .e = e, .nid = nid, .id = id };
-		memcpy(c->key, kb, sizeof(kb));
+		if (cand.wall > c->wall || (cand.wall == c->wall &&
+		    (cand.logic > c->logic || (cand.logic == c->logic && doc_later(e, c->e)))))
+			*c = cand;
 		return 0;
 	}
-	*c = (struct doc_cand){ .e = e, .nid = nid, .id = id };
-	memcpy(c->key, kb, sizeof(kb));
+	*c = cand;
 	a->n_docs++;
 	return 0;
 }
@@ -762,21 +769,27 @@ static int apply_entry(struct apply *a, const struct batch_entry *be)
 	}
 
 	/* 1, 3. Into the oplog. The hash covers (ds, node, seq) and was
-	 * verified, so the exact by_seq key names the entry: taken means a
-	 * duplicate. */
+	 * verified, so the exact by_seq key names the entry: present means a
+	 * duplicate. One cursor pass reads seq-1, seq and seq+1 (rule 5
+	 * needs them too) and leaves the cursor where the put goes. */
+	if ((rc = load_neighbours(a, ds, nid, e->seq)))
+		return rc;
+	if (group_has(&a->here, e->hash)) {
+		a->st.duplicates++;
+		return 0;
+	}
 	id = a->next_log;
 	k = (MDB_val){ key_seq(kb, ds, nid, e->seq, e->hash), kb };
 	put_u64(vb, id);
 	if (e->prev)
 		memcpy(vb + SEQ_VAL_MIN, e->prev, OPLOG_HASH_LEN);
 	v = (MDB_val){ SEQ_VAL_MIN + (e->prev ? OPLOG_HASH_LEN : 0), vb };
-	rc = mdb_put(a->txn, s->dbi[DBI_BY_SEQ], &k, &v, MDB_NOOVERWRITE);
-	if (rc == MDB_KEYEXIST) {
-		a->st.duplicates++;
-		return 0;
-	}
-	if (rc)
-		return oplog_store__mdb_err(rc, "mdb_put(by_seq)");
+	if ((rc = mdb_cursor_put(a->seq_cur, &k, &v, MDB_NOOVERWRITE)))
+		return rc == MDB_KEYEXIST
+			? oplog_error__set(OPLOG_ECORRUPT, "by_seq: the entry is there but was not read")
+			: oplog_store__mdb_err(rc, "mdb_cursor_put(by_seq)");
+	if ((rc = group_push(&a->here, e->hash, &v)))
+		return rc;
 
 	/* The bytes go to the end of the log; the other paths name the id. */
 	k = (MDB_val){ key_log(kb, id), kb };
@@ -973,6 +986,13 @@ static int apply_once(struct oplog_store *s, const struct oplog_batch *b,
 	}
 	if ((rc = next_log_id(&a, 0)))
 		goto done;
+	/* The documents' table, sized for the batch: one slot in two used. */
+	for (a.docs_cap = 1024; a.docs_cap < 2 * b->n_ents; a.docs_cap *= 2)
+		;
+	if (!(a.docs = calloc(a.docs_cap, sizeof(*a.docs)))) {
+		rc = oplog_error__set(OPLOG_ENOMEM, "apply: out of memory");
+		goto done;
+	}
 	for (size_t i = 0; i < b->n_ents; i++)
 		if ((rc = apply_entry(&a, &b->ents[i])))
 			goto done;

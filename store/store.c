@@ -120,18 +120,24 @@ int oplog_store__hlc_cmp(uint64_t wa, uint32_t la, struct oplog_slice na, const 
 	return memcmp(ha, hb, OPLOG_HASH_LEN);
 }
 
+int oplog_store__doc_sha(uint8_t *sha, struct oplog_slice col, struct oplog_slice key)
+{
+	uint8_t len[2];
+	struct oplog_slice parts[3] = { { len, 2 }, col, key };
+
+	put_u16(len, (uint16_t)col.len);
+	return oplog_entry__sha256(parts, 3, sha);
+}
+
 int oplog_store__doc_key(uint8_t *key, uint32_t ds, struct oplog_slice col,
                          struct oplog_slice key_)
 {
-	uint8_t len[2], sha[OPLOG_HASH_LEN];
-	struct oplog_slice parts[3] = { { len, 2 }, col, key_ };
-	int rc;
+	uint8_t sha[OPLOG_HASH_LEN];
+	int rc = oplog_store__doc_sha(sha, col, key_);
 
-	put_u32(key, ds);
-	put_u16(len, (uint16_t)col.len);
-	if ((rc = oplog_entry__sha256(parts, 3, sha)))
+	if (rc)
 		return rc;
-	memcpy(key + 4, sha, DOC_HASH_LEN);
+	put_bytes(put_u32(key, ds), sha, DOC_HASH_LEN);
 	return 0;
 }
 

@@ -164,6 +164,7 @@ int oplog_store__node_state_get(struct oplog_store *s, MDB_txn *txn, uint32_t ds
  * | col | key). */
 #define DOC_HASH_LEN 12
 #define DOC_KEY_LEN  (4 + DOC_HASH_LEN)
+int oplog_store__doc_sha(uint8_t *sha, struct oplog_slice col, struct oplog_slice key);
 int oplog_store__doc_key(uint8_t *key, uint32_t ds, struct oplog_slice col,
                          struct oplog_slice key_);
 

@@ -118,13 +118,18 @@ assert_rc 0 "snapshot"
 /usr/bin/python3 - "$TDIR/damaged" >"$TDIR/deleted" <<'PY' || fail "deleting entries in LMDB"
 import sys, lmdb
 env = lmdb.open(sys.argv[1], max_dbs=32, subdir=True, map_size=1 << 32)
-db = env.open_db(b"entries", create=False)
-with env.begin(write=True, db=db) as txn:
-    keys = [k for k, _ in txn.cursor()][::997][:7]
-    for k in keys:
-        txn.delete(k)
-        # key = dataset id (u32) | hash: print the hash
-        print(k[4:].hex())
+by_seq = env.open_db(b"by_seq", create=False)
+entries = env.open_db(b"entries", create=False, dupsort=True)
+with env.begin(write=True) as txn:
+    # by_seq: ds u32 | nid u32 | seq u64 | hash -> log id u64 | prev
+    picked = [(k, v) for k, v in txn.cursor(db=by_seq)][::997][:7]
+    for k, v in picked:
+        ds, h, log_id = k[0:4], k[16:48], v[0:8]
+        # entries: epoch u32 (log id >> 18) | ds | hash[:8] -> log id
+        epoch = (int.from_bytes(log_id, "big") >> 18).to_bytes(4, "big")
+        if not txn.delete(epoch + ds + h[:8], log_id, db=entries):
+            sys.exit("no entries record for " + h.hex())
+        print(h.hex())
 PY
 assert_eq 7 "$(lines "$TDIR/deleted")" "entries deleted"
 conf "$TDIR/damaged" >"$TDIR/damaged.conf"
