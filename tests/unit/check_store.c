@@ -299,6 +299,206 @@ START_TEST(test_get__returns_message_bytes_unchanged)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* The hash index: epoch | ds | the first 8 bytes of the hash          */
+
+/* like's first 8 bytes, then 24 bytes of fill. */
+static void prefixed(uint8_t *out, const uint8_t *like, uint8_t fill)
+{
+	memcpy(out, like, 8);
+	memset(out + 8, fill, OPLOG_HASH_LEN - 8);
+}
+
+/*
+ * An entry of (ds, node, seq 1) with `hash` in its hash field: the store
+ * does not recompute hashes (the intake verified them), so it takes the
+ * hash as given.
+ */
+static void forge(struct util_entry *u, const char *ds, const char *node, uint64_t wall,
+                  const char *data, const uint8_t *hash)
+{
+	struct util_spec sp;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.ds = util_sl(ds);
+	sp.node = util_sl(node);
+	sp.seq = 1;
+	sp.wall = wall;
+	sp.col = util_sl("c");
+	sp.key = util_sl(data);
+	sp.op = OPLOG_OP_PUT;
+	sp.data = util_sl(data);
+	UTIL_OK(util_entry_make_forged(u, &sp, hash));
+	UTIL_HASH_EQ(u->hash, hash);
+}
+
+/* get(ds, hash) finds exactly the message of `want`. */
+static void get_is(const char *ds, const uint8_t *hash, const struct util_entry *want)
+{
+	struct util_entry got;
+	char hex[2 * OPLOG_HASH_LEN + 1];
+	int rc;
+
+	memset(&got, 0, sizeof(got));
+	util_hex(hash, OPLOG_HASH_LEN, hex);
+	rc = oplog_store_get(util_s, util_sl(ds), hash, copy_msg_cb, &got);
+	ck_assert_msg(rc == 0, "get(%s, %s) = %d; last error: \"%s\"", ds, hex, rc,
+	              oplog_error_last());
+	ck_assert_msg(got.len == want->len && memcmp(got.msg, want->msg, want->len) == 0,
+	              "get(%s, %s) found another entry's message", ds, hex);
+	free(got.msg);
+}
+
+static void get_none(const char *ds, const uint8_t *hash)
+{
+	struct util_entry got;
+	char hex[2 * OPLOG_HASH_LEN + 1];
+	int rc;
+
+	memset(&got, 0, sizeof(got));
+	util_hex(hash, OPLOG_HASH_LEN, hex);
+	rc = oplog_store_get(util_s, util_sl(ds), hash, copy_msg_cb, &got);
+	ck_assert_msg(rc == OPLOG_ENOTFOUND && got.msg == NULL,
+	              "get(%s, %s) = %d, expected ENOTFOUND", ds, hex, rc);
+	free(got.msg);
+}
+
+/*
+ * Three entries of one dataset whose hashes share their first 8 bytes sit
+ * under one hash-index key: get tells them apart by the message, whichever
+ * of them comes first under the key, and a fourth hash with that prefix
+ * is not found.
+ */
+START_TEST(test_get__shared_hash_prefix_resolved_by_message)
+{
+	struct util_entry a, b, c;
+	uint8_t hb[OPLOG_HASH_LEN], hc[OPLOG_HASH_LEN], absent[OPLOG_HASH_LEN];
+	struct oplog_apply_stats st;
+	struct util_list l = { 0 };
+	enum oplog_chain_end end;
+
+	mk(&a, DS, "n", 1, 200, 0, "ka", OPLOG_OP_PUT, "a", NULL);
+	prefixed(hb, a.hash, 0x00);
+	prefixed(hc, a.hash, 0xff);
+	prefixed(absent, a.hash, 0x5c);
+	forge(&b, DS, "m", 100, "b", hb);
+	forge(&c, DS, "o", 300, "c", hc);
+	/* Log ids, and so the order under the shared key: b, a, c. */
+	apply1(&b, &st);
+	apply1(&a, &st);
+	apply1(&c, &st);
+	UTIL_EQ(stats().entries, 3);
+	UTIL_EQ(stats().duplicates, 0);
+	get_is(DS, b.hash, &b);
+	get_is(DS, a.hash, &a);
+	get_is(DS, c.hash, &c);
+	get_none(DS, absent);
+
+	/* chain --from goes through the same index. */
+	UTIL_OK(oplog_store_chain(util_s, util_sl(DS), util_sl("o"), c.hash, 0, 0, util_list_cb,
+	                          &l, &end));
+	UTIL_EQ(l.n, 1);
+	UTIL_HASH_EQ(l.items[0].hash, c.hash);
+	UTIL_EQ(end, OPLOG_CHAIN_GENESIS);
+	util_list_free(&l);
+	UTIL_RC(oplog_store_chain(util_s, util_sl(DS), util_sl("n"), b.hash, 0, 0, util_list_cb,
+	                          &l, &end), OPLOG_ENOTFOUND);
+	util_list_free(&l);
+
+	/* The same again after a reopen, and once more as a duplicate. */
+	reopen();
+	get_is(DS, a.hash, &a);
+	get_is(DS, c.hash, &c);
+	apply1(&c, &st);
+	UTIL_EQ(st.duplicates, 1);
+
+	/* verify recomputes hashes: the two forged ones, and nothing else. */
+	{
+		char *problems = NULL;
+		int64_t n = util_verify(util_s, &problems);
+
+		ck_assert_msg(n == 2 && problems && strstr(problems, "hash_mismatch") &&
+		              strstr(strstr(problems, "hash_mismatch") + 1, "hash_mismatch"),
+		              "verify found %lld problems:\n%s", (long long)n,
+		              problems ? problems : "(none)");
+		free(problems);
+	}
+	util_entry_free(&a);
+	util_entry_free(&b);
+	util_entry_free(&c);
+}
+END_TEST
+
+/*
+ * The prefix (even the whole hash) of an entry in another dataset is
+ * another key of the index: neither dataset sees the other's entry.
+ */
+START_TEST(test_get__shared_hash_prefix_across_datasets_not_confused)
+{
+	struct util_entry a, same, near;
+	uint8_t hn[OPLOG_HASH_LEN];
+
+	mk(&a, DS, "n", 1, 200, 0, "ka", OPLOG_OP_PUT, "a", NULL);
+	/* In "other": one entry with a's very hash, one sharing 8 bytes. */
+	prefixed(hn, a.hash, 0x11);
+	forge(&same, "other", "n", 100, "same", a.hash);
+	forge(&near, "other", "x", 300, "near", hn);
+	apply1(&same, NULL);
+	apply1(&near, NULL);
+	apply1(&a, NULL);
+	UTIL_EQ(stats().entries, 3);
+	get_is(DS, a.hash, &a);
+	get_is("other", a.hash, &same);
+	get_is("other", near.hash, &near);
+	get_none(DS, near.hash);
+	util_entry_free(&a);
+	util_entry_free(&same);
+	util_entry_free(&near);
+}
+END_TEST
+
+/*
+ * Prune deletes its entry's own record under a shared index key: the
+ * other entries there stay found.
+ */
+START_TEST(test_prune__keeps_other_entries_under_a_shared_hash_prefix)
+{
+	struct util_entry a, b, c;
+	uint8_t hb[OPLOG_HASH_LEN], hc[OPLOG_HASH_LEN];
+	struct oplog_prune_stats ps;
+	struct oplog_hlc cut;
+
+	mk(&a, DS, "n", 1, 200, 0, "ka", OPLOG_OP_PUT, "a", NULL);
+	prefixed(hb, a.hash, 0x00);
+	prefixed(hc, a.hash, 0xff);
+	forge(&b, DS, "m", 100, "b", hb);
+	forge(&c, DS, "o", 300, "c", hc);
+	apply1(&b, NULL);
+	apply1(&a, NULL);
+	apply1(&c, NULL);
+	memset(&cut, 0, sizeof(cut));
+	cut.wall = 200;      /* b and a, not c */
+	UTIL_OK(oplog_store_prune(util_s, util_sl(DS), &cut, 1, &ps));
+	UTIL_EQ(ps.pruned, 2);
+	get_none(DS, b.hash);
+	get_none(DS, a.hash);
+	get_is(DS, c.hash, &c);
+	util_store_reset();
+	apply1(&a, NULL);
+	apply1(&b, NULL);
+	apply1(&c, NULL);
+	cut.wall = 100;      /* b only, the middle one under the key */
+	UTIL_OK(oplog_store_prune(util_s, util_sl(DS), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 1);
+	get_is(DS, a.hash, &a);
+	get_none(DS, b.hash);
+	get_is(DS, c.hash, &c);
+	util_entry_free(&a);
+	util_entry_free(&b);
+	util_entry_free(&c);
+}
+END_TEST
+
 struct reject_copy {
 	char    source[32];
 	uint8_t raw[8];
@@ -3051,6 +3251,11 @@ static Suite *store_suite(void)
 	tcase_add_test(t, test_get__returns_message_bytes_unchanged);
 	tcase_add_test(t, test_batch__clear_empties_and_counts);
 	tcase_add_test(t, test_batch__rejects_and_offsets_are_copied);
+
+	t = tc(s, "hash_index", 10);
+	tcase_add_test(t, test_get__shared_hash_prefix_resolved_by_message);
+	tcase_add_test(t, test_get__shared_hash_prefix_across_datasets_not_confused);
+	tcase_add_test(t, test_prune__keeps_other_entries_under_a_shared_hash_prefix);
 
 	t = tc(s, "head", 10);
 	tcase_add_test(t, test_apply__late_entry_keeps_head);
