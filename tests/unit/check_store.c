@@ -1861,6 +1861,181 @@ START_TEST(test_prune__forks_stay_listed)
 }
 END_TEST
 
+/*
+ * The log id a document's record holds (docs/STORE.md: u64 at byte 65;
+ * 0 = the winner's data is inline), read from the closed store of
+ * dataset id 1.
+ */
+static uint64_t doc_log_id(const char *key)
+{
+	uint8_t k[4 + OPLOG_HASH_LEN], v[1024];
+	size_t vlen = 0;
+	uint64_t id = 0;
+	int i;
+
+	oplog_store_close(util_s);
+	util_s = NULL;
+	UTIL_EQ(util_doc_key(1, "c", key, k), 0);
+	UTIL_EQ(util_lmdb_get(util_dir, "docs", k, sizeof(k), v, sizeof(v), &vlen), 0);
+	UTIL_CHECK(vlen >= 73);
+	for (i = 0; i < 8; i++)
+		id = id << 8 | v[65 + i];
+	reopen();
+	return id;
+}
+
+/* The document (c, key) is u's write, data and all. */
+static void doc_is(const char *key, const struct util_entry *u)
+{
+	struct util_doc d;
+
+	UTIL_OK(util_doc_get(util_s, DS, "c", key, &d));
+	UTIL_HASH_EQ(d.hash, u->hash);
+	UTIL_EQ(d.op, u->e.op);
+	UTIL_EQ(d.seq, u->e.seq);
+	UTIL_EQ(d.wall, u->e.wall);
+	UTIL_EQ(d.logic, u->e.logic);
+	UTIL_CHECK(strlen(d.node) == u->e.node.len &&
+	           memcmp(d.node, u->e.node.ptr, u->e.node.len) == 0);
+	if (u->e.op == OPLOG_OP_DEL) {
+		UTIL_CHECK(d.data_null);
+		UTIL_EQ(d.data_len, 0);
+	} else {
+		UTIL_CHECK(!d.data_null);
+		UTIL_EQ(d.data_len, u->e.data.len);
+		UTIL_CHECK(memcmp(d.data, u->e.data.ptr, u->e.data.len) == 0);
+	}
+}
+
+/*
+ * A document points at its winner's log record until prune removes the
+ * winner; then it holds the winner's data itself, and stays what it was.
+ * A document whose winner is kept goes on pointing into the log.
+ */
+START_TEST(test_prune__removed_winner_keeps_its_document)
+{
+	struct util_entry n1, n2, n3, n4;
+	struct oplog_prune_stats ps;
+	struct oplog_hlc cut;
+	char *before, *after;
+
+	mk(&n1, DS, "n", 1, 100, 0, "doc", OPLOG_OP_PUT, "v1", NULL);
+	mk(&n2, DS, "n", 2, 200, 3, "doc", OPLOG_OP_PUT, "v2: the winner's body", n1.hash);
+	mk(&n3, DS, "n", 3, 300, 0, "keep", OPLOG_OP_PUT, "v3", n2.hash);
+	mk(&n4, DS, "n", 4, 400, 0, "gone", OPLOG_OP_DEL, NULL, n3.hash);
+	apply1(&n1, NULL);
+	apply1(&n2, NULL);
+	apply1(&n3, NULL);
+	apply1(&n4, NULL);
+	UTIL_EQ(doc_log_id("doc"), 2);
+	UTIL_EQ(doc_log_id("keep"), 3);
+	UTIL_EQ(doc_log_id("gone"), 4);
+	doc_is("doc", &n2);
+
+	memset(&cut, 0, sizeof(cut));
+	cut.wall = 250;
+	UTIL_OK(oplog_store_prune(util_s, util_sl(DS), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 2);
+	doc_is("doc", &n2);
+	doc_is("keep", &n3);
+	UTIL_EQ(doc_log_id("doc"), 0);
+	UTIL_EQ(doc_log_id("keep"), 3);
+	UTIL_CONSISTENT(util_s);
+
+	/* A tombstone's winner pruned: still a tombstone, with no data. */
+	cut.wall = 400;
+	UTIL_OK(oplog_store_prune(util_s, util_sl(DS), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 2);
+	UTIL_EQ(stats().entries, 0);
+	doc_is("gone", &n4);
+	doc_is("keep", &n3);
+	UTIL_EQ(doc_log_id("gone"), 0);
+	UTIL_EQ(doc_log_id("keep"), 0);
+	UTIL_CONSISTENT(util_s);
+
+	/* Nothing of it depends on the handle: a reopen reads the same. */
+	before = util_store_render(util_s);
+	reopen();
+	after = util_store_render(util_s);
+	UTIL_CHECK(before && after);
+	ck_assert_msg(strcmp(before, after) == 0, "reopen changed the state: %s",
+	              util_first_diff(before, after));
+	free(before);
+	free(after);
+	util_entry_free(&n1);
+	util_entry_free(&n2);
+	util_entry_free(&n3);
+	util_entry_free(&n4);
+}
+END_TEST
+
+/*
+ * After its winner was pruned, a document is still replaced by what is
+ * later in HLC order, below the prune boundary (data kept in the record)
+ * or not (a pointer again), and not by what is earlier.
+ */
+START_TEST(test_prune__document_of_removed_winner_still_replaced_by_later_writes)
+{
+	struct util_entry n1, n2, n3, early, late, n4, n5;
+	struct oplog_apply_stats st;
+	struct oplog_prune_stats ps;
+	struct oplog_hlc cut;
+
+	mk(&n1, DS, "n", 1, 100, 0, "doc", OPLOG_OP_PUT, "v1", NULL);
+	mk(&n2, DS, "n", 2, 200, 0, "doc", OPLOG_OP_PUT, "v2", n1.hash);
+	mk(&n3, DS, "n", 3, 300, 0, "other", OPLOG_OP_PUT, "v3", n2.hash);
+	UTIL_OK(util_apply(util_s, (struct util_entry *[]){ &n1, &n2, &n3 }, 3, NULL));
+	memset(&cut, 0, sizeof(cut));
+	cut.wall = 250;
+	UTIL_OK(oplog_store_prune(util_s, util_sl(DS), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 2);
+	UTIL_EQ(doc_log_id("doc"), 0);
+
+	/* Below the boundary and earlier than n2: nothing changes. */
+	mk(&early, DS, "n", 2, 150, 0, "doc", OPLOG_OP_PUT, "early", n1.hash);
+	apply1(&early, &st);
+	UTIL_EQ(st.below_boundary, 1);
+	doc_is("doc", &n2);
+	UTIL_EQ(doc_log_id("doc"), 0);
+
+	/* Below the boundary and later than n2: the new winner, inline. */
+	mk(&late, DS, "n", 1, 260, 0, "doc", OPLOG_OP_PUT, "late, below the boundary", NULL);
+	apply1(&late, &st);
+	UTIL_EQ(st.below_boundary, 1);
+	doc_is("doc", &late);
+	UTIL_EQ(doc_log_id("doc"), 0);
+	UTIL_CONSISTENT(util_s);
+
+	/* In the oplog and later: a pointer into the log again. */
+	mk(&n4, DS, "n", 4, 400, 0, "doc", OPLOG_OP_PUT, "v4", n3.hash);
+	apply1(&n4, &st);
+	UTIL_EQ(st.applied, 1);
+	doc_is("doc", &n4);
+	UTIL_EQ(doc_log_id("doc"), 4);
+	UTIL_CONSISTENT(util_s);
+
+	/* And a tombstone over it, itself pruned, then a later put. */
+	mk(&n5, DS, "n", 5, 500, 0, "doc", OPLOG_OP_DEL, NULL, n4.hash);
+	apply1(&n5, NULL);
+	cut.wall = 500;
+	UTIL_OK(oplog_store_prune(util_s, util_sl(DS), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 3);
+	doc_is("doc", &n5);
+	UTIL_EQ(doc_log_id("doc"), 0);
+	apply1(&late, &st);                      /* older than the tombstone */
+	UTIL_EQ(st.below_boundary, 1);
+	doc_is("doc", &n5);
+	UTIL_CONSISTENT(util_s);
+	util_entry_free(&n1);
+	util_entry_free(&n2);
+	util_entry_free(&n3);
+	util_entry_free(&early);
+	util_entry_free(&late);
+	util_entry_free(&n4);
+	util_entry_free(&n5);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Below the prune boundary                                            */
 
@@ -3528,6 +3703,10 @@ static Suite *store_suite(void)
 	tcase_add_test(t, test_prune__partly_pruned_fork_is_not_a_break);
 	tcase_add_test(t, test_prune__kept_entries_count_toward_batch);
 	tcase_add_test(t, test_scan__returns_the_callbacks_stop_value);
+
+	t = tc(s, "prune_documents", 10);
+	tcase_add_test(t, test_prune__removed_winner_keeps_its_document);
+	tcase_add_test(t, test_prune__document_of_removed_winner_still_replaced_by_later_writes);
 
 	t = tc(s, "below_boundary", 10);
 	tcase_add_test(t, test_below_boundary__pruned_entry_not_readded);
