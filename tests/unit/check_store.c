@@ -2983,6 +2983,222 @@ START_TEST(test_scan__node_names_order_bytewise_shorter_first)
 }
 END_TEST
 
+/*
+ * Ties on (wall, logic): six nodes at (500, 7), two of them with two
+ * entries there (a: seq 1 and 2; b: two hashes at seq 1), between "z" at
+ * (500, 6) and "0" at (500, 8), and a's seq 3 at (501, 0). In HLC order:
+ * z, a, a, aa, ab, b, b, 0, a.
+ */
+#define TIE_N 9
+static void fill_ties(struct util_entry *u)
+{
+	mk(&u[0], DS, "z", 1, 500, 6, "k", OPLOG_OP_PUT, "z1", NULL);
+	mk(&u[1], DS, "b", 1, 500, 7, "k", OPLOG_OP_PUT, "b1", NULL);
+	mk(&u[2], DS, "b", 1, 500, 7, "k", OPLOG_OP_PUT, "b1-sibling", NULL);
+	mk(&u[3], DS, "ab", 1, 500, 7, "k", OPLOG_OP_PUT, "ab1", NULL);
+	mk(&u[4], DS, "aa", 1, 500, 7, "k", OPLOG_OP_PUT, "aa1", NULL);
+	mk(&u[5], DS, "a", 1, 500, 7, "k", OPLOG_OP_PUT, "a1", NULL);
+	mk(&u[6], DS, "a", 2, 500, 7, "k", OPLOG_OP_PUT, "a2", u[5].hash);
+	mk(&u[7], DS, "0", 1, 500, 8, "k", OPLOG_OP_PUT, "01", NULL);
+	mk(&u[8], DS, "a", 3, 501, 0, "k", OPLOG_OP_PUT, "a3", u[6].hash);
+}
+
+/* xorshift64*, for fixed-seed arrival orders. */
+static uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dull;
+}
+
+/*
+ * Arrival order k of the tie entries: 0 has ids in reverse name order at
+ * the tie, and the greater hash first where a node ties with itself;
+ * others are seeded shuffles.
+ */
+static void tie_order(struct util_entry *u, size_t k, struct util_entry **out)
+{
+	uint64_t seed = 0x7165 + k;
+	size_t i;
+
+	if (k == 0) {
+		struct util_entry *designed[TIE_N] = {
+			memcmp(u[1].hash, u[2].hash, OPLOG_HASH_LEN) > 0 ? &u[1] : &u[2],
+			memcmp(u[1].hash, u[2].hash, OPLOG_HASH_LEN) > 0 ? &u[2] : &u[1],
+			&u[3], &u[4],
+			memcmp(u[5].hash, u[6].hash, OPLOG_HASH_LEN) > 0 ? &u[5] : &u[6],
+			memcmp(u[5].hash, u[6].hash, OPLOG_HASH_LEN) > 0 ? &u[6] : &u[5],
+			&u[8], &u[7], &u[0],
+		};
+		memcpy(out, designed, sizeof(designed));
+		return;
+	}
+	for (i = 0; i < TIE_N; i++)
+		out[i] = &u[i];
+	for (i = TIE_N; i > 1; i--) {
+		size_t j = (size_t)(rng_next(&seed) % i);
+		struct util_entry *t = out[i - 1];
+
+		out[i - 1] = out[j];
+		out[j] = t;
+	}
+}
+
+/* Apply `order` to a fresh store in batches of 1..3 (order k's own split). */
+static void apply_in_batches(struct util_entry **order, size_t n, size_t k)
+{
+	uint64_t seed = 0x5eed + k;
+	size_t at = 0;
+
+	util_store_reset();
+	while (at < n) {
+		size_t b = k == 0 ? 1 : 1 + (size_t)(rng_next(&seed) % 3);
+
+		if (b > n - at)
+			b = n - at;
+		UTIL_OK(util_apply(util_s, order + at, b, NULL));
+		at += b;
+	}
+}
+
+/* l lists exactly want[0..n) in that order. */
+static void list_is(const struct util_list *l, struct util_entry *const *want, size_t n,
+                    const char *what, size_t k)
+{
+	size_t i;
+
+	ck_assert_msg(l->n == n, "%s, order %zu: %zu entries, expected %zu", what, k, l->n, n);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(memcmp(l->items[i].hash, want[i]->hash, OPLOG_HASH_LEN) == 0,
+		              "%s, order %zu, position %zu: node %s seq %llu, expected node %.*s "
+		              "seq %llu", what, k, i, l->items[i].node,
+		              (unsigned long long)l->items[i].seq, (int)want[i]->e.node.len,
+		              (const char *)want[i]->e.node.ptr, (unsigned long long)want[i]->e.seq);
+}
+
+/* Page through a scan (node NULL) or a node scan, `limit` at a time, each
+ * page after the last position emitted. */
+static void page_all(const char *node, uint64_t limit, struct util_list *out)
+{
+	struct util_list page = { 0 };
+	struct oplog_hlc after;
+	int first = 1, pages = 0;
+
+	for (;;) {
+		struct util_item *last;
+		size_t i;
+
+		page.n = 0;
+		if (node)
+			UTIL_OK(oplog_store_scan_node(util_s, util_sl(DS), util_sl(node),
+			                              first ? NULL : &after, limit, util_list_cb, &page));
+		else
+			UTIL_OK(oplog_store_scan(util_s, util_sl(DS), first ? NULL : &after, limit,
+			                         util_list_cb, &page));
+		UTIL_CHECK(page.n <= limit);
+		if (!page.n)
+			break;
+		for (i = 0; i < page.n; i++) {
+			struct util_item *it = &page.items[i];
+
+			UTIL_OK(util_list_cb(&(struct oplog_entry){ .hash = it->hash, .seq = it->seq,
+			        .wall = it->wall, .logic = it->logic,
+			        .node = { (const uint8_t *)it->node, it->node_len } }, NULL, 0, out));
+		}
+		last = &out->items[out->n - 1];
+		after.wall = last->wall;
+		after.logic = last->logic;
+		after.node.ptr = (const uint8_t *)last->node;
+		after.node.len = last->node_len;
+		after.hash = last->hash;
+		first = 0;
+		UTIL_CHECK(++pages <= 2 * TIE_N);
+	}
+	util_list_free(&page);
+}
+
+#define TIE_ORDERS 16
+
+/*
+ * Whatever order (and so whichever node ids and log ids) the tied entries
+ * arrived in, a scan lists them by node name (bytewise, shorter first),
+ * then hash, whole or paged after each position it emitted.
+ */
+START_TEST(test_scan__hlc_ties_by_name_then_hash_in_any_arrival_order)
+{
+	static const char *names = "z,a,a,aa,ab,b,b,0,a,";
+	struct util_entry u[TIE_N];
+	struct util_entry *order[TIE_N], *want[TIE_N];
+	char got[64];
+	size_t i, k;
+
+	fill_ties(u);
+	for (i = 0; i < TIE_N; i++)
+		want[i] = &u[i];
+	qsort(want, TIE_N, sizeof(want[0]), cmp_ptr);
+	got[0] = '\0';
+	for (i = 0; i < TIE_N; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%.*s,",
+		         (int)want[i]->e.node.len, (const char *)want[i]->e.node.ptr);
+	UTIL_STR_EQ(got, names);
+
+	for (k = 0; k < TIE_ORDERS; k++) {
+		struct util_list l = { 0 };
+		static const uint64_t limits[] = { 1, 2, 4 };
+
+		tie_order(u, k, order);
+		apply_in_batches(order, TIE_N, k);
+		UTIL_OK(oplog_store_scan(util_s, util_sl(DS), NULL, 0, util_list_cb, &l));
+		list_is(&l, want, TIE_N, "scan", k);
+		util_list_free(&l);
+		for (i = 0; i < NELEM(limits); i++) {
+			page_all(NULL, limits[i], &l);
+			list_is(&l, want, TIE_N, "paged scan", k);
+			util_list_free(&l);
+		}
+	}
+	util_entries_free(u, TIE_N);
+}
+END_TEST
+
+/* The same within one node: its entries tied on (wall, logic) are listed
+ * by hash, whichever arrived first. */
+START_TEST(test_scan_node__hlc_ties_by_hash_in_any_arrival_order)
+{
+	static const char *nodes[] = { "0", "a", "aa", "ab", "b", "z" };
+	struct util_entry u[TIE_N];
+	struct util_entry *order[TIE_N], *want[TIE_N], *mine[TIE_N];
+	size_t i, j, k, n;
+
+	fill_ties(u);
+	for (i = 0; i < TIE_N; i++)
+		want[i] = &u[i];
+	qsort(want, TIE_N, sizeof(want[0]), cmp_ptr);
+	for (k = 0; k < TIE_ORDERS; k++) {
+		tie_order(u, k, order);
+		apply_in_batches(order, TIE_N, k);
+		for (j = 0; j < NELEM(nodes); j++) {
+			struct util_list l = { 0 };
+
+			for (i = n = 0; i < TIE_N; i++)
+				if (want[i]->e.node.len == strlen(nodes[j]) &&
+				    memcmp(want[i]->e.node.ptr, nodes[j], strlen(nodes[j])) == 0)
+					mine[n++] = want[i];
+			UTIL_CHECK(n >= 1);
+			UTIL_OK(oplog_store_scan_node(util_s, util_sl(DS), util_sl(nodes[j]), NULL, 0,
+			                              util_list_cb, &l));
+			list_is(&l, mine, n, nodes[j], k);
+			util_list_free(&l);
+			page_all(nodes[j], 1, &l);
+			list_is(&l, mine, n, nodes[j], k);
+			util_list_free(&l);
+		}
+	}
+	util_entries_free(u, TIE_N);
+}
+END_TEST
+
 START_TEST(test_scan_node__one_node_in_hlc_order_with_after_and_limit)
 {
 	struct util_entry all[SCAN_N];
@@ -3758,6 +3974,8 @@ static Suite *store_suite(void)
 	tcase_add_test(t, test_scan__paging_gives_every_entry_once_in_hlc_order);
 	tcase_add_test(t, test_scan__after_position_without_node_or_hash);
 	tcase_add_test(t, test_scan__node_names_order_bytewise_shorter_first);
+	tcase_add_test(t, test_scan__hlc_ties_by_name_then_hash_in_any_arrival_order);
+	tcase_add_test(t, test_scan_node__hlc_ties_by_hash_in_any_arrival_order);
 	tcase_add_test(t, test_scan_node__one_node_in_hlc_order_with_after_and_limit);
 	tcase_add_test(t, test_scan_seq__range_lists_forks_by_hash);
 	tcase_add_test(t, test_scan__callback_stop_value_returned);
