@@ -1861,6 +1861,69 @@ START_TEST(test_prune__forks_stay_listed)
 }
 END_TEST
 
+static void fill_rich(void);
+
+/* The rendering equals `want`. */
+static void render_is(const char *want, const char *when)
+{
+	char *got = util_store_render(util_s);
+
+	UTIL_CHECK(got != NULL);
+	ck_assert_msg(strcmp(want, got) == 0, "%s changed the state: %s", when,
+	              util_first_diff(want, got));
+	free(got);
+}
+
+/*
+ * A prune that removes nothing changes no answer: a cutoff before every
+ * entry, one where every entry at or before it is above a gap, an unknown
+ * dataset; and neither does a reopen after them.
+ */
+START_TEST(test_prune__of_nothing_changes_no_answer)
+{
+	struct util_entry g[3];
+	struct oplog_prune_stats ps;
+	struct oplog_hlc cut;
+	char *before;
+
+	fill_rich();
+	/* Dataset "gappy": node g has seq 2 and 3 only. */
+	UTIL_OK(util_chain_build(g, 3, "gappy", "g", 1, NULL, 1000));
+	UTIL_OK(util_apply_array(util_s, g + 1, 2, NULL));
+	before = util_store_render(util_s);
+	UTIL_CHECK(before != NULL);
+
+	memset(&cut, 0, sizeof(cut));
+	cut.wall = 1009;          /* before a1 (1010) and b1 (1013) */
+	UTIL_OK(oplog_store_prune(util_s, util_sl(DS), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 0);
+	UTIL_EQ(ps.kept_gap, 0);
+	render_is(before, "a prune before every entry");
+	cut.wall = 0;
+	UTIL_OK(oplog_store_prune(util_s, util_sl("other"), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 0);
+	render_is(before, "a prune at wall 0");
+
+	cut.wall = UINT64_MAX >> 1;
+	cut.logic = UINT32_MAX;
+	UTIL_OK(oplog_store_prune(util_s, util_sl("gappy"), &cut, 1, &ps));
+	UTIL_EQ(ps.pruned, 0);
+	UTIL_EQ(ps.kept_gap, 2);
+	render_is(before, "a prune of entries above a gap only");
+	UTIL_OK(oplog_store_prune(util_s, util_sl("nope"), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 0);
+	UTIL_EQ(ps.batches, 0);
+	render_is(before, "a prune of an unknown dataset");
+	UTIL_CONSISTENT(util_s);
+
+	reopen();
+	render_is(before, "a reopen after prunes of nothing");
+	UTIL_CONSISTENT(util_s);
+	free(before);
+	util_entries_free(g, 3);
+}
+END_TEST
+
 /*
  * The log id a document's record holds (docs/STORE.md: u64 at byte 65;
  * 0 = the winner's data is inline), read from the closed store of
@@ -3918,6 +3981,7 @@ static Suite *store_suite(void)
 	tcase_add_test(t, test_prune__forks_stay_listed);
 	tcase_add_test(t, test_prune__partly_pruned_fork_is_not_a_break);
 	tcase_add_test(t, test_prune__kept_entries_count_toward_batch);
+	tcase_add_test(t, test_prune__of_nothing_changes_no_answer);
 	tcase_add_test(t, test_scan__returns_the_callbacks_stop_value);
 
 	t = tc(s, "prune_documents", 10);
