@@ -430,6 +430,64 @@ START_TEST(test_get__shared_hash_prefix_resolved_by_message)
 END_TEST
 
 /*
+ * `entries` is split into epochs of 2^20 log ids. A batch that crosses
+ * from one epoch to the next files each entry under its own epoch; get
+ * finds entries of both, also two that share a hash prefix, one in each;
+ * prune and verify find them where they are.
+ */
+START_TEST(test_get__entries_on_both_sides_of_an_epoch_boundary)
+{
+	struct util_entry c[4], x;
+	uint8_t next[8] = { 0, 0, 0, 0, 0, 0x0f, 0xff, 0xfe };   /* 2^20 - 2 */
+	uint8_t hx[OPLOG_HASH_LEN], k[64], v[8];
+	struct oplog_prune_stats ps;
+	struct oplog_hlc cut;
+	size_t kl = 0, vl = 0, i;
+
+	oplog_store_close(util_s);
+	util_s = NULL;
+	UTIL_EQ(util_lmdb_put(util_dir, "meta", "next_id.log", 11, next, 8), 0);
+	reopen();
+	UTIL_OK(util_chain_build(c, 4, DS, "n", 1, NULL, 1000));
+	UTIL_OK(util_apply_array(util_s, c, 4, NULL));    /* ids 2^20 - 2 .. 2^20 + 1 */
+	prefixed(hx, c[0].hash, 0xee);                    /* c[0] is in epoch 0 */
+	forge(&x, DS, "m", 2000, "x", hx);
+	apply1(&x, NULL);                                 /* epoch 1 */
+	for (i = 0; i < 4; i++)
+		get_is(DS, c[i].hash, &c[i]);
+	get_is(DS, hx, &x);
+	oplog_store_close(util_s);
+	util_s = NULL;
+	/* The last record of the index is in epoch 1, the first in epoch 0. */
+	UTIL_EQ(util_lmdb_nth(util_dir, "entries", 0, k, sizeof(k), &kl, v, sizeof(v), &vl), 0);
+	UTIL_CHECK(kl == 16 && k[3] == 0);
+	UTIL_EQ(util_lmdb_nth(util_dir, "entries", 4, k, sizeof(k), &kl, v, sizeof(v), &vl), 0);
+	UTIL_CHECK(kl == 16 && k[3] == 1);
+	reopen();
+	{
+		/* The forged hash is verify's only complaint. */
+		char *problems = NULL;
+		int64_t n = util_verify(util_s, &problems);
+
+		ck_assert_msg(n == 1 && problems && strstr(problems, "hash_mismatch"),
+		              "verify found %lld problems:\n%s", (long long)n,
+		              problems ? problems : "(none)");
+		free(problems);
+	}
+	memset(&cut, 0, sizeof(cut));
+	cut.wall = c[2].e.wall;                           /* ids of both epochs */
+	UTIL_OK(oplog_store_prune(util_s, util_sl(DS), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 3);
+	get_none(DS, c[0].hash);
+	get_none(DS, c[2].hash);
+	get_is(DS, c[3].hash, &c[3]);
+	get_is(DS, hx, &x);
+	util_entries_free(c, 4);
+	util_entry_free(&x);
+}
+END_TEST
+
+/*
  * The prefix (even the whole hash) of an entry in another dataset is
  * another key of the index: neither dataset sees the other's entry.
  */
@@ -3915,6 +3973,7 @@ static Suite *store_suite(void)
 	t = tc(s, "hash_index", 10);
 	tcase_add_test(t, test_get__shared_hash_prefix_resolved_by_message);
 	tcase_add_test(t, test_get__shared_hash_prefix_across_datasets_not_confused);
+	tcase_add_test(t, test_get__entries_on_both_sides_of_an_epoch_boundary);
 	tcase_add_test(t, test_prune__keeps_other_entries_under_a_shared_hash_prefix);
 
 	t = tc(s, "head", 10);
