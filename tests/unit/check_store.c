@@ -183,7 +183,7 @@ START_TEST(test_open__rdonly_store_refuses_apply)
 }
 END_TEST
 
-START_TEST(test_schema__meta_holds_schema_1)
+START_TEST(test_schema__meta_holds_the_current_schema)
 {
 	uint8_t raw[16];
 	size_t vlen = 0;
@@ -296,6 +296,264 @@ START_TEST(test_get__returns_message_bytes_unchanged)
 	memset(unknown, 0xab, sizeof(unknown));
 	UTIL_RC(oplog_store_get(util_s, util_sl(DS), unknown, copy_msg_cb, &got), OPLOG_ENOTFOUND);
 	util_entry_free(&u);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* The hash index: epoch | ds | the first 8 bytes of the hash          */
+
+/* like's first 8 bytes, then 24 bytes of fill. */
+static void prefixed(uint8_t *out, const uint8_t *like, uint8_t fill)
+{
+	memcpy(out, like, 8);
+	memset(out + 8, fill, OPLOG_HASH_LEN - 8);
+}
+
+/*
+ * An entry of (ds, node, seq 1) with `hash` in its hash field: the store
+ * does not recompute hashes (the intake verified them), so it takes the
+ * hash as given.
+ */
+static void forge(struct util_entry *u, const char *ds, const char *node, uint64_t wall,
+                  const char *data, const uint8_t *hash)
+{
+	struct util_spec sp;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.ds = util_sl(ds);
+	sp.node = util_sl(node);
+	sp.seq = 1;
+	sp.wall = wall;
+	sp.col = util_sl("c");
+	sp.key = util_sl(data);
+	sp.op = OPLOG_OP_PUT;
+	sp.data = util_sl(data);
+	UTIL_OK(util_entry_make_forged(u, &sp, hash));
+	UTIL_HASH_EQ(u->hash, hash);
+}
+
+/* get(ds, hash) finds exactly the message of `want`. */
+static void get_is(const char *ds, const uint8_t *hash, const struct util_entry *want)
+{
+	struct util_entry got;
+	char hex[2 * OPLOG_HASH_LEN + 1];
+	int rc;
+
+	memset(&got, 0, sizeof(got));
+	util_hex(hash, OPLOG_HASH_LEN, hex);
+	rc = oplog_store_get(util_s, util_sl(ds), hash, copy_msg_cb, &got);
+	ck_assert_msg(rc == 0, "get(%s, %s) = %d; last error: \"%s\"", ds, hex, rc,
+	              oplog_error_last());
+	ck_assert_msg(got.len == want->len && memcmp(got.msg, want->msg, want->len) == 0,
+	              "get(%s, %s) found another entry's message", ds, hex);
+	free(got.msg);
+}
+
+static void get_none(const char *ds, const uint8_t *hash)
+{
+	struct util_entry got;
+	char hex[2 * OPLOG_HASH_LEN + 1];
+	int rc;
+
+	memset(&got, 0, sizeof(got));
+	util_hex(hash, OPLOG_HASH_LEN, hex);
+	rc = oplog_store_get(util_s, util_sl(ds), hash, copy_msg_cb, &got);
+	ck_assert_msg(rc == OPLOG_ENOTFOUND && got.msg == NULL,
+	              "get(%s, %s) = %d, expected ENOTFOUND", ds, hex, rc);
+	free(got.msg);
+}
+
+/*
+ * Three entries of one dataset whose hashes share their first 8 bytes sit
+ * under one hash-index key: get tells them apart by the message, whichever
+ * of them comes first under the key, and a fourth hash with that prefix
+ * is not found.
+ */
+START_TEST(test_get__shared_hash_prefix_resolved_by_message)
+{
+	struct util_entry a, b, c;
+	uint8_t hb[OPLOG_HASH_LEN], hc[OPLOG_HASH_LEN], absent[OPLOG_HASH_LEN];
+	struct oplog_apply_stats st;
+	struct util_list l = { 0 };
+	enum oplog_chain_end end;
+
+	mk(&a, DS, "n", 1, 200, 0, "ka", OPLOG_OP_PUT, "a", NULL);
+	prefixed(hb, a.hash, 0x00);
+	prefixed(hc, a.hash, 0xff);
+	prefixed(absent, a.hash, 0x5c);
+	forge(&b, DS, "m", 100, "b", hb);
+	forge(&c, DS, "o", 300, "c", hc);
+	/* Log ids, and so the order under the shared key: b, a, c. */
+	apply1(&b, &st);
+	apply1(&a, &st);
+	apply1(&c, &st);
+	UTIL_EQ(stats().entries, 3);
+	UTIL_EQ(stats().duplicates, 0);
+	get_is(DS, b.hash, &b);
+	get_is(DS, a.hash, &a);
+	get_is(DS, c.hash, &c);
+	get_none(DS, absent);
+
+	/* chain --from goes through the same index. */
+	UTIL_OK(oplog_store_chain(util_s, util_sl(DS), util_sl("o"), c.hash, 0, 0, util_list_cb,
+	                          &l, &end));
+	UTIL_EQ(l.n, 1);
+	UTIL_HASH_EQ(l.items[0].hash, c.hash);
+	UTIL_EQ(end, OPLOG_CHAIN_GENESIS);
+	util_list_free(&l);
+	UTIL_RC(oplog_store_chain(util_s, util_sl(DS), util_sl("n"), b.hash, 0, 0, util_list_cb,
+	                          &l, &end), OPLOG_ENOTFOUND);
+	util_list_free(&l);
+
+	/* The same again after a reopen, and once more as a duplicate. */
+	reopen();
+	get_is(DS, a.hash, &a);
+	get_is(DS, c.hash, &c);
+	apply1(&c, &st);
+	UTIL_EQ(st.duplicates, 1);
+
+	/* verify recomputes hashes: the two forged ones, and nothing else. */
+	{
+		char *problems = NULL;
+		int64_t n = util_verify(util_s, &problems);
+
+		ck_assert_msg(n == 2 && problems && strstr(problems, "hash_mismatch") &&
+		              strstr(strstr(problems, "hash_mismatch") + 1, "hash_mismatch"),
+		              "verify found %lld problems:\n%s", (long long)n,
+		              problems ? problems : "(none)");
+		free(problems);
+	}
+	util_entry_free(&a);
+	util_entry_free(&b);
+	util_entry_free(&c);
+}
+END_TEST
+
+/*
+ * `entries` is split into epochs of 2^20 log ids. A batch that crosses
+ * from one epoch to the next files each entry under its own epoch; get
+ * finds entries of both, also two that share a hash prefix, one in each;
+ * prune and verify find them where they are.
+ */
+START_TEST(test_get__entries_on_both_sides_of_an_epoch_boundary)
+{
+	struct util_entry c[4], x;
+	uint8_t next[8] = { 0, 0, 0, 0, 0, 0x0f, 0xff, 0xfe };   /* 2^20 - 2 */
+	uint8_t hx[OPLOG_HASH_LEN], k[64], v[8];
+	struct oplog_prune_stats ps;
+	struct oplog_hlc cut;
+	size_t kl = 0, vl = 0, i;
+
+	oplog_store_close(util_s);
+	util_s = NULL;
+	UTIL_EQ(util_lmdb_put(util_dir, "meta", "next_id.log", 11, next, 8), 0);
+	reopen();
+	UTIL_OK(util_chain_build(c, 4, DS, "n", 1, NULL, 1000));
+	UTIL_OK(util_apply_array(util_s, c, 4, NULL));    /* ids 2^20 - 2 .. 2^20 + 1 */
+	prefixed(hx, c[0].hash, 0xee);                    /* c[0] is in epoch 0 */
+	forge(&x, DS, "m", 2000, "x", hx);
+	apply1(&x, NULL);                                 /* epoch 1 */
+	for (i = 0; i < 4; i++)
+		get_is(DS, c[i].hash, &c[i]);
+	get_is(DS, hx, &x);
+	oplog_store_close(util_s);
+	util_s = NULL;
+	/* The last record of the index is in epoch 1, the first in epoch 0. */
+	UTIL_EQ(util_lmdb_nth(util_dir, "entries", 0, k, sizeof(k), &kl, v, sizeof(v), &vl), 0);
+	UTIL_CHECK(kl == 16 && k[3] == 0);
+	UTIL_EQ(util_lmdb_nth(util_dir, "entries", 4, k, sizeof(k), &kl, v, sizeof(v), &vl), 0);
+	UTIL_CHECK(kl == 16 && k[3] == 1);
+	reopen();
+	{
+		/* The forged hash is verify's only complaint. */
+		char *problems = NULL;
+		int64_t n = util_verify(util_s, &problems);
+
+		ck_assert_msg(n == 1 && problems && strstr(problems, "hash_mismatch"),
+		              "verify found %lld problems:\n%s", (long long)n,
+		              problems ? problems : "(none)");
+		free(problems);
+	}
+	memset(&cut, 0, sizeof(cut));
+	cut.wall = c[2].e.wall;                           /* ids of both epochs */
+	UTIL_OK(oplog_store_prune(util_s, util_sl(DS), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 3);
+	get_none(DS, c[0].hash);
+	get_none(DS, c[2].hash);
+	get_is(DS, c[3].hash, &c[3]);
+	get_is(DS, hx, &x);
+	util_entries_free(c, 4);
+	util_entry_free(&x);
+}
+END_TEST
+
+/*
+ * The prefix (even the whole hash) of an entry in another dataset is
+ * another key of the index: neither dataset sees the other's entry.
+ */
+START_TEST(test_get__shared_hash_prefix_across_datasets_not_confused)
+{
+	struct util_entry a, same, near;
+	uint8_t hn[OPLOG_HASH_LEN];
+
+	mk(&a, DS, "n", 1, 200, 0, "ka", OPLOG_OP_PUT, "a", NULL);
+	/* In "other": one entry with a's very hash, one sharing 8 bytes. */
+	prefixed(hn, a.hash, 0x11);
+	forge(&same, "other", "n", 100, "same", a.hash);
+	forge(&near, "other", "x", 300, "near", hn);
+	apply1(&same, NULL);
+	apply1(&near, NULL);
+	apply1(&a, NULL);
+	UTIL_EQ(stats().entries, 3);
+	get_is(DS, a.hash, &a);
+	get_is("other", a.hash, &same);
+	get_is("other", near.hash, &near);
+	get_none(DS, near.hash);
+	util_entry_free(&a);
+	util_entry_free(&same);
+	util_entry_free(&near);
+}
+END_TEST
+
+/*
+ * Prune deletes its entry's own record under a shared index key: the
+ * other entries there stay found.
+ */
+START_TEST(test_prune__keeps_other_entries_under_a_shared_hash_prefix)
+{
+	struct util_entry a, b, c;
+	uint8_t hb[OPLOG_HASH_LEN], hc[OPLOG_HASH_LEN];
+	struct oplog_prune_stats ps;
+	struct oplog_hlc cut;
+
+	mk(&a, DS, "n", 1, 200, 0, "ka", OPLOG_OP_PUT, "a", NULL);
+	prefixed(hb, a.hash, 0x00);
+	prefixed(hc, a.hash, 0xff);
+	forge(&b, DS, "m", 100, "b", hb);
+	forge(&c, DS, "o", 300, "c", hc);
+	apply1(&b, NULL);
+	apply1(&a, NULL);
+	apply1(&c, NULL);
+	memset(&cut, 0, sizeof(cut));
+	cut.wall = 200;      /* b and a, not c */
+	UTIL_OK(oplog_store_prune(util_s, util_sl(DS), &cut, 1, &ps));
+	UTIL_EQ(ps.pruned, 2);
+	get_none(DS, b.hash);
+	get_none(DS, a.hash);
+	get_is(DS, c.hash, &c);
+	util_store_reset();
+	apply1(&a, NULL);
+	apply1(&b, NULL);
+	apply1(&c, NULL);
+	cut.wall = 100;      /* b only, the middle one under the key */
+	UTIL_OK(oplog_store_prune(util_s, util_sl(DS), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 1);
+	get_is(DS, a.hash, &a);
+	get_none(DS, b.hash);
+	get_is(DS, c.hash, &c);
+	util_entry_free(&a);
+	util_entry_free(&b);
+	util_entry_free(&c);
 }
 END_TEST
 
@@ -1661,6 +1919,244 @@ START_TEST(test_prune__forks_stay_listed)
 }
 END_TEST
 
+static void fill_rich(void);
+
+/* The rendering equals `want`. */
+static void render_is(const char *want, const char *when)
+{
+	char *got = util_store_render(util_s);
+
+	UTIL_CHECK(got != NULL);
+	ck_assert_msg(strcmp(want, got) == 0, "%s changed the state: %s", when,
+	              util_first_diff(want, got));
+	free(got);
+}
+
+/*
+ * A prune that removes nothing changes no answer: a cutoff before every
+ * entry, one where every entry at or before it is above a gap, an unknown
+ * dataset; and neither does a reopen after them.
+ */
+START_TEST(test_prune__of_nothing_changes_no_answer)
+{
+	struct util_entry g[3];
+	struct oplog_prune_stats ps;
+	struct oplog_hlc cut;
+	char *before;
+
+	fill_rich();
+	/* Dataset "gappy": node g has seq 2 and 3 only. */
+	UTIL_OK(util_chain_build(g, 3, "gappy", "g", 1, NULL, 1000));
+	UTIL_OK(util_apply_array(util_s, g + 1, 2, NULL));
+	before = util_store_render(util_s);
+	UTIL_CHECK(before != NULL);
+
+	memset(&cut, 0, sizeof(cut));
+	cut.wall = 1009;          /* before a1 (1010) and b1 (1013) */
+	UTIL_OK(oplog_store_prune(util_s, util_sl(DS), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 0);
+	UTIL_EQ(ps.kept_gap, 0);
+	render_is(before, "a prune before every entry");
+	cut.wall = 0;
+	UTIL_OK(oplog_store_prune(util_s, util_sl("other"), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 0);
+	render_is(before, "a prune at wall 0");
+
+	cut.wall = UINT64_MAX >> 1;
+	cut.logic = UINT32_MAX;
+	UTIL_OK(oplog_store_prune(util_s, util_sl("gappy"), &cut, 1, &ps));
+	UTIL_EQ(ps.pruned, 0);
+	UTIL_EQ(ps.kept_gap, 2);
+	render_is(before, "a prune of entries above a gap only");
+	UTIL_OK(oplog_store_prune(util_s, util_sl("nope"), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 0);
+	UTIL_EQ(ps.batches, 0);
+	render_is(before, "a prune of an unknown dataset");
+	UTIL_CONSISTENT(util_s);
+
+	reopen();
+	render_is(before, "a reopen after prunes of nothing");
+	UTIL_CONSISTENT(util_s);
+	free(before);
+	util_entries_free(g, 3);
+}
+END_TEST
+
+/*
+ * The log id a document's record holds (docs/STORE.md: u64 at byte 65;
+ * 0 = the winner's data is inline), read from the closed store of
+ * dataset id 1.
+ */
+static uint64_t doc_log_id(const char *key)
+{
+	uint8_t k[4 + OPLOG_HASH_LEN], v[1024];
+	size_t vlen = 0;
+	uint64_t id = 0;
+	int i;
+
+	oplog_store_close(util_s);
+	util_s = NULL;
+	UTIL_EQ(util_doc_key(1, "c", key, k), 0);
+	UTIL_EQ(util_lmdb_get(util_dir, "docs", k, sizeof(k), v, sizeof(v), &vlen), 0);
+	UTIL_CHECK(vlen >= 73);
+	for (i = 0; i < 8; i++)
+		id = id << 8 | v[65 + i];
+	reopen();
+	return id;
+}
+
+/* The document (c, key) is u's write, data and all. */
+static void doc_is(const char *key, const struct util_entry *u)
+{
+	struct util_doc d;
+
+	UTIL_OK(util_doc_get(util_s, DS, "c", key, &d));
+	UTIL_HASH_EQ(d.hash, u->hash);
+	UTIL_EQ(d.op, u->e.op);
+	UTIL_EQ(d.seq, u->e.seq);
+	UTIL_EQ(d.wall, u->e.wall);
+	UTIL_EQ(d.logic, u->e.logic);
+	UTIL_CHECK(strlen(d.node) == u->e.node.len &&
+	           memcmp(d.node, u->e.node.ptr, u->e.node.len) == 0);
+	if (u->e.op == OPLOG_OP_DEL) {
+		UTIL_CHECK(d.data_null);
+		UTIL_EQ(d.data_len, 0);
+	} else {
+		UTIL_CHECK(!d.data_null);
+		UTIL_EQ(d.data_len, u->e.data.len);
+		UTIL_CHECK(memcmp(d.data, u->e.data.ptr, u->e.data.len) == 0);
+	}
+}
+
+/*
+ * A document points at its winner's log record until prune removes the
+ * winner; then it holds the winner's data itself, and stays what it was.
+ * A document whose winner is kept goes on pointing into the log.
+ */
+START_TEST(test_prune__removed_winner_keeps_its_document)
+{
+	struct util_entry n1, n2, n3, n4;
+	struct oplog_prune_stats ps;
+	struct oplog_hlc cut;
+	char *before, *after;
+
+	mk(&n1, DS, "n", 1, 100, 0, "doc", OPLOG_OP_PUT, "v1", NULL);
+	mk(&n2, DS, "n", 2, 200, 3, "doc", OPLOG_OP_PUT, "v2: the winner's body", n1.hash);
+	mk(&n3, DS, "n", 3, 300, 0, "keep", OPLOG_OP_PUT, "v3", n2.hash);
+	mk(&n4, DS, "n", 4, 400, 0, "gone", OPLOG_OP_DEL, NULL, n3.hash);
+	apply1(&n1, NULL);
+	apply1(&n2, NULL);
+	apply1(&n3, NULL);
+	apply1(&n4, NULL);
+	UTIL_EQ(doc_log_id("doc"), 2);
+	UTIL_EQ(doc_log_id("keep"), 3);
+	UTIL_EQ(doc_log_id("gone"), 4);
+	doc_is("doc", &n2);
+
+	memset(&cut, 0, sizeof(cut));
+	cut.wall = 250;
+	UTIL_OK(oplog_store_prune(util_s, util_sl(DS), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 2);
+	doc_is("doc", &n2);
+	doc_is("keep", &n3);
+	UTIL_EQ(doc_log_id("doc"), 0);
+	UTIL_EQ(doc_log_id("keep"), 3);
+	UTIL_CONSISTENT(util_s);
+
+	/* A tombstone's winner pruned: still a tombstone, with no data. */
+	cut.wall = 400;
+	UTIL_OK(oplog_store_prune(util_s, util_sl(DS), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 2);
+	UTIL_EQ(stats().entries, 0);
+	doc_is("gone", &n4);
+	doc_is("keep", &n3);
+	UTIL_EQ(doc_log_id("gone"), 0);
+	UTIL_EQ(doc_log_id("keep"), 0);
+	UTIL_CONSISTENT(util_s);
+
+	/* Nothing of it depends on the handle: a reopen reads the same. */
+	before = util_store_render(util_s);
+	reopen();
+	after = util_store_render(util_s);
+	UTIL_CHECK(before && after);
+	ck_assert_msg(strcmp(before, after) == 0, "reopen changed the state: %s",
+	              util_first_diff(before, after));
+	free(before);
+	free(after);
+	util_entry_free(&n1);
+	util_entry_free(&n2);
+	util_entry_free(&n3);
+	util_entry_free(&n4);
+}
+END_TEST
+
+/*
+ * After its winner was pruned, a document is still replaced by what is
+ * later in HLC order, below the prune boundary (data kept in the record)
+ * or not (a pointer again), and not by what is earlier.
+ */
+START_TEST(test_prune__document_of_removed_winner_still_replaced_by_later_writes)
+{
+	struct util_entry n1, n2, n3, early, late, n4, n5;
+	struct oplog_apply_stats st;
+	struct oplog_prune_stats ps;
+	struct oplog_hlc cut;
+
+	mk(&n1, DS, "n", 1, 100, 0, "doc", OPLOG_OP_PUT, "v1", NULL);
+	mk(&n2, DS, "n", 2, 200, 0, "doc", OPLOG_OP_PUT, "v2", n1.hash);
+	mk(&n3, DS, "n", 3, 300, 0, "other", OPLOG_OP_PUT, "v3", n2.hash);
+	UTIL_OK(util_apply(util_s, (struct util_entry *[]){ &n1, &n2, &n3 }, 3, NULL));
+	memset(&cut, 0, sizeof(cut));
+	cut.wall = 250;
+	UTIL_OK(oplog_store_prune(util_s, util_sl(DS), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 2);
+	UTIL_EQ(doc_log_id("doc"), 0);
+
+	/* Below the boundary and earlier than n2: nothing changes. */
+	mk(&early, DS, "n", 2, 150, 0, "doc", OPLOG_OP_PUT, "early", n1.hash);
+	apply1(&early, &st);
+	UTIL_EQ(st.below_boundary, 1);
+	doc_is("doc", &n2);
+	UTIL_EQ(doc_log_id("doc"), 0);
+
+	/* Below the boundary and later than n2: the new winner, inline. */
+	mk(&late, DS, "n", 1, 260, 0, "doc", OPLOG_OP_PUT, "late, below the boundary", NULL);
+	apply1(&late, &st);
+	UTIL_EQ(st.below_boundary, 1);
+	doc_is("doc", &late);
+	UTIL_EQ(doc_log_id("doc"), 0);
+	UTIL_CONSISTENT(util_s);
+
+	/* In the oplog and later: a pointer into the log again. */
+	mk(&n4, DS, "n", 4, 400, 0, "doc", OPLOG_OP_PUT, "v4", n3.hash);
+	apply1(&n4, &st);
+	UTIL_EQ(st.applied, 1);
+	doc_is("doc", &n4);
+	UTIL_EQ(doc_log_id("doc"), 4);
+	UTIL_CONSISTENT(util_s);
+
+	/* And a tombstone over it, itself pruned, then a later put. */
+	mk(&n5, DS, "n", 5, 500, 0, "doc", OPLOG_OP_DEL, NULL, n4.hash);
+	apply1(&n5, NULL);
+	cut.wall = 500;
+	UTIL_OK(oplog_store_prune(util_s, util_sl(DS), &cut, 0, &ps));
+	UTIL_EQ(ps.pruned, 3);
+	doc_is("doc", &n5);
+	UTIL_EQ(doc_log_id("doc"), 0);
+	apply1(&late, &st);                      /* older than the tombstone */
+	UTIL_EQ(st.below_boundary, 1);
+	doc_is("doc", &n5);
+	UTIL_CONSISTENT(util_s);
+	util_entry_free(&n1);
+	util_entry_free(&n2);
+	util_entry_free(&n3);
+	util_entry_free(&early);
+	util_entry_free(&late);
+	util_entry_free(&n4);
+	util_entry_free(&n5);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Below the prune boundary                                            */
 
@@ -1803,8 +2299,28 @@ START_TEST(test_verify__consistent_store_has_no_problem)
 }
 END_TEST
 
-/* Damage one DBI of a rich store; verify must name it. */
-static void damage_and_verify(int (*damage)(void), const char *mention)
+/* Does one line of text hold both a and b (b NULL: just a)? */
+static int line_with(const char *text, const char *a, const char *b)
+{
+	const char *p = text;
+
+	while (p && *p) {
+		const char *end = strchr(p, '\n');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char *line = strndup(p, len);
+		int yes = line && strstr(line, a) && (!b || strstr(line, b));
+
+		free(line);
+		if (yes)
+			return 1;
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+/* Damage one DBI of a rich store; verify must report a problem that names
+ * `tree` and, when detail is not NULL, says `detail` on the same line. */
+static void damage_and_verify_detail(int (*damage)(void), const char *tree, const char *detail)
 {
 	char *problems = NULL;
 	int64_t n;
@@ -1817,24 +2333,208 @@ static void damage_and_verify(int (*damage)(void), const char *mention)
 	UTIL_OK(util_store_open(&util_s, util_dir, 0, 0, 0));
 	n = util_verify(util_s, &problems);
 	if (getenv("UTIL_SHOW_PROBLEMS"))
-		fprintf(stderr, "[%s]\n%s", mention, problems ? problems : "(none)\n");
-	ck_assert_msg(n >= 1, "verify found %lld problems after damaging %s", (long long)n, mention);
-	ck_assert_msg(problems && strstr(problems, mention),
-	              "no problem mentions \"%s\":\n%s", mention, problems ? problems : "(none)");
+		fprintf(stderr, "[%s / %s]\n%s", tree, detail ? detail : "",
+		        problems ? problems : "(none)\n");
+	ck_assert_msg(n >= 1, "verify found %lld problems after damaging %s", (long long)n, tree);
+	ck_assert_msg(problems && line_with(problems, tree, detail),
+	              "no problem mentions \"%s\"%s%s:\n%s", tree, detail ? " with " : "",
+	              detail ? detail : "", problems ? problems : "(none)");
 	free(problems);
+}
+
+/* Damage one DBI of a rich store; verify must name it. */
+static void damage_and_verify(int (*damage)(void), const char *mention)
+{
+	damage_and_verify_detail(damage, mention, NULL);
 }
 
 static int del_by_hlc(void)   { return util_lmdb_del_first(util_dir, "by_hlc"); }
 static int del_by_seq(void)   { return util_lmdb_del_first(util_dir, "by_seq"); }
 static int del_by_node(void)  { return util_lmdb_del_first(util_dir, "by_node"); }
 static int del_entry(void)    { return util_lmdb_del_first(util_dir, "entries"); }
-/* by_seq value: log id u64 | prev; the first record with a prev is seq 2. */
+/* by_seq value: log id u64 | prev; the first record with a prev is a2's. */
 static int flip_link(void)    { return util_lmdb_flip_first(util_dir, "by_seq", 8, 0x01); }
 /* heads record: head_hash at byte 20, watermark u64 at bytes 52..59. */
 static int flip_head(void)    { return util_lmdb_flip_first(util_dir, "heads", 20, 0x01); }
 static int flip_wm(void)      { return util_lmdb_flip_first(util_dir, "heads", 59, 0x02); }
 /* doc record: the winner's log id, u64; its low byte names another entry. */
 static int flip_doc(void)     { return util_lmdb_flip_first(util_dir, "docs", 7, 0x01); }
+
+/*
+ * fill_rich's store, for the damage below: dataset "shop" is ds id 1,
+ * "other" 2; node "a" is node id 1 and "b" 2. Log ids in arrival order:
+ * a1..a6 are 1..6, b1 7, b3 8, b4 9, a's fork at seq 3 10, b5 (a chain
+ * break) 11, b6 12, other's a1 13. Document (c, k2) is a2's.
+ */
+static uint8_t rec_k[512], rec_v[4096];
+static size_t rec_kl, rec_vl;
+
+/* Record n of dbi into rec_k / rec_v. */
+static int rec_nth(const char *dbi, size_t n)
+{
+	return util_lmdb_nth(util_dir, dbi, n, rec_k, sizeof(rec_k), &rec_kl, rec_v,
+	                     sizeof(rec_v), &rec_vl);
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+/* Replace the (DUPSORT) record rec_k -> rec_v by key -> val. */
+static int rec_replace(const char *dbi, const uint8_t *key, size_t klen,
+                       const uint8_t *val, size_t vlen)
+{
+	int rc = util_lmdb_del(util_dir, dbi, rec_k, rec_kl, rec_v, rec_vl);
+
+	return rc ? rc : util_lmdb_put(util_dir, dbi, key, klen, val, vlen);
+}
+
+/* log: a record gone; one that no longer decodes; one whose hash no
+ * longer matches its bytes (the last byte of a1's data). */
+static int del_log(void)      { return util_lmdb_del_first(util_dir, "log"); }
+static int garble_log(void)   { return util_lmdb_flip_first(util_dir, "log", 0, 0x80); }
+static int rehash_log(void)
+{
+	int rc = rec_nth("log", 0);
+
+	if (rc)
+		return rc;
+	rec_v[rec_vl - 1] ^= 0x01;
+	return util_lmdb_put(util_dir, "log", rec_k, rec_kl, rec_v, rec_vl);
+}
+
+/* entries: the first record (a3's) filed under epoch 1, or naming another
+ * entry's id (a4's, a5's if it is a4's). */
+static int epoch_entry(void)
+{
+	uint8_t k[64];
+	int rc = rec_nth("entries", 0);
+
+	if (rc)
+		return rc;
+	memcpy(k, rec_k, rec_kl);
+	k[3] ^= 0x01;
+	return rec_replace("entries", k, rec_kl, rec_v, rec_vl);
+}
+
+static int other_entry(void)
+{
+	uint8_t k[64], v[8];
+	int rc = util_lmdb_nth(util_dir, "entries", 0, k, sizeof(k), &rec_kl, v, sizeof(v), &rec_vl);
+
+	if (rc)
+		return rc;
+	memcpy(rec_k, k, rec_kl);
+	memcpy(rec_v, v, rec_vl);
+	put_be64(v, v[7] == 4 ? 5 : 4);
+	return rec_replace("entries", k, rec_kl, v, 8);
+}
+
+/* by_hlc, by_node: one more record, naming log id 999, which is missing. */
+static int stray_index(const char *dbi)
+{
+	int rc = rec_nth(dbi, 0);
+
+	if (rc)
+		return rc;
+	put_be64(rec_k + rec_kl - 8, 999);
+	return util_lmdb_put(util_dir, dbi, rec_k, rec_kl, "", 0);
+}
+static int stray_by_hlc(void)  { return stray_index("by_hlc"); }
+static int stray_by_node(void) { return stray_index("by_node"); }
+
+/* by_seq: a1's log id turned into a3's (1 -> 3). */
+static int flip_seq_id(void)   { return util_lmdb_flip_first(util_dir, "by_seq", 7, 0x02); }
+
+/* docs: (c, k2) names a4's log record, or log id 999. */
+static int doc_names(uint64_t id)
+{
+	uint8_t k[4 + OPLOG_HASH_LEN];
+	int rc;
+
+	if (util_doc_key(1, "c", "k2", k))
+		return -1;
+	if ((rc = util_lmdb_get(util_dir, "docs", k, sizeof(k), rec_v, sizeof(rec_v), &rec_vl)))
+		return rc;
+	/* The doc record's log id is at byte 65 (docs/STORE.md). */
+	put_be64(rec_v + 65, id);
+	return util_lmdb_put(util_dir, "docs", k, sizeof(k), rec_v, rec_vl);
+}
+static int doc_other_id(void)   { return doc_names(4); }
+static int doc_missing_id(void) { return doc_names(999); }
+
+/* heads: node a's state gone. */
+static int del_head(void)      { return util_lmdb_del_first(util_dir, "heads"); }
+
+/* forks: one of a's seq-3 hashes forgotten; a fork at a's seq 1 naming a
+ * hash that is nowhere. */
+static int del_fork(void)      { return util_lmdb_del_first(util_dir, "forks"); }
+static int stray_fork(void)
+{
+	uint8_t k[16] = { 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 }, h[OPLOG_HASH_LEN];
+
+	memset(h, 0x33, sizeof(h));
+	return util_lmdb_put(util_dir, "forks", k, sizeof(k), h, sizeof(h));
+}
+
+/* breaks: b5's break forgotten; a2, which chains to a1, recorded as one. */
+static int del_break(void)     { return util_lmdb_del_first(util_dir, "breaks"); }
+static int stray_break(void)
+{
+	int rc = rec_nth("by_seq", 1);   /* a2: key ds | nid | seq | hash, value id | prev */
+
+	if (rc)
+		return rc;
+	return util_lmdb_put(util_dir, "breaks", rec_k, rec_kl, rec_v + 8, OPLOG_HASH_LEN);
+}
+
+START_TEST(test_verify__missing_log_record_reported)
+{ damage_and_verify_detail(del_log, "log", "missing"); }
+END_TEST
+START_TEST(test_verify__undecodable_log_record_reported)
+{ damage_and_verify_detail(garble_log, "log", "does not decode"); }
+END_TEST
+START_TEST(test_verify__log_record_with_wrong_hash_reported)
+{ damage_and_verify_detail(rehash_log, "log", "hash_mismatch"); }
+END_TEST
+START_TEST(test_verify__entry_in_wrong_epoch_reported)
+{ damage_and_verify_detail(epoch_entry, "entries", "epoch"); }
+END_TEST
+START_TEST(test_verify__entry_naming_another_entry_reported)
+{ damage_and_verify_detail(other_entry, "entries", "does not match"); }
+END_TEST
+START_TEST(test_verify__by_hlc_record_of_missing_entry_reported)
+{ damage_and_verify_detail(stray_by_hlc, "by_hlc", "missing"); }
+END_TEST
+START_TEST(test_verify__by_node_record_of_missing_entry_reported)
+{ damage_and_verify_detail(stray_by_node, "by_node", "missing"); }
+END_TEST
+START_TEST(test_verify__by_seq_naming_another_log_record_reported)
+{ damage_and_verify_detail(flip_seq_id, "by_seq", "another entry"); }
+END_TEST
+START_TEST(test_verify__document_naming_another_entry_reported)
+{ damage_and_verify_detail(doc_other_id, "docs", "names 4"); }
+END_TEST
+START_TEST(test_verify__document_naming_missing_log_record_reported)
+{ damage_and_verify_detail(doc_missing_id, "docs", "names 999"); }
+END_TEST
+START_TEST(test_verify__missing_head_reported)
+{ damage_and_verify_detail(del_head, "heads", "no head"); }
+END_TEST
+START_TEST(test_verify__missing_fork_record_reported)
+{ damage_and_verify_detail(del_fork, "forks", "no fork"); }
+END_TEST
+START_TEST(test_verify__fork_of_missing_entry_reported)
+{ damage_and_verify_detail(stray_fork, "forks", "neither in the oplog nor pruned"); }
+END_TEST
+START_TEST(test_verify__missing_break_record_reported)
+{ damage_and_verify_detail(del_break, "breaks", "no break"); }
+END_TEST
+START_TEST(test_verify__break_of_a_correct_chain_reported)
+{ damage_and_verify_detail(stray_break, "breaks", "chains correctly"); }
+END_TEST
 
 START_TEST(test_verify__missing_by_hlc_record_reported)  { damage_and_verify(del_by_hlc, "by_hlc"); }
 END_TEST
@@ -1844,7 +2544,9 @@ START_TEST(test_verify__missing_by_node_record_reported) { damage_and_verify(del
 END_TEST
 START_TEST(test_verify__missing_entry_reported)          { damage_and_verify(del_entry, "entr"); }
 END_TEST
-START_TEST(test_verify__changed_link_reported)           { damage_and_verify(flip_link, "link"); }
+/* Forward links are read from by_seq's prev: the link rule must catch it. */
+START_TEST(test_verify__changed_link_reported)
+{ damage_and_verify_detail(flip_link, "by_seq", "link"); }
 END_TEST
 START_TEST(test_verify__changed_head_reported)           { damage_and_verify(flip_head, "head"); }
 END_TEST
@@ -2386,6 +3088,222 @@ START_TEST(test_scan__node_names_order_bytewise_shorter_first)
 	UTIL_CONSISTENT(util_s);
 	util_list_free(&l);
 	util_entries_free(u, n);
+}
+END_TEST
+
+/*
+ * Ties on (wall, logic): six nodes at (500, 7), two of them with two
+ * entries there (a: seq 1 and 2; b: two hashes at seq 1), between "z" at
+ * (500, 6) and "0" at (500, 8), and a's seq 3 at (501, 0). In HLC order:
+ * z, a, a, aa, ab, b, b, 0, a.
+ */
+#define TIE_N 9
+static void fill_ties(struct util_entry *u)
+{
+	mk(&u[0], DS, "z", 1, 500, 6, "k", OPLOG_OP_PUT, "z1", NULL);
+	mk(&u[1], DS, "b", 1, 500, 7, "k", OPLOG_OP_PUT, "b1", NULL);
+	mk(&u[2], DS, "b", 1, 500, 7, "k", OPLOG_OP_PUT, "b1-sibling", NULL);
+	mk(&u[3], DS, "ab", 1, 500, 7, "k", OPLOG_OP_PUT, "ab1", NULL);
+	mk(&u[4], DS, "aa", 1, 500, 7, "k", OPLOG_OP_PUT, "aa1", NULL);
+	mk(&u[5], DS, "a", 1, 500, 7, "k", OPLOG_OP_PUT, "a1", NULL);
+	mk(&u[6], DS, "a", 2, 500, 7, "k", OPLOG_OP_PUT, "a2", u[5].hash);
+	mk(&u[7], DS, "0", 1, 500, 8, "k", OPLOG_OP_PUT, "01", NULL);
+	mk(&u[8], DS, "a", 3, 501, 0, "k", OPLOG_OP_PUT, "a3", u[6].hash);
+}
+
+/* xorshift64*, for fixed-seed arrival orders. */
+static uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dull;
+}
+
+/*
+ * Arrival order k of the tie entries: 0 has ids in reverse name order at
+ * the tie, and the greater hash first where a node ties with itself;
+ * others are seeded shuffles.
+ */
+static void tie_order(struct util_entry *u, size_t k, struct util_entry **out)
+{
+	uint64_t seed = 0x7165 + k;
+	size_t i;
+
+	if (k == 0) {
+		struct util_entry *designed[TIE_N] = {
+			memcmp(u[1].hash, u[2].hash, OPLOG_HASH_LEN) > 0 ? &u[1] : &u[2],
+			memcmp(u[1].hash, u[2].hash, OPLOG_HASH_LEN) > 0 ? &u[2] : &u[1],
+			&u[3], &u[4],
+			memcmp(u[5].hash, u[6].hash, OPLOG_HASH_LEN) > 0 ? &u[5] : &u[6],
+			memcmp(u[5].hash, u[6].hash, OPLOG_HASH_LEN) > 0 ? &u[6] : &u[5],
+			&u[8], &u[7], &u[0],
+		};
+		memcpy(out, designed, sizeof(designed));
+		return;
+	}
+	for (i = 0; i < TIE_N; i++)
+		out[i] = &u[i];
+	for (i = TIE_N; i > 1; i--) {
+		size_t j = (size_t)(rng_next(&seed) % i);
+		struct util_entry *t = out[i - 1];
+
+		out[i - 1] = out[j];
+		out[j] = t;
+	}
+}
+
+/* Apply `order` to a fresh store in batches of 1..3 (order k's own split). */
+static void apply_in_batches(struct util_entry **order, size_t n, size_t k)
+{
+	uint64_t seed = 0x5eed + k;
+	size_t at = 0;
+
+	util_store_reset();
+	while (at < n) {
+		size_t b = k == 0 ? 1 : 1 + (size_t)(rng_next(&seed) % 3);
+
+		if (b > n - at)
+			b = n - at;
+		UTIL_OK(util_apply(util_s, order + at, b, NULL));
+		at += b;
+	}
+}
+
+/* l lists exactly want[0..n) in that order. */
+static void list_is(const struct util_list *l, struct util_entry *const *want, size_t n,
+                    const char *what, size_t k)
+{
+	size_t i;
+
+	ck_assert_msg(l->n == n, "%s, order %zu: %zu entries, expected %zu", what, k, l->n, n);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(memcmp(l->items[i].hash, want[i]->hash, OPLOG_HASH_LEN) == 0,
+		              "%s, order %zu, position %zu: node %s seq %llu, expected node %.*s "
+		              "seq %llu", what, k, i, l->items[i].node,
+		              (unsigned long long)l->items[i].seq, (int)want[i]->e.node.len,
+		              (const char *)want[i]->e.node.ptr, (unsigned long long)want[i]->e.seq);
+}
+
+/* Page through a scan (node NULL) or a node scan, `limit` at a time, each
+ * page after the last position emitted. */
+static void page_all(const char *node, uint64_t limit, struct util_list *out)
+{
+	struct util_list page = { 0 };
+	struct oplog_hlc after;
+	int first = 1, pages = 0;
+
+	for (;;) {
+		struct util_item *last;
+		size_t i;
+
+		page.n = 0;
+		if (node)
+			UTIL_OK(oplog_store_scan_node(util_s, util_sl(DS), util_sl(node),
+			                              first ? NULL : &after, limit, util_list_cb, &page));
+		else
+			UTIL_OK(oplog_store_scan(util_s, util_sl(DS), first ? NULL : &after, limit,
+			                         util_list_cb, &page));
+		UTIL_CHECK(page.n <= limit);
+		if (!page.n)
+			break;
+		for (i = 0; i < page.n; i++) {
+			struct util_item *it = &page.items[i];
+
+			UTIL_OK(util_list_cb(&(struct oplog_entry){ .hash = it->hash, .seq = it->seq,
+			        .wall = it->wall, .logic = it->logic,
+			        .node = { (const uint8_t *)it->node, it->node_len } }, NULL, 0, out));
+		}
+		last = &out->items[out->n - 1];
+		after.wall = last->wall;
+		after.logic = last->logic;
+		after.node.ptr = (const uint8_t *)last->node;
+		after.node.len = last->node_len;
+		after.hash = last->hash;
+		first = 0;
+		UTIL_CHECK(++pages <= 2 * TIE_N);
+	}
+	util_list_free(&page);
+}
+
+#define TIE_ORDERS 16
+
+/*
+ * Whatever order (and so whichever node ids and log ids) the tied entries
+ * arrived in, a scan lists them by node name (bytewise, shorter first),
+ * then hash, whole or paged after each position it emitted.
+ */
+START_TEST(test_scan__hlc_ties_by_name_then_hash_in_any_arrival_order)
+{
+	static const char *names = "z,a,a,aa,ab,b,b,0,a,";
+	struct util_entry u[TIE_N];
+	struct util_entry *order[TIE_N], *want[TIE_N];
+	char got[64];
+	size_t i, k;
+
+	fill_ties(u);
+	for (i = 0; i < TIE_N; i++)
+		want[i] = &u[i];
+	qsort(want, TIE_N, sizeof(want[0]), cmp_ptr);
+	got[0] = '\0';
+	for (i = 0; i < TIE_N; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%.*s,",
+		         (int)want[i]->e.node.len, (const char *)want[i]->e.node.ptr);
+	UTIL_STR_EQ(got, names);
+
+	for (k = 0; k < TIE_ORDERS; k++) {
+		struct util_list l = { 0 };
+		static const uint64_t limits[] = { 1, 2, 4 };
+
+		tie_order(u, k, order);
+		apply_in_batches(order, TIE_N, k);
+		UTIL_OK(oplog_store_scan(util_s, util_sl(DS), NULL, 0, util_list_cb, &l));
+		list_is(&l, want, TIE_N, "scan", k);
+		util_list_free(&l);
+		for (i = 0; i < NELEM(limits); i++) {
+			page_all(NULL, limits[i], &l);
+			list_is(&l, want, TIE_N, "paged scan", k);
+			util_list_free(&l);
+		}
+	}
+	util_entries_free(u, TIE_N);
+}
+END_TEST
+
+/* The same within one node: its entries tied on (wall, logic) are listed
+ * by hash, whichever arrived first. */
+START_TEST(test_scan_node__hlc_ties_by_hash_in_any_arrival_order)
+{
+	static const char *nodes[] = { "0", "a", "aa", "ab", "b", "z" };
+	struct util_entry u[TIE_N];
+	struct util_entry *order[TIE_N], *want[TIE_N], *mine[TIE_N];
+	size_t i, j, k, n;
+
+	fill_ties(u);
+	for (i = 0; i < TIE_N; i++)
+		want[i] = &u[i];
+	qsort(want, TIE_N, sizeof(want[0]), cmp_ptr);
+	for (k = 0; k < TIE_ORDERS; k++) {
+		tie_order(u, k, order);
+		apply_in_batches(order, TIE_N, k);
+		for (j = 0; j < NELEM(nodes); j++) {
+			struct util_list l = { 0 };
+
+			for (i = n = 0; i < TIE_N; i++)
+				if (want[i]->e.node.len == strlen(nodes[j]) &&
+				    memcmp(want[i]->e.node.ptr, nodes[j], strlen(nodes[j])) == 0)
+					mine[n++] = want[i];
+			UTIL_CHECK(n >= 1);
+			UTIL_OK(oplog_store_scan_node(util_s, util_sl(DS), util_sl(nodes[j]), NULL, 0,
+			                              util_list_cb, &l));
+			list_is(&l, mine, n, nodes[j], k);
+			util_list_free(&l);
+			page_all(nodes[j], 1, &l);
+			list_is(&l, mine, n, nodes[j], k);
+			util_list_free(&l);
+		}
+	}
+	util_entries_free(u, TIE_N);
 }
 END_TEST
 
@@ -3042,7 +3960,7 @@ static Suite *store_suite(void)
 	tcase_add_test(t, test_open__rdonly_store_refuses_apply);
 
 	t = tc(s, "schema", 10);
-	tcase_add_test(t, test_schema__meta_holds_schema_1);
+	tcase_add_test(t, test_schema__meta_holds_the_current_schema);
 	tcase_add_test(t, test_schema__newer_schema_is_refused);
 
 	t = tc(s, "dedupe", 10);
@@ -3051,6 +3969,12 @@ static Suite *store_suite(void)
 	tcase_add_test(t, test_get__returns_message_bytes_unchanged);
 	tcase_add_test(t, test_batch__clear_empties_and_counts);
 	tcase_add_test(t, test_batch__rejects_and_offsets_are_copied);
+
+	t = tc(s, "hash_index", 10);
+	tcase_add_test(t, test_get__shared_hash_prefix_resolved_by_message);
+	tcase_add_test(t, test_get__shared_hash_prefix_across_datasets_not_confused);
+	tcase_add_test(t, test_get__entries_on_both_sides_of_an_epoch_boundary);
+	tcase_add_test(t, test_prune__keeps_other_entries_under_a_shared_hash_prefix);
 
 	t = tc(s, "head", 10);
 	tcase_add_test(t, test_apply__late_entry_keeps_head);
@@ -3103,7 +4027,12 @@ static Suite *store_suite(void)
 	tcase_add_test(t, test_prune__forks_stay_listed);
 	tcase_add_test(t, test_prune__partly_pruned_fork_is_not_a_break);
 	tcase_add_test(t, test_prune__kept_entries_count_toward_batch);
+	tcase_add_test(t, test_prune__of_nothing_changes_no_answer);
 	tcase_add_test(t, test_scan__returns_the_callbacks_stop_value);
+
+	t = tc(s, "prune_documents", 10);
+	tcase_add_test(t, test_prune__removed_winner_keeps_its_document);
+	tcase_add_test(t, test_prune__document_of_removed_winner_still_replaced_by_later_writes);
 
 	t = tc(s, "below_boundary", 10);
 	tcase_add_test(t, test_below_boundary__pruned_entry_not_readded);
@@ -3119,6 +4048,21 @@ static Suite *store_suite(void)
 	tcase_add_test(t, test_verify__changed_head_reported);
 	tcase_add_test(t, test_verify__changed_watermark_reported);
 	tcase_add_test(t, test_verify__changed_document_reported);
+	tcase_add_test(t, test_verify__missing_log_record_reported);
+	tcase_add_test(t, test_verify__undecodable_log_record_reported);
+	tcase_add_test(t, test_verify__log_record_with_wrong_hash_reported);
+	tcase_add_test(t, test_verify__entry_in_wrong_epoch_reported);
+	tcase_add_test(t, test_verify__entry_naming_another_entry_reported);
+	tcase_add_test(t, test_verify__by_hlc_record_of_missing_entry_reported);
+	tcase_add_test(t, test_verify__by_node_record_of_missing_entry_reported);
+	tcase_add_test(t, test_verify__by_seq_naming_another_log_record_reported);
+	tcase_add_test(t, test_verify__document_naming_another_entry_reported);
+	tcase_add_test(t, test_verify__document_naming_missing_log_record_reported);
+	tcase_add_test(t, test_verify__missing_head_reported);
+	tcase_add_test(t, test_verify__missing_fork_record_reported);
+	tcase_add_test(t, test_verify__fork_of_missing_entry_reported);
+	tcase_add_test(t, test_verify__missing_break_record_reported);
+	tcase_add_test(t, test_verify__break_of_a_correct_chain_reported);
 
 	t = tc(s, "offsets", 10);
 	tcase_add_test(t, test_offsets__stored_with_batch_and_replaced_by_later_batch);
@@ -3140,6 +4084,8 @@ static Suite *store_suite(void)
 	tcase_add_test(t, test_scan__paging_gives_every_entry_once_in_hlc_order);
 	tcase_add_test(t, test_scan__after_position_without_node_or_hash);
 	tcase_add_test(t, test_scan__node_names_order_bytewise_shorter_first);
+	tcase_add_test(t, test_scan__hlc_ties_by_name_then_hash_in_any_arrival_order);
+	tcase_add_test(t, test_scan_node__hlc_ties_by_hash_in_any_arrival_order);
 	tcase_add_test(t, test_scan_node__one_node_in_hlc_order_with_after_and_limit);
 	tcase_add_test(t, test_scan_seq__range_lists_forks_by_hash);
 	tcase_add_test(t, test_scan__callback_stop_value_returned);

@@ -8,6 +8,12 @@
  * documents contested across nodes (and HLC ties across and within nodes),
  * dels, forks (siblings with the right prev, one of them extended by a
  * child), chain-break entries, and duplicates of the very same bytes.
+ *
+ * The chain walks get a case of their own: one node's fork, branches,
+ * chain break and gap, in every arrival order of a small set and many
+ * of larger ones, must walk the same, forward and backward, from either
+ * end and from every hash, as when applied in order (and as written
+ * down here by hand).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,6 +307,333 @@ START_TEST(test_prop__any_order_and_split_converges)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Chain walks in every arrival order                                   */
+
+/*
+ * Dataset "chains", node "n": e1, e2, a fork at seq 3 (a3 and b3, both
+ * after e2), a4 after a3 and, in some variants, b4 after b3; e5 after a4;
+ * e6, a chain break whose prev names m1, an entry of node "m"; e7 never
+ * arrives (a gap), e8 after it. Some variants add g1, a second genesis.
+ * Which fork sibling has the smaller hash (the one a forward walk
+ * follows) is chosen per variant.
+ */
+enum { L_M1, L_G1, L_E1, L_E2, L_A3, L_B3, L_A4, L_B4, L_E5, L_E6, L_E7, L_E8, L__N };
+static const char *const chain_label[L__N] = {
+	"m1", "g1", "e1", "e2", "a3", "b3", "a4", "b4", "e5", "e6", "e7", "e8",
+};
+
+struct chain_set {
+	struct util_entry u[L__N];
+	int               in[L__N];   /* applied in this variant */
+};
+
+/* u = (node, seq, wall) with prev, its data `data` plus the smallest
+ * suffix that puts its hash on the wanted side (sign of cmp) of `than`. */
+static void chain_entry(struct util_entry *u, const char *node, uint64_t seq, uint64_t wall,
+                        const char *data, const uint8_t *prev, const uint8_t *than, int sign)
+{
+	char body[64];
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		snprintf(body, sizeof(body), "%s/%d", data, i);
+		UTIL_OK(util_entry_build(u, "chains", node, seq, wall, 0, "c", data, OPLOG_OP_PUT,
+		                         body, prev));
+		if (!than || (memcmp(u->hash, than, OPLOG_HASH_LEN) < 0) == (sign < 0))
+			return;
+		util_entry_free(u);
+	}
+	ck_abort_msg("no hash on the wanted side after 64 tries");
+}
+
+enum chain_variant {
+	CV_SMALL,       /* e1 e2 a3 b3 b4 e5, a3 < b3: all orders */
+	CV_FORK,        /* + m1 a4 e6 e8, no b4; a3 < b3 */
+	CV_BRANCHES,    /* + b4; b3 < a3 */
+	CV_BRANCH_HEAD, /* b4 is the head (latest wall); g1 < e1; b3 < a3 */
+	CV__N
+};
+
+static void chain_set_build(struct chain_set *c, enum chain_variant v)
+{
+	struct util_entry *u = c->u;
+	int b_first = v == CV_BRANCHES || v == CV_BRANCH_HEAD;
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	chain_entry(&u[L_M1], "m", 1, 1000, "m1", NULL, NULL, 0);
+	chain_entry(&u[L_E1], "n", 1, 1010, "e1", NULL, NULL, 0);
+	chain_entry(&u[L_G1], "n", 1, 1005, "g1", NULL, u[L_E1].hash, -1);
+	chain_entry(&u[L_E2], "n", 2, 1020, "e2", u[L_E1].hash, NULL, 0);
+	chain_entry(&u[L_A3], "n", 3, 1030, "a3", u[L_E2].hash, NULL, 0);
+	chain_entry(&u[L_B3], "n", 3, 1031, "b3", u[L_E2].hash, u[L_A3].hash, b_first ? -1 : 1);
+	chain_entry(&u[L_A4], "n", 4, 1040, "a4", u[L_A3].hash, NULL, 0);
+	chain_entry(&u[L_B4], "n", 4, v == CV_BRANCH_HEAD ? 9000 : 1041, "b4", u[L_B3].hash,
+	            NULL, 0);
+	chain_entry(&u[L_E5], "n", 5, 1050, "e5", u[L_A4].hash, NULL, 0);
+	chain_entry(&u[L_E6], "n", 6, 1060, "e6", u[L_M1].hash, NULL, 0);
+	chain_entry(&u[L_E7], "n", 7, 1070, "e7", u[L_E6].hash, NULL, 0);
+	chain_entry(&u[L_E8], "n", 8, 1080, "e8", u[L_E7].hash, NULL, 0);
+	for (i = 0; i < L__N; i++)
+		c->in[i] = i != L_E7 && i != L_G1;
+	switch (v) {
+	case CV_SMALL:
+		c->in[L_M1] = c->in[L_A4] = c->in[L_E6] = c->in[L_E8] = 0;
+		break;
+	case CV_FORK:
+		c->in[L_B4] = 0;
+		break;
+	case CV_BRANCH_HEAD:
+		c->in[L_G1] = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+static const char *chain_label_of(const struct chain_set *c, const uint8_t *hash)
+{
+	size_t i;
+
+	for (i = 0; i < L__N; i++)
+		if (memcmp(c->u[i].hash, hash, OPLOG_HASH_LEN) == 0)
+			return chain_label[i];
+	return "?";
+}
+
+struct chain_text {
+	const struct chain_set *c;
+	FILE                   *f;
+};
+
+static int chain_text_cb(const struct oplog_entry *e, const void *msg, size_t len, void *arg)
+{
+	struct chain_text *t = arg;
+
+	(void)msg; (void)len;
+	fprintf(t->f, " %s", chain_label_of(t->c, e->hash));
+	return 0;
+}
+
+/* "fwd n e1: e1 e2 a3 | head" */
+static void chain_line(FILE *f, struct oplog_store *s, const struct chain_set *c,
+                       const char *node, int from, int forward)
+{
+	struct chain_text t = { c, f };
+	enum oplog_chain_end end = OPLOG_CHAIN_LIMIT;
+	int rc;
+
+	fprintf(f, "%s %s %s:", forward ? "fwd" : "back", node, from < 0 ? "-" : chain_label[from]);
+	rc = oplog_store_chain(s, util_sl("chains"), util_sl(node),
+	                       from < 0 ? NULL : c->u[from].hash, forward, 0, chain_text_cb, &t, &end);
+	if (rc == OPLOG_ENOTFOUND) {
+		fputs(" notfound\n", f);
+		return;
+	}
+	UTIL_OK(rc);
+	fprintf(f, " | %s\n", oplog_chain_end_name(end));
+}
+
+/* Every walk: from each node's ends, and from every hash of the set
+ * (present or not), both ways. Caller frees. */
+static char *chain_walks(struct oplog_store *s, const struct chain_set *c)
+{
+	static const char *const nodes[2] = { "m", "n" };
+	char *text = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&text, &len);
+
+	UTIL_CHECK(f != NULL);
+	for (i = 0; i < 2; i++) {
+		chain_line(f, s, c, nodes[i], -1, 0);
+		chain_line(f, s, c, nodes[i], -1, 1);
+	}
+	for (i = 0; i < L__N; i++) {
+		const char *node = i == L_M1 ? "m" : "n";
+
+		chain_line(f, s, c, node, (int)i, 0);
+		chain_line(f, s, c, node, (int)i, 1);
+	}
+	fclose(f);
+	return text;
+}
+
+/* Apply order[0..n) to a fresh store, `split` entries per batch (0 =
+ * 1..4 at random), and render its walks. */
+static char *chain_run(const struct chain_set *c, struct util_entry **order, size_t n,
+                       size_t split, struct rng *r)
+{
+	char dir[4200];
+	struct oplog_store *s = NULL;
+	size_t at = 0;
+	char *text;
+
+	util_subdir(dir, sizeof(dir), "chains");
+	UTIL_OK(util_store_open(&s, dir, 0, 0, OPLOG_STORE_NOSYNC));
+	while (at < n) {
+		size_t b = split ? split : 1 + (size_t)rng_below(r, 4);
+
+		if (b > n - at)
+			b = n - at;
+		UTIL_OK(util_apply(s, order + at, b, NULL));
+		at += b;
+	}
+	text = chain_walks(s, c);
+	oplog_store_close(s);
+	util_rmtree(dir);
+	return text;
+}
+
+static void has_walk(const char *walks, const char *line, enum chain_variant v)
+{
+	char want[128];
+
+	snprintf(want, sizeof(want), "%s\n", line);
+	ck_assert_msg(strstr(walks, want) != NULL, "variant %d: no \"%s\" in:\n%s", (int)v, line,
+	              walks);
+}
+
+/* What the walks of the in-order store are, by hand. */
+static void chain_expect(const char *w, enum chain_variant v)
+{
+	/* Whatever the variant. */
+	has_walk(w, "back n e2: e2 e1 | genesis", v);
+	has_walk(w, "back n e7: notfound", v);
+	has_walk(w, "fwd n e7: notfound", v);
+	switch (v) {
+	case CV_SMALL:
+		has_walk(w, "back n -: e5 | gap", v);            /* a4 never came */
+		has_walk(w, "fwd n -: e1 e2 a3 | head", v);      /* seq 4 is b3's only */
+		has_walk(w, "fwd n b3: b3 b4 | head", v);        /* e5 follows a4 */
+		has_walk(w, "fwd n a3: a3 | head", v);
+		has_walk(w, "back m -: notfound", v);
+		break;
+	case CV_FORK:
+		has_walk(w, "back n -: e8 | gap", v);
+		has_walk(w, "fwd n -: e1 e2 a3 a4 e5 | head", v);
+		has_walk(w, "fwd n e2: e2 a3 a4 e5 | head", v);
+		has_walk(w, "fwd n b3: b3 | head", v);
+		has_walk(w, "back n b3: b3 e2 e1 | genesis", v);
+		has_walk(w, "back n e5: e5 a4 a3 e2 e1 | genesis", v);
+		has_walk(w, "back n e6: e6 | gap", v);           /* its prev is m's */
+		has_walk(w, "fwd n e6: e6 | gap", v);            /* seq 7 below the head */
+		has_walk(w, "fwd n e8: e8 | head", v);
+		has_walk(w, "back m -: m1 | genesis", v);
+		has_walk(w, "fwd m m1: m1 | head", v);
+		break;
+	case CV_BRANCHES:
+		has_walk(w, "back n -: e8 | gap", v);
+		has_walk(w, "fwd n -: e1 e2 b3 b4 | head", v);
+		has_walk(w, "fwd n a3: a3 a4 e5 | head", v);
+		has_walk(w, "back n b4: b4 b3 e2 e1 | genesis", v);
+		has_walk(w, "fwd n e6: e6 | gap", v);
+		break;
+	case CV_BRANCH_HEAD:
+		has_walk(w, "back n -: b4 b3 e2 e1 | genesis", v);
+		has_walk(w, "fwd n -: g1 | head", v);            /* the smaller genesis */
+		has_walk(w, "fwd n e1: e1 e2 b3 b4 | head", v);
+		has_walk(w, "fwd n e6: e6 | head", v);           /* seq 7 is past the head's 4 */
+		has_walk(w, "back n e8: e8 | gap", v);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Permutation number k of v[0..n) (k < n!), in lexicographic order: k's
+ * digits in the factorial base pick from what is left. */
+static void nth_permutation(struct util_entry **out, struct util_entry *const *v, size_t n,
+                            size_t k)
+{
+	struct util_entry *rest[L__N];
+	size_t i, f = 1;
+
+	memcpy(rest, v, n * sizeof(*v));
+	for (i = 2; i < n; i++)
+		f *= i;                           /* (n - 1)! */
+	for (i = 0; i < n; i++) {
+		size_t left = n - i, j = k / f;
+
+		k %= f;
+		out[i] = rest[j];
+		memmove(rest + j, rest + j + 1, (left - 1 - j) * sizeof(*rest));
+		if (left > 1)
+			f /= left - 1;                /* (left - 2)! */
+	}
+}
+
+#define CHAIN_RANDOM_ORDERS 120
+
+/*
+ * Forward and backward walks, from each end and from every hash, come
+ * out the same whatever order and batch split the entries arrived in:
+ * every order of the small variant, and for the others each entry
+ * arriving last (late) or first, the reverse, and seeded shuffles.
+ */
+START_TEST(test_chain__forward_same_in_every_arrival_order)
+{
+	static struct chain_set c;
+	enum chain_variant v = (enum chain_variant)_i;
+	struct util_entry *in_order[L__N], *order[L__N];
+	char *ref, *got;
+	struct rng r;
+	size_t n = 0, i, k, runs;
+
+	chain_set_build(&c, v);
+	for (i = 0; i < L__N; i++)
+		if (c.in[i])
+			in_order[n++] = &c.u[i];
+	rng_seed(&r, 77 + (uint64_t)v);
+	ref = chain_run(&c, in_order, n, 1, &r);
+	chain_expect(ref, v);
+
+	if (v == CV_SMALL) {
+		for (runs = 1, i = 2; i <= n; i++)
+			runs *= i;
+	} else {
+		runs = 2 * n + 1 + CHAIN_RANDOM_ORDERS;
+	}
+	for (k = 0; k < runs; k++) {
+		size_t split = k % 3 == 0 ? n : k % 3 == 1 ? 1 : 0;
+
+		if (v == CV_SMALL) {
+			nth_permutation(order, in_order, n, k);
+		} else if (k < 2 * n) {
+			/* Entry k % n last (late), or first; the rest in order. */
+			size_t x = k % n, j = 0;
+
+			if (k >= n)
+				order[j++] = in_order[x];
+			for (i = 0; i < n; i++)
+				if (i != x)
+					order[j++] = in_order[i];
+			if (k < n)
+				order[j++] = in_order[x];
+		} else if (k == 2 * n) {
+			for (i = 0; i < n; i++)
+				order[i] = in_order[n - 1 - i];
+		} else {
+			memcpy(order, in_order, n * sizeof(*order));
+			shuffle(order, n, &r);
+		}
+		got = chain_run(&c, order, n, split, &r);
+		if (strcmp(ref, got) != 0) {
+			char arrived[256] = "";
+
+			for (i = 0; i < n; i++)
+				snprintf(arrived + strlen(arrived), sizeof(arrived) - strlen(arrived), " %s",
+				         chain_label_of(&c, order[i]->hash));
+			ck_abort_msg("variant %d, order%s (split %zu): walks differ at %s", (int)v,
+			             arrived, split, util_first_diff(ref, got));
+		}
+		free(got);
+	}
+	free(ref);
+	util_entries_free(c.u, L__N);
+}
+END_TEST
+
 static Suite *prop_suite(void)
 {
 	Suite *s = suite_create("store_prop");
@@ -310,6 +643,13 @@ static Suite *prop_suite(void)
 	tcase_add_checked_fixture(t, util_setup, util_teardown);
 	util_tcase_timeout(t, 60);
 	tcase_add_loop_test(t, test_prop__any_order_and_split_converges, 0, SEEDS);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("chain_orders");
+	tcase_add_unchecked_fixture(t, util_case_setup, util_case_teardown);
+	tcase_add_checked_fixture(t, util_setup, util_teardown);
+	util_tcase_timeout(t, 60);
+	tcase_add_loop_test(t, test_chain__forward_same_in_every_arrival_order, 0, CV__N);
 	suite_add_tcase(s, t);
 	return s;
 }

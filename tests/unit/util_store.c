@@ -187,18 +187,13 @@ done:
 	return rc;
 }
 
-int util_entry_make(struct util_entry *out, const struct util_spec *sp)
+/* Encode *sp with `hash` in its hash field (see util_entry_make). */
+static int entry_encode(struct util_entry *out, const struct util_spec *sp,
+                        const uint8_t *hash)
 {
-	uint8_t hash[OPLOG_HASH_LEN];
 	struct ubuf b = { 0 };
 	size_t o_ds, o_node, o_col, o_key, o_hash, o_data = 0, o_prev = 0;
 	int is_put = sp->op != OPLOG_OP_DEL;
-
-	memset(out, 0, sizeof(*out));
-	if ((sp->seq == 1) != (sp->prev == NULL))
-		return OPLOG_EINVAL;
-	if (spec_hash(sp, hash) != 0)
-		return OPLOG_ENOMEM;
 
 	ub_be(&b, 0x80 | (10 + is_put + (sp->prev != NULL)), 1);
 	mp_key(&b, "v");     mp_uint(&b, 1);
@@ -243,6 +238,49 @@ int util_entry_make(struct util_entry *out, const struct util_spec *sp)
 	out->e.hash = b.p + o_hash;
 	out->hash = out->e.hash;
 	return 0;
+}
+
+int util_entry_make(struct util_entry *out, const struct util_spec *sp)
+{
+	uint8_t hash[OPLOG_HASH_LEN];
+
+	memset(out, 0, sizeof(*out));
+	if ((sp->seq == 1) != (sp->prev == NULL))
+		return OPLOG_EINVAL;
+	if (spec_hash(sp, hash) != 0)
+		return OPLOG_ENOMEM;
+	return entry_encode(out, sp, hash);
+}
+
+int util_entry_make_forged(struct util_entry *out, const struct util_spec *sp,
+                           const uint8_t hash[OPLOG_HASH_LEN])
+{
+	memset(out, 0, sizeof(*out));
+	if ((sp->seq == 1) != (sp->prev == NULL))
+		return OPLOG_EINVAL;
+	return entry_encode(out, sp, hash);
+}
+
+int util_doc_key(uint32_t ds_id, const char *col, const char *key,
+                 uint8_t out[4 + OPLOG_HASH_LEN])
+{
+	struct ubuf b = { 0 };
+	unsigned int outlen = 0;
+	int rc = -1;
+
+	ub_be(&b, strlen(col), 2);
+	ub_put(&b, col, strlen(col));
+	ub_put(&b, key, strlen(key));
+	if (!b.oom && EVP_Digest(b.p, b.len, out + 4, &outlen, EVP_sha256(), NULL) == 1 &&
+	    outlen == OPLOG_HASH_LEN) {
+		out[0] = (uint8_t)(ds_id >> 24);
+		out[1] = (uint8_t)(ds_id >> 16);
+		out[2] = (uint8_t)(ds_id >> 8);
+		out[3] = (uint8_t)ds_id;
+		rc = 0;
+	}
+	free(b.p);
+	return rc;
 }
 
 int util_entry_build(struct util_entry *out, const char *ds, const char *node,
@@ -865,6 +903,22 @@ static int render_walk(FILE *f, struct oplog_store *s, struct oplog_slice ds,
 	return 0;
 }
 
+/* What a get by hash found: the hash and the size of the message. */
+struct got {
+	uint8_t hash[OPLOG_HASH_LEN];
+	size_t  len;
+};
+
+static int got_cb(const struct oplog_entry *e, const void *msg, size_t len, void *arg)
+{
+	struct got *g = arg;
+
+	(void)msg;
+	memcpy(g->hash, e->hash, OPLOG_HASH_LEN);
+	g->len = len;
+	return 0;
+}
+
 struct node_render {
 	FILE             *f;
 	struct name_list *names;
@@ -983,6 +1037,23 @@ static int render_ds(FILE *f, struct oplog_store *s, struct oplog_slice ds)
 			goto done;
 		fputs(" succ=", f);
 		put_hash(f, w.count >= 2 ? w.second : NULL);
+		/* The hash index finds the very entry the scan listed. */
+		{
+			struct got g;
+
+			memset(&g, 0, sizeof(g));
+			rc = oplog_store_get(s, ds, entries.items[i].hash, got_cb, &g);
+			if (rc && rc != OPLOG_ENOTFOUND)
+				goto done;
+			fputs(" get=", f);
+			if (rc) {
+				fputs("notfound", f);
+			} else {
+				put_hash(f, g.hash);
+				fprintf(f, "/%zu", g.len);
+			}
+			rc = 0;
+		}
 		fputc('\n', f);
 	}
 
@@ -1255,4 +1326,51 @@ int util_lmdb_get(const char *dir, const char *name, const void *key, size_t kle
 	mdb_txn_abort(txn);
 	mdb_env_close(env);
 	return rc;
+}
+
+int util_lmdb_nth(const char *dir, const char *name, size_t n, void *kbuf, size_t kcap,
+                  size_t *klen, void *vbuf, size_t vcap, size_t *vlen)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	size_t i;
+	int rc = lmdb_begin(dir, name, &env, &txn, &dbi);
+
+	if (rc)
+		return rc;
+	rc = mdb_cursor_open(txn, dbi, &cur);
+	if (!rc)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (i = 0; !rc && i < n; i++)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	if (!rc) {
+		*klen = k.mv_size;
+		*vlen = v.mv_size;
+		memcpy(kbuf, k.mv_data, k.mv_size < kcap ? k.mv_size : kcap);
+		memcpy(vbuf, v.mv_data, v.mv_size < vcap ? v.mv_size : vcap);
+	}
+	if (cur)
+		mdb_cursor_close(cur);
+	/* Nothing written: abort rather than commit. */
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return rc;
+}
+
+int util_lmdb_del(const char *dir, const char *name, const void *key, size_t klen,
+                  const void *val, size_t vlen)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int rc = lmdb_begin(dir, name, &env, &txn, &dbi);
+
+	if (rc)
+		return rc;
+	rc = mdb_del(txn, dbi, &k, val ? &v : NULL);
+	return lmdb_end(env, txn, rc);
 }

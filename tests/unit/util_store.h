@@ -116,6 +116,16 @@ struct util_entry {
  */
 int util_entry_make(struct util_entry *out, const struct util_spec *sp);
 
+/*
+ * util_entry_make with `hash` written in the hash field instead of the
+ * message's own hash: a message the intake would reject (hash_mismatch).
+ * The store does not recompute hashes on apply, so this lets a test
+ * choose hashes, e.g. two that share the 8 bytes the hash index keys on.
+ * Returns as util_entry_make.
+ */
+int util_entry_make_forged(struct util_entry *out, const struct util_spec *sp,
+                           const uint8_t hash[OPLOG_HASH_LEN]);
+
 /* util_entry_make from C strings. data is a C string for a put (NULL =
  * empty body) and ignored for a del. */
 int util_entry_build(struct util_entry *out, const char *ds, const char *node,
@@ -259,8 +269,8 @@ int64_t util_verify(struct oplog_store *s, char **problems);
 
 /*
  * The store's whole logical state as text, through public queries only:
- * per dataset (sorted) every entry in HLC order with its message and its
- * forward successor, every node's head, watermark, pruned-through, gaps
+ * per dataset (sorted) every entry in HLC order with its message, what a
+ * get of its hash finds, and its forward successor, every node's head, watermark, pruned-through, gaps
  * and its backward and forward chain walks, every document, fork and
  * chain break. Counters, offsets, rejects and ids are left out, so equal
  * logical content renders to equal bytes. Returns a malloc'd string, or
@@ -281,11 +291,25 @@ int util_lmdb_del_first(const char *dir, const char *name);
 /* XOR mask into byte `off` of the value of DBI name's first record that
  * has that byte. */
 int util_lmdb_flip_first(const char *dir, const char *name, size_t off, uint8_t mask);
-/* Put key -> val into DBI name. */
+/* Put key -> val into DBI name (in a DUPSORT DBI: one more duplicate). */
 int util_lmdb_put(const char *dir, const char *name, const void *key, size_t klen,
                   const void *val, size_t vlen);
 /* Read key of DBI name into buf (cap); *vlen gets the full length. */
 int util_lmdb_get(const char *dir, const char *name, const void *key, size_t klen,
                   void *buf, size_t cap, size_t *vlen);
+/* The n-th record (from 0, each duplicate counted) of DBI name in key
+ * order: key and value copied into kbuf and vbuf (at most kcap and vcap
+ * bytes), their full lengths into *klen and *vlen. 0, MDB_NOTFOUND when
+ * there are no more than n records, or an MDB error code. */
+int util_lmdb_nth(const char *dir, const char *name, size_t n, void *kbuf, size_t kcap,
+                  size_t *klen, void *vbuf, size_t vcap, size_t *vlen);
+/* Delete key from DBI name: every duplicate, or with val only that one. */
+int util_lmdb_del(const char *dir, const char *name, const void *key, size_t klen,
+                  const void *val, size_t vlen);
+
+/* The docs key of (col, key) in the dataset with id ds_id, built as
+ * docs/STORE.md says: ds u32 | SHA-256(u16 len(col) | col | key). 0 or -1. */
+int util_doc_key(uint32_t ds_id, const char *col, const char *key,
+                 uint8_t out[4 + OPLOG_HASH_LEN]);
 
 #endif
