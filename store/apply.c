@@ -719,12 +719,17 @@ static int pending_flush(struct apply *a, int dbi, struct pending *pd)
 		memset(last, 0xff, pd->klen);   /* not ours: never append */
 	for (size_t i = 0; i < pd->n; i++) {
 		uint8_t *r = pd->rec + i * rl;
+		unsigned flags;
 
 		if (!append && memcmp(r, last, pd->klen) > 0)
 			append = 1;
 		k = (MDB_val){ pd->klen, r };
 		v = (MDB_val){ pd->vlen, r + pd->klen };
-		if ((rc = mdb_cursor_put(cur, &k, &v, append ? MDB_APPEND : 0)))
+		/* MDB_APPEND wants a key above the tree's last one: a key equal to
+		 * the one just put (entries sharing a hash prefix) is one more
+		 * duplicate of it, put the ordinary way. */
+		flags = append && !(i && memcmp(r, r - rl, pd->klen) == 0) ? MDB_APPEND : 0;
+		if ((rc = mdb_cursor_put(cur, &k, &v, flags)))
 			goto fail;
 	}
 	mdb_cursor_close(cur);

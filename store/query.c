@@ -196,8 +196,8 @@ int oplog_store__doc_read(struct oplog_store *s, MDB_txn *txn, const MDB_val *v,
 		/* A pointer: the winner is in the log. */
 		r->log_id = get_u64(p);
 		if ((rc = oplog_store__log_get(s, txn, r->log_id, &msg)) == OPLOG_ENOTFOUND)
-			return oplog_error__set(OPLOG_ECORRUPT, "docs: the winner's log record %llu "
-			                        "is missing", (unsigned long long)r->log_id);
+			return oplog_error__set(OPLOG_ECORRUPT, "docs: the record names %llu, a log "
+			                        "id with no record", (unsigned long long)r->log_id);
 		if (rc || (rc = oplog_store__decode(&msg, &e)))
 			return rc;
 		if ((rc = oplog_store__id_lookup(s, txn, KIND_NODE, e.node, &r->nid)) == OPLOG_ENOTFOUND)
@@ -677,7 +677,12 @@ int oplog_store_chain(struct oplog_store *s, struct oplog_slice ds,
 		if (rc == OPLOG_ENOTFOUND) {
 			/* Nothing links forward. A missing seq+1 below the head is a
 			 * gap; otherwise this branch of the chain ends here. */
-			*end = !next_present && st.seq < ns.head_seq ? OPLOG_CHAIN_GAP : OPLOG_CHAIN_HEAD;
+			if (next_present)
+				*end = OPLOG_CHAIN_HEAD;
+			else if (st.seq + 1 <= ns.pruned)
+				*end = OPLOG_CHAIN_PRUNED;
+			else
+				*end = st.seq < ns.head_seq ? OPLOG_CHAIN_GAP : OPLOG_CHAIN_HEAD;
 			rc = 0;
 			break;
 		}

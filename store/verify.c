@@ -123,7 +123,8 @@ static int check_entry(const MDB_val *k, const MDB_val *val, void *arg)
 	id = get_u64(val->mv_data);
 	ename(en, ds, hash);
 	if ((rc = oplog_store__log_get(s, v->txn, id, &got)) == OPLOG_ENOTFOUND) {
-		problem(v, "log: record %llu of %s is missing", (unsigned long long)id, en);
+		problem(v, "by_seq: %s names log record %llu, which is missing", en,
+		        (unsigned long long)id);
 		return 0;
 	}
 	if (rc)
@@ -288,6 +289,28 @@ static int index_target(struct index_check *c, uint32_t ds, uint32_t nid, uint64
 	return 0;
 }
 
+/* A log record is the entry that by_seq names by this id; pass 1 checks
+ * the record itself. */
+static int log_named(struct index_check *c, uint64_t id, const MDB_val *msg)
+{
+	struct oplog_entry e;
+	uint32_t ds, nid;
+	uint64_t got = 0;
+	int rc;
+
+	if (oplog_store__decode(msg, &e))
+		return 0;
+	if ((rc = oplog_store__id_lookup(c->v->s, c->v->txn, KIND_DS, e.ds, &ds)) == 0 &&
+	    (rc = oplog_store__id_lookup(c->v->s, c->v->txn, KIND_NODE, e.node, &nid)) == 0)
+		rc = oplog_store__seq_get(c->v->s, c->v->txn, ds, nid, e.seq, e.hash, &got, NULL);
+	if (rc && rc != OPLOG_ENOTFOUND)
+		return rc;
+	if (rc || got != id)
+		problem(c->v, "log: record %llu is named by no by_seq record",
+		        (unsigned long long)id);
+	return 0;
+}
+
 static int check_index(const MDB_val *k, const MDB_val *val, void *arg)
 {
 	struct index_check *c = arg;
@@ -314,7 +337,7 @@ static int check_index(const MDB_val *k, const MDB_val *val, void *arg)
 	case DBI_LOG:
 		if (k->mv_size != 8)
 			break;
-		return 0;   /* counted: each entry's record is checked in pass 1 */
+		return log_named(c, get_u64(kb), val);
 	}
 	problem(c->v, "%s: malformed record (key of %zu bytes)", what, k->mv_size);
 	return 0;
@@ -428,8 +451,13 @@ static int check_doc(const MDB_val *k, const MDB_val *val, void *arg)
 	ename(en, ds, d.d.hash);
 	if ((rc = oplog_store__doc_key(kb, ds, d.d.col, d.d.key)))
 		return rc;
-	if (memcmp(kb, k->mv_data, sizeof(kb)))
-		problem(v, "docs: winner %s is filed under another document's key", en);
+	if (memcmp(kb, k->mv_data, sizeof(kb))) {
+		if (d.log_id)
+			problem(v, "docs: the record names %llu, the log record of %s, an entry of "
+			        "another document", (unsigned long long)d.log_id, en);
+		else
+			problem(v, "docs: winner %s is filed under another document's key", en);
+	}
 	rc = oplog_store__seq_get(v->s, v->txn, ds, d.nid, d.d.seq, d.d.hash, &id, NULL);
 	if (rc && rc != OPLOG_ENOTFOUND)
 		return rc;

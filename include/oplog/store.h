@@ -225,8 +225,9 @@ const char *oplog_chain_end_name(enum oplog_chain_end end); /* "genesis" ... */
  * through the forward links (where a node forked, forward follows the
  * smallest hash). With from NULL a backward walk starts at the node's
  * head and a forward walk at its lowest present seq. The start entry is
- * included. Forward, "head" means nothing links on from the last entry
- * and "gap" that its seq+1 is missing below the head's seq.
+ * included. Forward, "head" means nothing links on from the last entry,
+ * "pruned" that its seq+1 was pruned, and "gap" that its seq+1 is missing
+ * below the head's seq.
  * Returns 0 with *end set, OPLOG_ENOTFOUND (no such node or start hash),
  * or a callback's non-zero value.
  */

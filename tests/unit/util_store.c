@@ -262,17 +262,19 @@ int util_entry_make_forged(struct util_entry *out, const struct util_spec *sp,
 }
 
 int util_doc_key(uint32_t ds_id, const char *col, const char *key,
-                 uint8_t out[4 + OPLOG_HASH_LEN])
+                 uint8_t out[UTIL_DOC_KEY_LEN])
 {
 	struct ubuf b = { 0 };
+	uint8_t sha[OPLOG_HASH_LEN];
 	unsigned int outlen = 0;
 	int rc = -1;
 
 	ub_be(&b, strlen(col), 2);
 	ub_put(&b, col, strlen(col));
 	ub_put(&b, key, strlen(key));
-	if (!b.oom && EVP_Digest(b.p, b.len, out + 4, &outlen, EVP_sha256(), NULL) == 1 &&
+	if (!b.oom && EVP_Digest(b.p, b.len, sha, &outlen, EVP_sha256(), NULL) == 1 &&
 	    outlen == OPLOG_HASH_LEN) {
+		memcpy(out + 4, sha, UTIL_DOC_KEY_LEN - 4);
 		out[0] = (uint8_t)(ds_id >> 24);
 		out[1] = (uint8_t)(ds_id >> 16);
 		out[2] = (uint8_t)(ds_id >> 8);
