@@ -60,7 +60,7 @@ row() {
 	else
 		_v=-
 	fi
-	printf '| %-50s | %12s | %-11s | %-10s | %-9s |\n' "$_what" "$_v" "$_unit" "$_target" "$_mark"
+	printf '| %-52s | %12s | %-11s | %-10s | %-9s |\n' "$_what" "$_v" "$_unit" "$_target" "$_mark"
 }
 
 # The apply target is relative to kcat's rate in the same run.
@@ -74,8 +74,8 @@ printf 'oplogd benchmark summary: %s entries of "oplogd %s",\n' \
 printf '%s bytes/message; stores new and durable (default [store] settings) in %s; %s\n' \
 	"$(val stream_msg_bytes)" "$(val bench_dir)" \
 	"$([ "${BENCH_SCALE:-}" = small ] && echo "BENCH_SCALE=small: counts are a tenth, marks are not figures" || echo "full scale")"
-printf '\n| %-50s | %-12s | %-11s | %-10s | %-9s |\n' measure value unit target result
-printf '|%s|%s|%s|%s|%s|\n' "----------------------------------------------------" \
+printf '\n| %-52s | %-12s | %-11s | %-10s | %-9s |\n' measure value unit target result
+printf '|%s|%s|%s|%s|%s|\n' "------------------------------------------------------" \
 	"--------------" "-------------" "------------" "-----------"
 row "import $N1, default policy" "$(val import_1m_default_rate)" entries/s "" ">=" 150000
 row "import $N1, --batch $FIXED" "$(val import_1m_fixed_rate)" entries/s "" ">=" 90000
@@ -99,7 +99,7 @@ printf '\ntargets: %s of %s met' "$PASSED" "$TARGETS"
 printf '\n\nhow each figure is measured:\n'
 printf -- '- import: wall time of whole "oplogd import --framing lenpfx" processes into a new store.\n'
 printf -- '  %s = five processes, one per consecutive %s slice of one stream, into the same store;\n' "$N5" "$N1"
-printf -- '  its rate is %s over their summed time; window i is the i-th process.\n' "$N5"
+printf -- '  its rate is %s over their summed time; window i is the i-th process; %s = window 1.\n' "$N5" "$N1"
 printf -- '- ceiling: bench_append, the same %s messages put with MDB_APPEND into one tree, same\n' "$N1"
 printf -- '  map and durable commits, %s per commit (%s).\n' "$(val ceiling_batch)" \
 	"$([ -n "$TXNS" ] && echo "the default import's $TXNS commits, counted with mdb_stat" || echo "the default import's commits could not be counted: --batch $FIXED's")"
@@ -108,7 +108,7 @@ printf -- '  included) until "oplogd stats" shows every entry; kcat -C reads the
 printf -- '- point get: bench_get, random entries of the %s, oplog_store_get each in its own read txn.\n' "$N5"
 printf -- '- disk per entry: du of the store directory after the import, over the entries.\n'
 
-printf '\nbench time (s):'
+printf '\nbench time (s, build not included):'
 for p in codec store stream import apply; do
 	t=$(val "part_${p}_s")
 	[ -z "$t" ] || printf ' %s %s,' "$p" "$t"
