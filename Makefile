@@ -78,9 +78,10 @@ asan: deps
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit
 
 # Its own build directory: objects are not shared across different flags.
+# scripts/run-bench.sh says what runs; BENCH_SCALE=small for a quick look.
 bench: deps
 	@$(MAKE) --no-print-directory BUILD=build-bench OPT="-O2 -g -DNDEBUG" \
-		build-bench/bench/bench_codec build-bench/bench/bench_store build-bench/oplogd
+		$(BENCH_SRC:bench/%.c=build-bench/bench/%) build-bench/oplogd
 	@sh scripts/run-bench.sh build-bench
 
 # The whole system on the dev broker (scripts/demo.sh says what it shows).
