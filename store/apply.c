@@ -507,12 +507,12 @@ int oplog_store__doc_put(MDB_cursor *cur, const uint8_t *kb, const struct oplog_
 	uint8_t *p;
 	int rc;
 
-	v.mv_size = id ? 8 : DOC_HDR + e->col.len + e->key.len + e->data.len;
+	v.mv_size = id ? DOC_PTR_LEN : DOC_HDR + e->col.len + e->key.len + e->data.len;
 	if ((rc = mdb_cursor_put(cur, &k, &v, flags | MDB_RESERVE)))
 		return oplog_store__mdb_err(rc, "mdb_cursor_put(docs)");
 	p = v.mv_data;
 	if (id) {
-		put_u64(p, id);
+		put_u32(put_u64(put_u64(p, id), e->wall), e->logic);
 		return 0;
 	}
 	p = put_u64(p, e->wall);
@@ -626,7 +626,18 @@ static int write_docs(struct apply *a)
 		unsigned flags = 0;
 
 		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
-		if (rc == 0) {
+		if (rc == 0 && v.mv_size == DOC_PTR_LEN &&
+		    (get_u64((uint8_t *)v.mv_data + 8) != c->wall ||
+		     get_u32((uint8_t *)v.mv_data + 16) != c->logic)) {
+			/* The winner's (wall, logic) decides: no need to read it.
+			 * 16 bytes of SHA-256 name the document. */
+			uint64_t ww = get_u64((uint8_t *)v.mv_data + 8);
+			uint32_t wl = get_u32((uint8_t *)v.mv_data + 16);
+
+			if (c->wall < ww || (c->wall == ww && c->logic < wl))
+				continue;
+			flags = MDB_CURRENT;
+		} else if (rc == 0) {
 			struct doc_rec w;
 			struct oplog_entry we;
 

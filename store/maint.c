@@ -79,7 +79,7 @@ static int keep_doc_data(struct prune_batch *pb, const struct oplog_entry *e, ui
 		goto done;
 	}
 	/* A pointer to this entry's record: the data moves into the document. */
-	if (v.mv_size == 8 && get_u64(v.mv_data) == id) {
+	if (v.mv_size == DOC_PTR_LEN && get_u64(v.mv_data) == id) {
 		uint32_t nid;
 		if ((rc = oplog_store__id_lookup(pb->s, pb->txn, KIND_NODE, e->node, &nid)) == 0)
 			rc = oplog_store__doc_put(cur, kb, e, nid, 0, MDB_CURRENT);

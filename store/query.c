@@ -192,7 +192,7 @@ int oplog_store__doc_read(struct oplog_store *s, MDB_txn *txn, const MDB_val *v,
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	if (v->mv_size == 8) {
+	if (v->mv_size == DOC_PTR_LEN) {
 		/* A pointer: the winner is in the log. */
 		r->log_id = get_u64(p);
 		if ((rc = oplog_store__log_get(s, txn, r->log_id, &msg)) == OPLOG_ENOTFOUND)
@@ -200,6 +200,9 @@ int oplog_store__doc_read(struct oplog_store *s, MDB_txn *txn, const MDB_val *v,
 			                        "id with no record", (unsigned long long)r->log_id);
 		if (rc || (rc = oplog_store__decode(&msg, &e)))
 			return rc;
+		if (e.wall != get_u64(p + 8) || e.logic != get_u32(p + 16))
+			return oplog_error__set(OPLOG_ECORRUPT, "docs: the record names %llu, an entry "
+			                        "of another wall/logic", (unsigned long long)r->log_id);
 		if ((rc = oplog_store__id_lookup(s, txn, KIND_NODE, e.node, &r->nid)) == OPLOG_ENOTFOUND)
 			return oplog_error__set(OPLOG_ECORRUPT, "docs: the winner's node has no id");
 		if (rc)

@@ -162,7 +162,7 @@ int oplog_store__node_state_get(struct oplog_store *s, MDB_txn *txn, uint32_t ds
 
 /* Document key: ds | the first DOC_HASH_LEN bytes of SHA-256(u16 len(col)
  * | col | key). */
-#define DOC_HASH_LEN 12
+#define DOC_HASH_LEN 16
 #define DOC_KEY_LEN  (4 + DOC_HASH_LEN)
 int oplog_store__doc_sha(uint8_t *sha, struct oplog_slice col, struct oplog_slice key);
 int oplog_store__doc_key(uint8_t *key, uint32_t ds, struct oplog_slice col,
@@ -226,10 +226,11 @@ int oplog_store__emit(struct oplog_store *s, MDB_txn *txn, uint32_t ds,
 int oplog_store__emit_id(struct oplog_store *s, MDB_txn *txn, uint64_t id,
                          oplog_entry_cb cb, void *arg);
 
-/* Doc record: the winner's log id (8 bytes) while the winner is in the
- * log; once it was pruned (or for a winner below the prune boundary), the
- * whole winner inline: wall | logic | nid | seq | hash | op | len(col) |
- * len(key) | len(data) | 0 u64 | col | key | data. */
+/* Doc record: while the winner is in the log, its log id, wall and logic
+ * (DOC_PTR_LEN bytes); once it was pruned (or for a winner below the
+ * prune boundary), the whole winner inline: wall | logic | nid | seq |
+ * hash | op | len(col) | len(key) | len(data) | 0 u64 | col | key | data. */
+#define DOC_PTR_LEN (8 + 8 + 4)
 #define DOC_HDR (8 + 4 + 4 + 8 + OPLOG_HASH_LEN + 1 + 2 + 2 + 4 + 8)
 
 /* A document's winner, read from either form of the record. */

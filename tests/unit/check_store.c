@@ -2044,9 +2044,9 @@ START_TEST(test_prune__of_nothing_changes_no_answer)
 END_TEST
 
 /*
- * The log id a document's record holds (docs/STORE.md: the record is that
- * u64 alone; 0 = the winner is inline, with a zero u64 at byte 65), read
- * from the closed store of dataset id 1.
+ * The log id a document's record holds (docs/STORE.md: the 20-byte record
+ * starts with it; 0 = the winner is inline, with a zero u64 at byte 65),
+ * read from the closed store of dataset id 1.
  */
 static uint64_t doc_log_id(const char *key)
 {
@@ -2059,9 +2059,9 @@ static uint64_t doc_log_id(const char *key)
 	util_s = NULL;
 	UTIL_EQ(util_doc_key(1, "c", key, k), 0);
 	UTIL_EQ(util_lmdb_get(util_dir, "docs", k, sizeof(k), v, sizeof(v), &vlen), 0);
-	UTIL_CHECK(vlen == 8 || vlen >= 73);
+	UTIL_CHECK(vlen == 20 || vlen >= 73);
 	for (i = 0; i < 8; i++)
-		id = id << 8 | v[(vlen == 8 ? 0 : 65) + i];
+		id = id << 8 | v[(vlen == 20 ? 0 : 65) + i];
 	reopen();
 	return id;
 }
@@ -2519,8 +2519,9 @@ static int doc_names(uint64_t id)
 		return -1;
 	if ((rc = util_lmdb_get(util_dir, "docs", k, sizeof(k), rec_v, sizeof(rec_v), &rec_vl)))
 		return rc;
-	/* The winner is in the log: the record is its log id (docs/STORE.md). */
-	if (rec_vl != 8)
+	/* The winner is in the log: the record is its log id, wall and logic
+	 * (docs/STORE.md). */
+	if (rec_vl != 20)
 		return -1;
 	put_be64(rec_v, id);
 	return util_lmdb_put(util_dir, "docs", k, sizeof(k), rec_v, rec_vl);

@@ -308,9 +308,9 @@ int util_lmdb_del(const char *dir, const char *name, const void *key, size_t kle
                   const void *val, size_t vlen);
 
 /* The docs key of (col, key) in the dataset with id ds_id, built as
- * docs/STORE.md says: ds u32 | the first 12 bytes of SHA-256(u16 len(col)
+ * docs/STORE.md says: ds u32 | the first 16 bytes of SHA-256(u16 len(col)
  * | col | key). 0 or -1. */
-#define UTIL_DOC_KEY_LEN 16
+#define UTIL_DOC_KEY_LEN 20
 int util_doc_key(uint32_t ds_id, const char *col, const char *key,
                  uint8_t out[UTIL_DOC_KEY_LEN]);
 
