@@ -989,7 +989,7 @@ static int apply_once(struct oplog_store *s, const struct oplog_batch *b,
 		.node = { .klen = HLC_KEY_LEN },
 		.ents = { .klen = ENTRIES_KEY_LEN, .vlen = 8 },
 	};
-	uint64_t by_reason[OPLOG_R__COUNT] = { 0 };
+	uint64_t by_reason[OPLOG_R__COUNT] = { 0 }, first_log;
 	char name[64];
 	int rc;
 
@@ -1002,6 +1002,7 @@ static int apply_once(struct oplog_store *s, const struct oplog_batch *b,
 	}
 	if ((rc = next_log_id(&a, 0)))
 		goto done;
+	first_log = a.next_log;
 	/* The documents' table, sized for the batch: one slot in two used. */
 	for (a.docs_cap = 1024; a.docs_cap < 2 * b->n_ents; a.docs_cap *= 2)
 		;
@@ -1015,6 +1016,8 @@ static int apply_once(struct oplog_store *s, const struct oplog_batch *b,
 	if ((rc = pending_flush(&a, DBI_BY_HLC, &a.hlc)) ||
 	    (rc = pending_flush(&a, DBI_BY_NODE, &a.node)) ||
 	    (rc = pending_flush(&a, DBI_ENTRIES, &a.ents)) ||
+	    (log_epoch(a.next_log) != log_epoch(first_log) &&
+	     (rc = oplog_store__bloom_update(s, a.txn, a.next_log))) ||
 	    (rc = write_docs(&a)) ||
 	    (rc = write_node_states(&a)) ||
 	    (rc = next_log_id(&a, 1)) ||

@@ -330,6 +330,8 @@ static int old_begin(struct mig *m)
 		                  &m->old_dbi[i]);
 		if (rc == MDB_NOTFOUND && (i == DBI_LOST || i == DBI_REPLAY))
 			continue;   /* a store from before they existed: nothing to copy */
+		if (rc == MDB_NOTFOUND && i == DBI_BLOOMS)
+			continue;   /* schema 2 only: built by the first batch that ends an epoch */
 		if (rc == MDB_NOTFOUND)
 			return oplog_error__set(OPLOG_ECORRUPT, "%s is not a schema-1 oplogd store "
 			                        "(no '%s' database)", m->opts->path,

@@ -78,12 +78,12 @@ static int msg_is(struct oplog_store *s, MDB_txn *txn, const MDB_val *msg, uint3
 int oplog_store__entry_bytes(struct oplog_store *s, MDB_txn *txn, uint32_t ds,
                              const uint8_t *hash, MDB_val *msg, uint64_t *log_id)
 {
-	MDB_cursor *cur = NULL;
+	MDB_cursor *cur = NULL, *fcur = NULL;
 	uint8_t kb[ENTRIES_KEY_LEN];
-	MDB_val k, v;
+	MDB_val k, v, fk, f;
 	uint64_t next = 1;
 	int64_t epoch;
-	int rc, yes;
+	int rc, yes, frc;
 
 	/* Epochs exist up to the one of the last id handed out. */
 	k = (MDB_val){ sizeof("next_id.log") - 1, "next_id.log" };
@@ -92,9 +92,24 @@ int oplog_store__entry_bytes(struct oplog_store *s, MDB_txn *txn, uint32_t ds,
 		next = get_u64(v.mv_data);
 	else if (rc && rc != MDB_NOTFOUND)
 		return oplog_store__mdb_err(rc, "mdb_get(meta next_id.log)");
-	if ((rc = mdb_cursor_open(txn, s->dbi[DBI_ENTRIES], &cur)))
-		return oplog_store__mdb_err(rc, "mdb_cursor_open(entries)");
+	if ((rc = mdb_cursor_open(txn, s->dbi[DBI_ENTRIES], &cur)) ||
+	    (rc = mdb_cursor_open(txn, s->dbi[DBI_BLOOMS], &fcur))) {
+		rc = oplog_store__mdb_err(rc, "mdb_cursor_open");
+		goto done;
+	}
+	/* The filters, newest first, walked beside the epochs. */
+	frc = mdb_cursor_get(fcur, &fk, &f, MDB_LAST);
 	for (epoch = log_epoch(next ? next - 1 : 0); epoch >= 0; epoch--) {
+		while (frc == 0 && fk.mv_size == 4 && get_u32(fk.mv_data) > (uint32_t)epoch)
+			frc = mdb_cursor_get(fcur, &fk, &f, MDB_PREV);
+		if (frc && frc != MDB_NOTFOUND) {
+			rc = oplog_store__mdb_err(frc, "mdb_cursor_get(blooms)");
+			goto done;
+		}
+		/* A completed epoch's filter rules most of them out. */
+		if (frc == 0 && fk.mv_size == 4 && get_u32(fk.mv_data) == (uint32_t)epoch &&
+		    !oplog_store__bloom_test(&f, ds, hash))
+			continue;
 		k = (MDB_val){ key_entries(kb, (uint32_t)epoch, ds, hash), kb };
 		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
 		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
@@ -128,7 +143,10 @@ int oplog_store__entry_bytes(struct oplog_store *s, MDB_txn *txn, uint32_t ds,
 	}
 	rc = OPLOG_ENOTFOUND;
 done:
-	mdb_cursor_close(cur);
+	if (cur)
+		mdb_cursor_close(cur);
+	if (fcur)
+		mdb_cursor_close(fcur);
 	return rc;
 }
 

@@ -14,7 +14,7 @@
 const char *const oplog_store__dbi_names[DBI__COUNT] = {
 	"meta", "names", "ids", "log", "entries", "by_hlc", "by_node", "by_seq",
 	"heads", "docs", "forks", "breaks", "offsets", "rejects",
-	"counters", "lost", "replay"
+	"counters", "lost", "replay", "blooms"
 };
 
 const unsigned oplog_store__dbi_flags[DBI__COUNT] = {

@@ -13,7 +13,7 @@
 enum store_dbi {
 	DBI_META, DBI_NAMES, DBI_IDS, DBI_LOG, DBI_ENTRIES, DBI_BY_HLC, DBI_BY_NODE,
 	DBI_BY_SEQ, DBI_HEADS, DBI_DOCS, DBI_FORKS, DBI_BREAKS,
-	DBI_OFFSETS, DBI_REJECTS, DBI_COUNTERS, DBI_LOST, DBI_REPLAY, DBI__COUNT
+	DBI_OFFSETS, DBI_REJECTS, DBI_COUNTERS, DBI_LOST, DBI_REPLAY, DBI_BLOOMS, DBI__COUNT
 };
 
 extern const char *const oplog_store__dbi_names[DBI__COUNT];
@@ -117,6 +117,15 @@ static inline size_t key_hlc(uint8_t *buf, uint32_t ds, uint64_t wall, uint32_t 
 static inline size_t key_node_hlc(uint8_t *buf, uint32_t ds, uint32_t nid, uint64_t wall,
                                   uint32_t logic, uint64_t id)
 { return (size_t)(put_u64(put_u32(put_u64(put_u32(put_u32(buf, ds), nid), wall), logic), id) - buf); }
+
+/* The filter of a completed epoch of `entries` (store/bloom.c). */
+/* Build the filter of every completed epoch (below log_epoch(next_log))
+ * that has none yet, newest first. 0 or an OPLOG_E* code. */
+int oplog_store__bloom_update(struct oplog_store *s, MDB_txn *txn, uint64_t next_log);
+/* The filter of `epoch`, borrowed from txn: 0, or OPLOG_ENOTFOUND. */
+int oplog_store__bloom_get(struct oplog_store *s, MDB_txn *txn, uint32_t epoch, MDB_val *f);
+/* May filter f hold (ds, hash prefix)? 0 = certainly not, 1 = maybe. */
+int oplog_store__bloom_test(const MDB_val *f, uint32_t ds, const uint8_t *h8);
 
 /* by_seq value: id | prev (absent at seq 1). */
 #define SEQ_VAL_MIN 8

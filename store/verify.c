@@ -20,6 +20,7 @@ struct verify {
 	void               *arg;
 	int64_t             problems;
 	uint64_t            n_entries;
+	uint64_t            next_log;   /* meta next_id.log */
 	uint8_t             (*group)[OPLOG_HASH_LEN];
 	size_t              group_n, group_cap;
 };
@@ -333,6 +334,17 @@ static int check_index(const MDB_val *k, const MDB_val *val, void *arg)
 		if (get_u32(kb) != log_epoch(get_u64(val->mv_data)))
 			problem(c->v, "entries: log id %llu filed under epoch %u",
 			        (unsigned long long)get_u64(val->mv_data), get_u32(kb));
+		{
+			/* The epoch's filter, where it has one, must not rule it out. */
+			MDB_val f;
+			int rc = oplog_store__bloom_get(c->v->s, c->v->txn, get_u32(kb), &f);
+
+			if (rc && rc != OPLOG_ENOTFOUND)
+				return rc;
+			if (rc == 0 && !oplog_store__bloom_test(&f, get_u32(kb + 4), kb + 8))
+				problem(c->v, "blooms: the filter of epoch %u rules out log id %llu",
+				        get_u32(kb), (unsigned long long)get_u64(val->mv_data));
+		}
 		return index_target(c, get_u32(kb + 4), 0, get_u64(val->mv_data), kb + 8, what);
 	case DBI_LOG:
 		if (k->mv_size != 8)
@@ -531,6 +543,20 @@ static int check_fork(const MDB_val *k, const MDB_val *val, void *arg)
 	return check_seq_record(v, k, val->mv_data, NULL, "forks");
 }
 
+/* Pass 7: a filter exists only for a completed epoch. */
+static int check_bloom(const MDB_val *k, const MDB_val *val, void *arg)
+{
+	struct verify *v = arg;
+
+	(void)val;
+	if (k->mv_size != 4)
+		problem(v, "blooms: key of %zu bytes", k->mv_size);
+	else if (get_u32(k->mv_data) >= log_epoch(v->next_log))
+		problem(v, "blooms: a filter for epoch %u, which is not complete",
+		        get_u32(k->mv_data));
+	return 0;
+}
+
 /* Pass 6: names and ids map both ways, below the id counters. */
 static int check_name(const MDB_val *k, const MDB_val *val, void *arg)
 {
@@ -583,6 +609,13 @@ int64_t oplog_store_verify(struct oplog_store *s, oplog_problem_cb cb, void *arg
 	    (rc = oplog_store__walk(s, v.txn, DBI_FORKS, NULL, 0, 0, check_fork, &v)) ||
 	    (rc = oplog_store__walk(s, v.txn, DBI_NAMES, NULL, 0, 0, check_name, &v)))
 		goto done;
+	{
+		MDB_val k = { sizeof("next_id.log") - 1, "next_id.log" }, val;
+		rc = mdb_get(v.txn, s->dbi[DBI_META], &k, &val);
+		v.next_log = rc == 0 && val.mv_size == 8 ? get_u64(val.mv_data) : 1;
+		if ((rc = oplog_store__walk(s, v.txn, DBI_BLOOMS, NULL, 0, 0, check_bloom, &v)))
+			goto done;
+	}
 done:
 	if (v.seq_cur)
 		mdb_cursor_close(v.seq_cur);

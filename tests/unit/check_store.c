@@ -464,6 +464,101 @@ START_TEST(test_apply__shared_hash_prefix_within_one_batch)
 END_TEST
 
 /*
+ * The batch that ends an epoch builds its filter: a get of an entry of the
+ * completed epoch finds it through the filter, one of a hash the filter
+ * rules out finds nothing, and verify reports a filter that rules out an
+ * entry it should hold, or a filter of an epoch that is not complete.
+ */
+static int bloom_zeroed(void)
+{
+	static uint8_t zero[1 << 19];
+	uint8_t k[4] = { 0, 0, 0, 0 };
+
+	return util_lmdb_put(util_dir, "blooms", k, 4, zero, sizeof(zero));
+}
+
+static int bloom_early(void)
+{
+	static uint8_t zero[1 << 19];
+	uint8_t k[4] = { 0, 0, 0, 7 };
+
+	return util_lmdb_put(util_dir, "blooms", k, 4, zero, sizeof(zero));
+}
+
+START_TEST(test_get__completed_epoch_found_through_its_filter)
+{
+	struct util_entry c[4];
+	uint8_t next[8] = { 0, 0, 0, 0, 0, 0x03, 0xff, 0xfe };   /* 2^18 - 2 */
+	uint8_t other[OPLOG_HASH_LEN], k[64], v[1 << 19];
+	size_t kl = 0, vl = 0, i;
+
+	oplog_store_close(util_s);
+	util_s = NULL;
+	UTIL_EQ(util_lmdb_put(util_dir, "meta", "next_id.log", 11, next, 8), 0);
+	reopen();
+	UTIL_OK(util_chain_build(c, 4, DS, "n", 1, NULL, 1000));
+	UTIL_OK(util_apply_array(util_s, c, 2, NULL));    /* ids 2^18 - 2, 2^18 - 1: epoch 0 is complete */
+	UTIL_OK(util_apply_array(util_s, c + 2, 2, NULL)); /* epoch 1 */
+	for (i = 0; i < 4; i++)
+		get_is(DS, c[i].hash, &c[i]);
+	prefixed(other, c[0].hash, 0x5a);
+	other[0] ^= 0xff;                                 /* another 8-byte prefix */
+	get_none(DS, other);
+	UTIL_CONSISTENT(util_s);
+	oplog_store_close(util_s);
+	util_s = NULL;
+	/* One filter, of epoch 0, 512 KiB. */
+	UTIL_EQ(util_lmdb_nth(util_dir, "blooms", 0, k, sizeof(k), &kl, v, sizeof(v), &vl), 0);
+	UTIL_CHECK(kl == 4 && k[3] == 0 && vl == sizeof(v));
+	UTIL_CHECK(util_lmdb_nth(util_dir, "blooms", 1, k, sizeof(k), &kl, v, sizeof(v), &vl) != 0);
+	reopen();
+	util_entries_free(c, 4);
+}
+END_TEST
+
+START_TEST(test_verify__filter_ruling_out_an_entry_reported)
+{
+	struct util_entry c[4];
+	uint8_t next[8] = { 0, 0, 0, 0, 0, 0x03, 0xff, 0xfe };
+
+	oplog_store_close(util_s);
+	util_s = NULL;
+	UTIL_EQ(util_lmdb_put(util_dir, "meta", "next_id.log", 11, next, 8), 0);
+	reopen();
+	UTIL_OK(util_chain_build(c, 4, DS, "n", 1, NULL, 1000));
+	UTIL_OK(util_apply_array(util_s, c, 4, NULL));
+	UTIL_CONSISTENT(util_s);
+	oplog_store_close(util_s);
+	util_s = NULL;
+	UTIL_EQ(bloom_zeroed(), 0);
+	UTIL_OK(util_store_open(&util_s, util_dir, 0, 0, 0));
+	{
+		char *problems = NULL;
+		int64_t n = util_verify(util_s, &problems);
+
+		ck_assert_msg(n >= 1 && problems && strstr(problems, "blooms: the filter of epoch 0"),
+		              "verify found %lld problems:\n%s", (long long)n,
+		              problems ? problems : "(none)");
+		free(problems);
+	}
+	oplog_store_close(util_s);
+	util_s = NULL;
+	UTIL_EQ(bloom_early(), 0);
+	UTIL_OK(util_store_open(&util_s, util_dir, 0, 0, 0));
+	{
+		char *problems = NULL;
+		int64_t n = util_verify(util_s, &problems);
+
+		ck_assert_msg(n >= 1 && problems && strstr(problems, "epoch 7, which is not complete"),
+		              "verify found %lld problems:\n%s", (long long)n,
+		              problems ? problems : "(none)");
+		free(problems);
+	}
+	util_entries_free(c, 4);
+}
+END_TEST
+
+/*
  * `entries` is split into epochs of 2^18 log ids. A batch that crosses
  * from one epoch to the next files each entry under its own epoch; get
  * finds entries of both, also two that share a hash prefix, one in each;
@@ -4039,6 +4134,8 @@ static Suite *store_suite(void)
 	tcase_add_test(t, test_get__shared_hash_prefix_across_datasets_not_confused);
 	tcase_add_test(t, test_get__entries_on_both_sides_of_an_epoch_boundary);
 	tcase_add_test(t, test_apply__shared_hash_prefix_within_one_batch);
+	tcase_add_test(t, test_get__completed_epoch_found_through_its_filter);
+	tcase_add_test(t, test_verify__filter_ruling_out_an_entry_reported);
 	tcase_add_test(t, test_prune__keeps_other_entries_under_a_shared_hash_prefix);
 
 	t = tc(s, "head", 10);
