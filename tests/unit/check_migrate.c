@@ -478,38 +478,27 @@ START_TEST(test_migrate__map_limit_reached_leaves_the_old_store)
 }
 END_TEST
 
-static TCase *tc(Suite *s, const char *name, double timeout)
-{
-	TCase *t = tcase_create(name);
-
-	tcase_add_unchecked_fixture(t, util_case_setup, util_case_teardown);
-	tcase_add_checked_fixture(t, util_setup, util_teardown);
-	util_tcase_timeout(t, timeout);
-	suite_add_tcase(s, t);
-	return t;
-}
-
 static Suite *migrate_suite(void)
 {
 	Suite *s = suite_create("migrate");
 	TCase *t;
 
-	t = tc(s, "upgrade", 30);
+	t = util_store_tcase(s, "upgrade", 30);
 	tcase_add_test(t, test_migrate__upgrades_and_keeps_positions);
 	tcase_add_test(t, test_migrate__current_store_left_alone);
 	tcase_add_test(t, test_migrate__no_store_is_not_created);
 	tcase_add_test(t, test_open__read_write_open_upgrades_and_tells_notice);
 	tcase_add_test(t, test_apply__upgraded_store_knows_what_it_holds);
 
-	t = tc(s, "interrupted", 60);
+	t = util_store_tcase(s, "interrupted", 60);
 	tcase_add_test(t, test_migrate__leftover_tmp_dir_is_cleared);
 	tcase_add_test(t, test_migrate__tmp_dir_left_after_the_swap_is_cleared);
 	tcase_add_test(t, test_migrate__killed_at_any_point_leaves_a_store_that_upgrades);
 
-	t = tc(s, "busy", 30);
+	t = util_store_tcase(s, "busy", 30);
 	tcase_add_test(t, test_migrate__refused_while_another_process_has_it_open);
 
-	t = tc(s, "map", 30);
+	t = util_store_tcase(s, "map", 30);
 	tcase_add_test(t, test_migrate__map_grows_from_a_small_map);
 	tcase_add_test(t, test_migrate__map_limit_reached_leaves_the_old_store);
 	return s;
@@ -517,11 +506,5 @@ static Suite *migrate_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(migrate_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return util_suite_run(migrate_suite());
 }

@@ -466,6 +466,28 @@ void util_teardown(void)
 	util_dir[0] = '\0';
 }
 
+TCase *util_store_tcase(Suite *s, const char *name, double secs)
+{
+	TCase *t = tcase_create(name);
+
+	tcase_add_unchecked_fixture(t, util_case_setup, util_case_teardown);
+	tcase_add_checked_fixture(t, util_setup, util_teardown);
+	util_tcase_timeout(t, secs);
+	suite_add_tcase(s, t);
+	return t;
+}
+
+int util_suite_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 void util_store_reset(void)
 {
 	int rc;

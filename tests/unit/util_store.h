@@ -168,6 +168,13 @@ void util_case_setup(void);     /* unchecked: the TCase's directory */
 void util_case_teardown(void);  /* unchecked: removes it, leftovers included */
 void util_setup(void);      /* creates util_base, opens util_s at util_dir */
 void util_teardown(void);   /* closes util_s, removes util_base */
+/* A TCase named name, added to s, with the fixtures above (a directory
+ * per TCase, a fresh store per test) and a timeout of secs as
+ * util_tcase_timeout sets it. */
+TCase *util_store_tcase(Suite *s, const char *name, double secs);
+/* Run every test of s (CK_ENV says how much is printed) and free it:
+ * EXIT_SUCCESS when none failed, else EXIT_FAILURE, for main's return. */
+int util_suite_run(Suite *s);
 /* Close util_s, delete the store and open a new, empty one at util_dir. */
 void util_store_reset(void);
 /* util_base/name into buf (not created). */
