@@ -268,19 +268,6 @@ START_TEST(test_get__only_in_its_own_dataset)
 }
 END_TEST
 
-static int copy_msg_cb(const struct oplog_entry *e, const void *msg, size_t len, void *arg)
-{
-	struct util_entry *out = arg;
-
-	(void)e;
-	out->msg = malloc(len);
-	if (!out->msg)
-		return OPLOG_ENOMEM;
-	memcpy(out->msg, msg, len);
-	out->len = len;
-	return 0;
-}
-
 START_TEST(test_get__returns_message_bytes_unchanged)
 {
 	struct util_entry u, got;
@@ -289,12 +276,12 @@ START_TEST(test_get__returns_message_bytes_unchanged)
 	memset(&got, 0, sizeof(got));
 	mk(&u, DS, "n", 1, 100, 0, "k", OPLOG_OP_PUT, "body", NULL);
 	apply1(&u, NULL);
-	UTIL_OK(oplog_store_get(util_s, util_sl(DS), u.hash, copy_msg_cb, &got));
+	UTIL_OK(oplog_store_get(util_s, util_sl(DS), u.hash, util_msg_copy_cb, &got));
 	UTIL_EQ(got.len, u.len);
 	UTIL_CHECK(memcmp(got.msg, u.msg, u.len) == 0);
 	free(got.msg);
 	memset(unknown, 0xab, sizeof(unknown));
-	UTIL_RC(oplog_store_get(util_s, util_sl(DS), unknown, copy_msg_cb, &got), OPLOG_ENOTFOUND);
+	UTIL_RC(oplog_store_get(util_s, util_sl(DS), unknown, util_msg_copy_cb, &got), OPLOG_ENOTFOUND);
 	util_entry_free(&u);
 }
 END_TEST
@@ -341,7 +328,7 @@ static void get_is(const char *ds, const uint8_t *hash, const struct util_entry 
 
 	memset(&got, 0, sizeof(got));
 	util_hex(hash, OPLOG_HASH_LEN, hex);
-	rc = oplog_store_get(util_s, util_sl(ds), hash, copy_msg_cb, &got);
+	rc = oplog_store_get(util_s, util_sl(ds), hash, util_msg_copy_cb, &got);
 	ck_assert_msg(rc == 0, "get(%s, %s) = %d; last error: \"%s\"", ds, hex, rc,
 	              oplog_error_last());
 	ck_assert_msg(got.len == want->len && memcmp(got.msg, want->msg, want->len) == 0,
@@ -357,7 +344,7 @@ static void get_none(const char *ds, const uint8_t *hash)
 
 	memset(&got, 0, sizeof(got));
 	util_hex(hash, OPLOG_HASH_LEN, hex);
-	rc = oplog_store_get(util_s, util_sl(ds), hash, copy_msg_cb, &got);
+	rc = oplog_store_get(util_s, util_sl(ds), hash, util_msg_copy_cb, &got);
 	ck_assert_msg(rc == OPLOG_ENOTFOUND && got.msg == NULL,
 	              "get(%s, %s) = %d, expected ENOTFOUND", ds, hex, rc);
 	free(got.msg);

@@ -681,6 +681,19 @@ int util_list_cb(const struct oplog_entry *e, const void *msg, size_t len, void 
 	return 0;
 }
 
+int util_msg_copy_cb(const struct oplog_entry *e, const void *msg, size_t len, void *arg)
+{
+	struct util_entry *out = arg;
+
+	(void)e;
+	out->msg = malloc(len);
+	if (!out->msg)
+		return OPLOG_ENOMEM;
+	memcpy(out->msg, msg, len);
+	out->len = len;
+	return 0;
+}
+
 void util_list_free(struct util_list *l)
 {
 	free(l->items);

@@ -246,6 +246,11 @@ struct util_list {
 };
 /* An oplog_entry_cb appending to the struct util_list in arg. */
 int  util_list_cb(const struct oplog_entry *e, const void *msg, size_t len, void *arg);
+/* An oplog_entry_cb copying the message into the struct util_entry in
+ * arg: msg malloc'd (the caller frees it) and len; only those are set.
+ * For a query that calls it once (a get, or a scan of limit 1): a second
+ * call would replace the first copy without freeing it. OPLOG_ENOMEM. */
+int  util_msg_copy_cb(const struct oplog_entry *e, const void *msg, size_t len, void *arg);
 void util_list_free(struct util_list *l);
 /* Index of hash in l, or -1. */
 long util_list_find(const struct util_list *l, const uint8_t *hash);
