@@ -77,22 +77,6 @@ struct mig {
 	uint64_t    inline_docs;            /* documents whose winner is not in the log */
 };
 
-/* A write transaction's budget, so that none grows past a bounded size. */
-struct budget {
-	size_t records, bytes;
-};
-
-static int budget_full(const struct budget *b)
-{
-	return b->records >= MIG_RECORDS || b->bytes >= MIG_BYTES;
-}
-
-static void budget_add(struct budget *b, const MDB_val *k, const MDB_val *v)
-{
-	b->records++;
-	b->bytes += k->mv_size + v->mv_size;
-}
-
 static void notice(const struct mig *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -109,11 +93,12 @@ static void notice(const struct mig *m, const char *fmt, ...)
 	m->opts->notice(line, m->opts->notice_arg);
 }
 
-static int put_err(int rc, int dbi)
+/* An LMDB failure of op on tree dbi of the new env. */
+static int new_err(int rc, const char *op, int dbi)
 {
-	char what[48];
+	char what[64];
 
-	snprintf(what, sizeof(what), "migrate: mdb_put(%s)", oplog_store__dbi_names[dbi]);
+	snprintf(what, sizeof(what), "migrate: %s(%s)", op, oplog_store__dbi_names[dbi]);
 	return oplog_store__mdb_err(rc, what);
 }
 
@@ -462,52 +447,105 @@ static int new_grow(struct mig *m)
 /* ---- passes --------------------------------------------------------- */
 
 /*
- * A pass copies one old tree into the new env. fn writes what comes next
- * from *p on into txn, within one budget, and leaves *p at the first old
- * key it did not write (done at the end). run_pass commits each batch and
- * moves on; on a full map it grows the map and redoes the batch from
- * where the last commit left it.
+ * A pass copies one old tree into the new env, in batches: one write txn
+ * of the new env each, bounded by MIG_RECORDS and MIG_BYTES so that none
+ * grows past a bounded size. A batch writes what comes next from its
+ * *p on and leaves *p at the first old key it did not write (done at the
+ * end). run_pass commits each batch and moves on; on a full map it grows
+ * the map and redoes the batch from where the last commit left it.
  */
-typedef int (*pass_fn)(struct mig *m, MDB_txn *txn, struct pos *p);
+struct batch {
+	MDB_txn    *txn;
+	MDB_cursor *out;        /* on the pass's tree of the new env */
+	struct pos *p;
+	size_t      records, bytes;
+	size_t      group_n;    /* walk: records of the current group seen so far */
+};
+
+typedef int (*pass_fn)(struct mig *m, struct batch *bt);
+
+static int batch_full(const struct batch *bt)
+{
+	return bt->records >= MIG_RECORDS || bt->bytes >= MIG_BYTES;
+}
+
+/* Count record k -> v into the batch's budget and the pass's total. */
+static void batch_count(struct batch *bt, const MDB_val *k, const MDB_val *v)
+{
+	bt->records++;
+	bt->bytes += k->mv_size + v->mv_size;
+	bt->p->n++;
+}
+
+/*
+ * Put k -> v into the pass's tree of the new env (flags as mdb_put's) and
+ * count it. MDB_KEYEXIST is the old store's fault when `twice` says how
+ * (ECORRUPT with that), else a failed put like any other.
+ */
+static int emit(struct batch *bt, MDB_val *k, MDB_val *v, unsigned flags, const char *twice)
+{
+	int rc = mdb_cursor_put(bt->out, k, v, flags);
+
+	if (rc == MDB_KEYEXIST && twice)
+		return corrupt(bt->p->dbi, twice);
+	if (rc)
+		return new_err(rc, "mdb_put", bt->p->dbi);
+	batch_count(bt, k, v);
+	return 0;
+}
+
+/* One batch of a pass in its own write txn of the new env: committed when
+ * fn succeeds, else aborted (never reused). */
+static int run_batch(struct mig *m, pass_fn fn, struct pos *p)
+{
+	struct batch bt = { .p = p };
+	int rc;
+
+	if ((rc = mdb_txn_begin(m->env, NULL, 0, &bt.txn))) {
+		bt.txn = NULL;
+		rc = oplog_store__mdb_err(rc, "migrate: mdb_txn_begin(new)");
+		goto done;
+	}
+	if ((rc = mdb_cursor_open(bt.txn, m->dbi[p->dbi], &bt.out))) {
+		bt.out = NULL;
+		rc = new_err(rc, "mdb_cursor_open", p->dbi);
+		goto done;
+	}
+	if ((rc = fn(m, &bt)))
+		goto done;
+	mdb_cursor_close(bt.out);
+	bt.out = NULL;
+	rc = mdb_txn_commit(bt.txn);
+	bt.txn = NULL;   /* committed or, on failure, freed by LMDB */
+	if (rc)
+		rc = oplog_store__mdb_err(rc, "migrate: mdb_txn_commit(new)");
+done:
+	if (bt.out)
+		mdb_cursor_close(bt.out);
+	if (bt.txn)
+		mdb_txn_abort(bt.txn);
+	return rc;
+}
 
 static int run_pass(struct mig *m, pass_fn fn, int dbi, uint64_t *written)
 {
 	struct pos p = { .dbi = dbi }, next;
-	MDB_txn *txn = NULL;
-	int rc = 0;
+	int rc;
 
 	while (!p.done) {
 		next = p;
-		if ((rc = mdb_txn_begin(m->env, NULL, 0, &txn))) {
-			txn = NULL;
-			rc = oplog_store__mdb_err(rc, "migrate: mdb_txn_begin(new)");
-			goto done;
-		}
-		rc = fn(m, txn, &next);
-		if (rc == 0) {
-			rc = mdb_txn_commit(txn);
-			txn = NULL;   /* committed or, on failure, freed by LMDB */
-			if (rc)
-				rc = oplog_store__mdb_err(rc, "migrate: mdb_txn_commit(new)");
-		}
-		if (txn) {
-			mdb_txn_abort(txn);
-			txn = NULL;
-		}
+		rc = run_batch(m, fn, &next);
 		if (rc == OPLOG_EMAPFULL && (rc = new_grow(m)) == 0)
 			continue;
 		if (rc)
-			goto done;
+			return rc;
 		p = next;
 	}
 	if (written)
 		*written = p.n;
 	if (dbi == DBI_DOCS)
 		m->inline_docs = p.inline_docs;
-done:
-	if (txn)
-		mdb_txn_abort(txn);
-	return rc;
+	return 0;
 }
 
 /* Position cur at p's next key: the first one, or where the last batch
@@ -540,15 +578,29 @@ static int pos_end(struct pos *p, int rc)
 	return 0;
 }
 
-/* A tree whose format did not change, byte for byte (meta without its
- * schema record, which is written last). Keys come in order: appended. */
-static int pass_copy(struct mig *m, MDB_txn *txn, struct pos *p)
+/* What a pass makes of one old record (k, v, borrowed from the old txn):
+ * it writes the new record(s) with emit, or nothing to skip it. */
+typedef int (*record_fn)(struct mig *m, struct batch *bt, const MDB_val *k, const MDB_val *v);
+
+/* What a pass makes of a group once record_fn has seen all of it: the
+ * key prefix its records share, bt->group_n of them. */
+typedef int (*group_fn)(struct mig *m, struct batch *bt, const uint8_t *prefix);
+
+/*
+ * A batch of a pass that reads its old tree in key order (every pass but
+ * log's merge): each record goes to fn until the batch is full. With
+ * glen > 0, records whose keys share their first glen bytes are a group:
+ * fn sees them all, then group writes them, and a batch ends only between
+ * groups, so that a group is never split. A tree the old store does not
+ * have (lost and replay came late in schema 1) has nothing to copy.
+ */
+static int walk(struct mig *m, struct batch *bt, record_fn fn, size_t glen, group_fn group)
 {
-	unsigned flags = oplog_store__dbi_flags[p->dbi] & MDB_DUPSORT ? 0 : MDB_APPEND;
-	struct budget b = { 0, 0 };
+	struct pos *p = bt->p;
 	MDB_cursor *cur = NULL;
+	uint8_t prefix[MIG_KEY_MAX];
 	MDB_val k, v;
-	int rc;
+	int at, rc = 0;   /* at: the cursor's last move, 0 while it is on a record */
 
 	if (!m->has_old[p->dbi]) {
 		p->done = 1;
@@ -556,24 +608,67 @@ static int pass_copy(struct mig *m, MDB_txn *txn, struct pos *p)
 	}
 	if ((rc = mdb_cursor_open(m->old_txn, m->old_dbi[p->dbi], &cur)))
 		return read_err(rc, p->dbi);
-	for (rc = pos_first(cur, p, &k, &v); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (budget_full(&b)) {
+	at = pos_first(cur, p, &k, &v);
+	while (at == 0) {
+		if (batch_full(bt)) {
 			rc = pos_stop(p, &k);
 			goto done;
 		}
-		if (p->dbi == DBI_META && k.mv_size == 6 && memcmp(k.mv_data, "schema", 6) == 0)
-			continue;
-		if ((rc = mdb_put(txn, m->dbi[p->dbi], &k, &v, flags))) {
-			rc = put_err(rc, p->dbi);
+		if (k.mv_size < glen) {
+			rc = corrupt(p->dbi, "a key too short");
 			goto done;
 		}
-		budget_add(&b, &k, &v);
-		p->n++;
+		memcpy(prefix, k.mv_data, glen);
+		bt->group_n = 0;
+		do {
+			if ((rc = fn(m, bt, &k, &v)))
+				goto done;
+			bt->group_n++;
+			at = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		} while (at == 0 && glen && key_has_prefix(&k, prefix, glen));
+		if (at && at != MDB_NOTFOUND)
+			break;
+		if (group && (rc = group(m, bt, prefix)))
+			goto done;
 	}
-	rc = pos_end(p, rc);
+	rc = pos_end(p, at);
 done:
 	mdb_cursor_close(cur);
 	return rc;
+}
+
+/* A tree whose format did not change, byte for byte (meta without its
+ * schema record, which is written last). Keys come in order: appended. */
+static int copy_record(struct mig *m, struct batch *bt, const MDB_val *k, const MDB_val *v)
+{
+	int dbi = bt->p->dbi;
+	MDB_val nk = *k, nv = *v;
+
+	(void)m;
+	if (dbi == DBI_META && k->mv_size == 6 && memcmp(k->mv_data, "schema", 6) == 0)
+		return 0;
+	return emit(bt, &nk, &nv, oplog_store__dbi_flags[dbi] & MDB_DUPSORT ? 0 : MDB_APPEND, NULL);
+}
+
+static int pass_copy(struct mig *m, struct batch *bt)
+{
+	return walk(m, bt, copy_record, 0, NULL);
+}
+
+/* One dataset's log cursor, moved by op: key->mv_data NULL once it has
+ * left that dataset (nothing left to merge from it). */
+static int log_move(struct mig *m, size_t i, MDB_cursor *cur, MDB_val *key, MDB_val *val,
+                    MDB_cursor_op op)
+{
+	uint8_t kb[4];
+	int rc = mdb_cursor_get(cur, key, val, op);
+
+	put_u32(kb, m->ds[i]);
+	if (rc == 0 && !key_has_prefix(key, kb, 4))
+		rc = MDB_NOTFOUND;
+	if (rc == MDB_NOTFOUND)
+		key->mv_data = NULL;
+	return rc && rc != MDB_NOTFOUND ? read_err(rc, DBI_LOG) : 0;
 }
 
 /*
@@ -582,9 +677,9 @@ done:
  * gives the ids in order, and every put is an append. p->key holds the
  * next id to copy.
  */
-static int pass_log(struct mig *m, MDB_txn *txn, struct pos *p)
+static int pass_log(struct mig *m, struct batch *bt)
 {
-	struct budget b = { 0, 0 };
+	struct pos *p = bt->p;
 	MDB_cursor **cur = NULL;
 	MDB_val *key = NULL, *val = NULL;
 	uint64_t from = p->started ? get_u64(p->key) : 0;
@@ -603,7 +698,6 @@ static int pass_log(struct mig *m, MDB_txn *txn, struct pos *p)
 		goto done;
 	}
 	p->started = 1;
-	/* key[i].mv_data NULL: dataset i has nothing left. */
 	for (size_t i = 0; i < m->n_ds; i++) {
 		if ((rc = mdb_cursor_open(m->old_txn, m->old_dbi[DBI_LOG], &cur[i]))) {
 			rc = read_err(rc, DBI_LOG);
@@ -611,15 +705,8 @@ static int pass_log(struct mig *m, MDB_txn *txn, struct pos *p)
 		}
 		put_u64(put_u32(kb, m->ds[i]), from);
 		key[i] = (MDB_val){ 12, kb };
-		rc = mdb_cursor_get(cur[i], &key[i], &val[i], MDB_SET_RANGE);
-		if (rc == 0 && !key_has_prefix(&key[i], kb, 4))
-			rc = MDB_NOTFOUND;
-		if (rc == MDB_NOTFOUND)
-			key[i].mv_data = NULL;
-		else if (rc) {
-			rc = read_err(rc, DBI_LOG);
+		if ((rc = log_move(m, i, cur[i], &key[i], &val[i], MDB_SET_RANGE)))
 			goto done;
-		}
 	}
 	for (;;) {
 		size_t at = m->n_ds;
@@ -645,29 +732,15 @@ static int pass_log(struct mig *m, MDB_txn *txn, struct pos *p)
 			p->done = 1;
 			break;
 		}
-		if (budget_full(&b)) {
+		if (batch_full(bt)) {
 			put_u64(p->key, id);
 			p->len = 8;
 			break;
 		}
 		key_log(ib, id);
-		if ((rc = mdb_put(txn, m->dbi[DBI_LOG], &k, &val[at], MDB_APPEND))) {
-			rc = rc == MDB_KEYEXIST ? corrupt(DBI_LOG, "one log id under two datasets")
-			                        : put_err(rc, DBI_LOG);
+		if ((rc = emit(bt, &k, &val[at], MDB_APPEND, "one log id under two datasets")) ||
+		    (rc = log_move(m, at, cur[at], &key[at], &val[at], MDB_NEXT)))
 			goto done;
-		}
-		budget_add(&b, &k, &val[at]);
-		p->n++;
-		rc = mdb_cursor_get(cur[at], &key[at], &val[at], MDB_NEXT);
-		put_u32(kb, m->ds[at]);
-		if (rc == 0 && !key_has_prefix(&key[at], kb, 4))
-			rc = MDB_NOTFOUND;
-		if (rc == MDB_NOTFOUND)
-			key[at].mv_data = NULL;
-		else if (rc) {
-			rc = read_err(rc, DBI_LOG);
-			goto done;
-		}
 	}
 	rc = 0;
 done:
@@ -682,82 +755,47 @@ done:
 
 /* entries: v1 ds | hash -> id becomes epoch | ds | hash[0..8) -> id
  * (DUPSORT: inserted, not appended, as apply does). */
-static int pass_entries(struct mig *m, MDB_txn *txn, struct pos *p)
+static int entries_record(struct mig *m, struct batch *bt, const MDB_val *k, const MDB_val *v)
 {
-	struct budget b = { 0, 0 };
-	MDB_cursor *cur = NULL;
+	const uint8_t *key = k->mv_data;
 	uint8_t kb[ENTRIES_KEY_LEN];
-	MDB_val k, v, nk = { ENTRIES_KEY_LEN, kb };
-	int rc;
+	MDB_val nk = { ENTRIES_KEY_LEN, kb }, nv = *v;
+	uint64_t id;
 
-	if ((rc = mdb_cursor_open(m->old_txn, m->old_dbi[DBI_ENTRIES], &cur)))
-		return read_err(rc, DBI_ENTRIES);
-	for (rc = pos_first(cur, p, &k, &v); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const uint8_t *key = k.mv_data;
-		uint64_t id;
+	(void)m;
+	if (k->mv_size != V1_HASH_KEY || v->mv_size != 8 || (id = get_u64(v->mv_data)) == 0)
+		return corrupt(DBI_ENTRIES, "a record that is not ds | hash -> id");
+	key_entries(kb, log_epoch(id), get_u32(key), key + 4);
+	return emit(bt, &nk, &nv, 0, NULL);
+}
 
-		if (budget_full(&b)) {
-			rc = pos_stop(p, &k);
-			goto done;
-		}
-		if (k.mv_size != V1_HASH_KEY || v.mv_size != 8 || (id = get_u64(v.mv_data)) == 0) {
-			rc = corrupt(DBI_ENTRIES, "a record that is not ds | hash -> id");
-			goto done;
-		}
-		key_entries(kb, log_epoch(id), get_u32(key), key + 4);
-		if ((rc = mdb_put(txn, m->dbi[DBI_ENTRIES], &nk, &v, 0))) {
-			rc = put_err(rc, DBI_ENTRIES);
-			goto done;
-		}
-		budget_add(&b, &nk, &v);
-		p->n++;
-	}
-	rc = pos_end(p, rc);
-done:
-	mdb_cursor_close(cur);
-	return rc;
+static int pass_entries(struct mig *m, struct batch *bt)
+{
+	return walk(m, bt, entries_record, 0, NULL);
 }
 
 /* by_seq: the same key; the value gains the log id in front of the prev. */
-static int pass_by_seq(struct mig *m, MDB_txn *txn, struct pos *p)
+static int by_seq_record(struct mig *m, struct batch *bt, const MDB_val *k, const MDB_val *v)
 {
-	struct budget b = { 0, 0 };
-	MDB_cursor *cur = NULL;
+	const uint8_t *key = k->mv_data;
 	uint8_t vb[SEQ_VAL_MIN + OPLOG_HASH_LEN];
-	MDB_val k, v, nv;
+	MDB_val nk = *k, nv = { SEQ_VAL_MIN + v->mv_size, vb };
+	uint64_t id;
 	int rc;
 
-	if ((rc = mdb_cursor_open(m->old_txn, m->old_dbi[DBI_BY_SEQ], &cur)))
-		return read_err(rc, DBI_BY_SEQ);
-	for (rc = pos_first(cur, p, &k, &v); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const uint8_t *key = k.mv_data;
-		uint64_t id;
+	if (k->mv_size != 16 + OPLOG_HASH_LEN || (v->mv_size != 0 && v->mv_size != OPLOG_HASH_LEN))
+		return corrupt(DBI_BY_SEQ, "a record that is not ds | nid | seq | hash -> prev");
+	if ((rc = old_entry_id_of(m, DBI_BY_SEQ, get_u32(key), key + 16, &id)))
+		return rc;
+	put_u64(vb, id);
+	if (v->mv_size)
+		memcpy(vb + SEQ_VAL_MIN, v->mv_data, OPLOG_HASH_LEN);
+	return emit(bt, &nk, &nv, MDB_APPEND, NULL);
+}
 
-		if (budget_full(&b)) {
-			rc = pos_stop(p, &k);
-			goto done;
-		}
-		if (k.mv_size != 16 + OPLOG_HASH_LEN || (v.mv_size != 0 && v.mv_size != OPLOG_HASH_LEN)) {
-			rc = corrupt(DBI_BY_SEQ, "a record that is not ds | nid | seq | hash -> prev");
-			goto done;
-		}
-		if ((rc = old_entry_id_of(m, DBI_BY_SEQ, get_u32(key), key + 16, &id)))
-			goto done;
-		put_u64(vb, id);
-		if (v.mv_size)
-			memcpy(vb + SEQ_VAL_MIN, v.mv_data, OPLOG_HASH_LEN);
-		nv = (MDB_val){ SEQ_VAL_MIN + v.mv_size, vb };
-		if ((rc = mdb_put(txn, m->dbi[DBI_BY_SEQ], &k, &nv, MDB_APPEND))) {
-			rc = put_err(rc, DBI_BY_SEQ);
-			goto done;
-		}
-		budget_add(&b, &k, &nv);
-		p->n++;
-	}
-	rc = pos_end(p, rc);
-done:
-	mdb_cursor_close(cur);
-	return rc;
+static int pass_by_seq(struct mig *m, struct batch *bt)
+{
+	return walk(m, bt, by_seq_record, 0, NULL);
 }
 
 static int hlc_item_cmp(const void *a, const void *b)
@@ -788,82 +826,55 @@ static int group_push(struct mig *m, size_t n, uint32_t nid, uint64_t id)
  * by_node (v1 ds | nid | wall | logic | hash -> seq) become ds | wall |
  * logic | nid | id and ds | nid | wall | logic | id with empty values.
  * Both orders agree up to the instant; within one (same ds, wall, logic
- * and, for by_node, nid) they do not, so each such group is read whole,
- * sorted and appended, and a batch only ends between groups.
+ * and, for by_node, nid) they do not, so each such group is read whole
+ * (hlc_record), then sorted and appended (hlc_group).
  */
-static int pass_hlc(struct mig *m, MDB_txn *txn, struct pos *p)
+static size_t hlc_glen(int dbi)
 {
-	int node = p->dbi == DBI_BY_NODE;
-	size_t glen = node ? 20 : 16;   /* ds | [nid |] wall | logic */
-	struct budget b = { 0, 0 };
-	MDB_cursor *cur = NULL;
-	uint8_t group[20], kb[HLC_KEY_LEN];
-	MDB_val k, v, nk = { HLC_KEY_LEN, kb }, empty = { 0, NULL };
+	return dbi == DBI_BY_NODE ? 20 : 16;   /* ds | [nid |] wall | logic */
+}
+
+static int hlc_record(struct mig *m, struct batch *bt, const MDB_val *k, const MDB_val *v)
+{
+	int dbi = bt->p->dbi, node = dbi == DBI_BY_NODE;
+	const uint8_t *key = k->mv_data;
+	uint64_t id;
 	int rc;
 
-	if ((rc = mdb_cursor_open(m->old_txn, m->old_dbi[p->dbi], &cur)))
-		return read_err(rc, p->dbi);
-	rc = pos_first(cur, p, &k, &v);
-	while (rc == 0) {
-		uint32_t ds, gnid = 0;
-		uint64_t wall;
-		uint32_t logic;
-		size_t n = 0;
+	if (bt->group_n == 0 && k->mv_size < hlc_glen(dbi) + OPLOG_HASH_LEN)
+		return corrupt(dbi, "a key too short");
+	if (node ? (k->mv_size != 20 + OPLOG_HASH_LEN || v->mv_size != 8)
+	         : (k->mv_size < 16 + 2 + OPLOG_HASH_LEN || v->mv_size != 12))
+		return corrupt(dbi, "a record of the wrong size");
+	if ((rc = old_entry_id_of(m, dbi, get_u32(key), key + k->mv_size - OPLOG_HASH_LEN, &id)))
+		return rc;
+	return group_push(m, bt->group_n, node ? get_u32(key + 4) : get_u32(v->mv_data), id);
+}
 
-		if (budget_full(&b)) {
-			rc = pos_stop(p, &k);
-			goto done;
-		}
-		if (k.mv_size < glen + OPLOG_HASH_LEN) {
-			rc = corrupt(p->dbi, "a key too short");
-			goto done;
-		}
-		memcpy(group, k.mv_data, glen);
-		ds = get_u32(group);
-		if (node) {
-			gnid = get_u32(group + 4);
-			wall = get_u64(group + 8);
-			logic = get_u32(group + 16);
-		} else {
-			wall = get_u64(group + 4);
-			logic = get_u32(group + 12);
-		}
-		do {
-			const uint8_t *hash = (const uint8_t *)k.mv_data + k.mv_size - OPLOG_HASH_LEN;
-			uint64_t id;
+static int hlc_group(struct mig *m, struct batch *bt, const uint8_t *prefix)
+{
+	int node = bt->p->dbi == DBI_BY_NODE;
+	uint32_t ds = get_u32(prefix), nid = node ? get_u32(prefix + 4) : 0;
+	uint64_t wall = get_u64(prefix + (node ? 8 : 4));
+	uint32_t logic = get_u32(prefix + (node ? 16 : 12));
+	uint8_t kb[HLC_KEY_LEN];
+	MDB_val nk = { HLC_KEY_LEN, kb }, empty = { 0, NULL };
+	int rc = 0;
 
-			if (node ? (k.mv_size != 20 + OPLOG_HASH_LEN || v.mv_size != 8)
-			         : (k.mv_size < 16 + 2 + OPLOG_HASH_LEN || v.mv_size != 12)) {
-				rc = corrupt(p->dbi, "a record of the wrong size");
-				goto done;
-			}
-			if ((rc = old_entry_id_of(m, p->dbi, ds, hash, &id)) ||
-			    (rc = group_push(m, n++, node ? gnid : get_u32(v.mv_data), id)))
-				goto done;
-			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-		} while (rc == 0 && key_has_prefix(&k, group, glen));
-		if (rc && rc != MDB_NOTFOUND)
-			break;
-		qsort(m->group, n, sizeof(*m->group), hlc_item_cmp);
-		for (size_t i = 0; i < n; i++) {
-			int prc;
-			if (node)
-				key_node_hlc(kb, ds, gnid, wall, logic, m->group[i].id);
-			else
-				key_hlc(kb, ds, wall, logic, m->group[i].nid, m->group[i].id);
-			if ((prc = mdb_put(txn, m->dbi[p->dbi], &nk, &empty, MDB_APPEND))) {
-				rc = prc == MDB_KEYEXIST ? corrupt(p->dbi, "one entry indexed twice")
-				                         : put_err(prc, p->dbi);
-				goto done;
-			}
-			budget_add(&b, &nk, &empty);
-			p->n++;
-		}
+	qsort(m->group, bt->group_n, sizeof(*m->group), hlc_item_cmp);
+	for (size_t i = 0; i < bt->group_n && rc == 0; i++) {
+		if (node)
+			key_node_hlc(kb, ds, nid, wall, logic, m->group[i].id);
+		else
+			key_hlc(kb, ds, wall, logic, m->group[i].nid, m->group[i].id);
+		rc = emit(bt, &nk, &empty, MDB_APPEND, "one entry indexed twice");
 	}
-	rc = pos_end(p, rc);
-done:
-	mdb_cursor_close(cur);
 	return rc;
+}
+
+static int pass_hlc(struct mig *m, struct batch *bt)
+{
+	return walk(m, bt, hlc_record, hlc_glen(bt->p->dbi), hlc_group);
 }
 
 /* A name from the old ids tree, borrowed from the old txn. */
@@ -888,101 +899,80 @@ static int old_name(struct mig *m, int kind, uint32_t id, struct oplog_slice *na
  * winner's log id while the winner is in the log; a winner that is not
  * (pruned, or applied below the prune boundary) stays inline, data and
  * all. Two documents whose cut keys meet cannot both be kept: ECORRUPT.
+ * The record is written by doc_put, as apply writes it; the batch counts
+ * the old record, as doc_put does not hand back what it wrote.
  */
-static int pass_docs(struct mig *m, MDB_txn *txn, struct pos *p)
+static int docs_record(struct mig *m, struct batch *bt, const MDB_val *k, const MDB_val *v)
 {
-	struct budget b = { 0, 0 };
-	MDB_cursor *cur = NULL, *out = NULL;
+	const uint8_t *r = v->mv_data;
+	struct oplog_entry e;
 	uint8_t kb[DOC_KEY_LEN];
-	MDB_val k, v, nk = { DOC_KEY_LEN, kb }, nv;
+	MDB_val nk = { DOC_KEY_LEN, kb }, nv;
+	uint16_t cl, kl;
+	uint32_t dl, ds, nid;
+	uint64_t id;
 	int rc;
 
-	if ((rc = mdb_cursor_open(m->old_txn, m->old_dbi[DBI_DOCS], &cur)))
-		return read_err(rc, DBI_DOCS);
-	if ((rc = mdb_cursor_open(txn, m->dbi[DBI_DOCS], &out))) {
-		rc = oplog_store__mdb_err(rc, "migrate: mdb_cursor_open(docs)");
-		goto done;
+	if (k->mv_size != 4 + OPLOG_HASH_LEN || v->mv_size < V1_DOC_HDR)
+		return corrupt(DBI_DOCS, "a record too short");
+	cl = get_u16(r + 57);
+	kl = get_u16(r + 59);
+	dl = get_u32(r + 61);
+	if (v->mv_size != (size_t)V1_DOC_HDR + cl + kl + dl ||
+	    (r[56] != OPLOG_OP_PUT && r[56] != OPLOG_OP_DEL))
+		return corrupt(DBI_DOCS, "a malformed record");
+	memset(&e, 0, sizeof(e));
+	ds = get_u32(k->mv_data);
+	nid = get_u32(r + 12);
+	e.wall = get_u64(r);
+	e.logic = get_u32(r + 8);
+	e.seq = get_u64(r + 16);
+	e.hash = r + 24;
+	e.op = (enum oplog_op)r[56];
+	e.col = (struct oplog_slice){ r + V1_DOC_HDR, cl };
+	e.key = (struct oplog_slice){ r + V1_DOC_HDR + cl, kl };
+	if (e.op == OPLOG_OP_PUT)
+		e.data = (struct oplog_slice){ r + V1_DOC_HDR + cl + kl, dl };
+	if ((rc = old_name(m, KIND_DS, ds, &e.ds)) ||
+	    (rc = old_name(m, KIND_NODE, nid, &e.node)))
+		return rc;
+	rc = old_entry_id(m, ds, e.hash, &id);
+	if (rc == OPLOG_ENOTFOUND) {
+		id = 0;
+		bt->p->inline_docs++;
+	} else if (rc) {
+		return rc;
 	}
-	for (rc = pos_first(cur, p, &k, &v); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const uint8_t *r = v.mv_data;
-		struct oplog_entry e;
-		uint16_t cl, kl;
-		uint32_t dl, ds, nid;
-		uint64_t id;
+	memcpy(kb, k->mv_data, sizeof(kb));
+	rc = mdb_get(bt->txn, m->dbi[DBI_DOCS], &nk, &nv);
+	if (rc == 0)
+		return corrupt(DBI_DOCS, "two documents whose key hashes share their first "
+		               "bytes (the new key keeps fewer)");
+	if (rc != MDB_NOTFOUND)
+		return oplog_store__mdb_err(rc, "migrate: mdb_get(docs)");
+	if ((rc = oplog_store__doc_put(bt->out, kb, &e, nid, id, MDB_APPEND)))
+		return rc;
+	batch_count(bt, k, v);
+	return 0;
+}
 
-		if (budget_full(&b)) {
-			rc = pos_stop(p, &k);
-			goto done;
-		}
-		if (k.mv_size != 4 + OPLOG_HASH_LEN || v.mv_size < V1_DOC_HDR) {
-			rc = corrupt(DBI_DOCS, "a record too short");
-			goto done;
-		}
-		cl = get_u16(r + 57);
-		kl = get_u16(r + 59);
-		dl = get_u32(r + 61);
-		if (v.mv_size != (size_t)V1_DOC_HDR + cl + kl + dl ||
-		    (r[56] != OPLOG_OP_PUT && r[56] != OPLOG_OP_DEL)) {
-			rc = corrupt(DBI_DOCS, "a malformed record");
-			goto done;
-		}
-		memset(&e, 0, sizeof(e));
-		ds = get_u32(k.mv_data);
-		nid = get_u32(r + 12);
-		e.wall = get_u64(r);
-		e.logic = get_u32(r + 8);
-		e.seq = get_u64(r + 16);
-		e.hash = r + 24;
-		e.op = (enum oplog_op)r[56];
-		e.col = (struct oplog_slice){ r + V1_DOC_HDR, cl };
-		e.key = (struct oplog_slice){ r + V1_DOC_HDR + cl, kl };
-		if (e.op == OPLOG_OP_PUT)
-			e.data = (struct oplog_slice){ r + V1_DOC_HDR + cl + kl, dl };
-		if ((rc = old_name(m, KIND_DS, ds, &e.ds)) ||
-		    (rc = old_name(m, KIND_NODE, nid, &e.node)))
-			goto done;
-		rc = old_entry_id(m, ds, e.hash, &id);
-		if (rc == OPLOG_ENOTFOUND) {
-			id = 0;
-			p->inline_docs++;
-		} else if (rc) {
-			goto done;
-		}
-		memcpy(kb, k.mv_data, sizeof(kb));
-		rc = mdb_get(txn, m->dbi[DBI_DOCS], &nk, &nv);
-		if (rc == 0) {
-			rc = corrupt(DBI_DOCS, "two documents whose key hashes share their first "
-			             "bytes (the new key keeps fewer)");
-			goto done;
-		}
-		if (rc != MDB_NOTFOUND) {
-			rc = oplog_store__mdb_err(rc, "migrate: mdb_get(docs)");
-			goto done;
-		}
-		if ((rc = oplog_store__doc_put(out, kb, &e, nid, id, MDB_APPEND)))
-			goto done;
-		budget_add(&b, &k, &v);
-		p->n++;
-	}
-	rc = pos_end(p, rc);
-done:
-	if (out)
-		mdb_cursor_close(out);
-	mdb_cursor_close(cur);
-	return rc;
+static int pass_docs(struct mig *m, struct batch *bt)
+{
+	return walk(m, bt, docs_record, 0, NULL);
 }
 
 /* The schema record, last: the new file is complete once it is there. */
-static int pass_schema(struct mig *m, MDB_txn *txn, struct pos *p)
+static int pass_schema(struct mig *m, struct batch *bt)
 {
 	uint8_t sb[4];
 	MDB_val k = { 6, "schema" }, v = { 4, sb };
 	int rc;
 
+	(void)m;
 	put_u32(sb, OPLOG_STORE_SCHEMA);
-	if ((rc = mdb_put(txn, m->dbi[DBI_META], &k, &v, 0)))
-		return put_err(rc, DBI_META);
-	p->done = 1;
+	if ((rc = emit(bt, &k, &v, 0, NULL)))
+		return rc;
+	bt->p->done = 1;
 	return 0;
 }
 

@@ -98,15 +98,17 @@ static char *reference(void)
 	return render(dir);
 }
 
-static void assert_same(const char *want, const char *got)
+/* The store at dir renders as want (the render of an undisturbed upgrade). */
+static void assert_renders_as(const char *dir, const char *want)
 {
-	char *d;
+	char *got = render(dir);
 
-	if (strcmp(want, got) == 0)
-		return;
-	d = util_first_diff(want, got);
-	ck_abort_msg("the upgraded store differs from an undisturbed upgrade: %s", d);
-	free(d);
+	if (strcmp(want, got) != 0) {
+		char *d = util_first_diff(want, got);
+		ck_abort_msg("the upgraded store differs from an undisturbed upgrade: %s", d);
+		free(d);
+	}
+	free(got);
 }
 
 /* 0 when the store opens read-only (current), else the open's error. */
@@ -190,7 +192,7 @@ END_TEST
 
 START_TEST(test_migrate__leftover_tmp_dir_is_cleared)
 {
-	char dir[4200], path[4400], *want = reference(), *got;
+	char dir[4200], path[4400], *want = reference();
 	FILE *f;
 
 	fixture_copy(dir, sizeof(dir), "v1");
@@ -202,10 +204,8 @@ START_TEST(test_migrate__leftover_tmp_dir_is_cleared)
 	fclose(f);
 	UTIL_OK(migrate(dir, NULL));
 	UTIL_CHECK(!exists(dir, "migrate.tmp"));
-	got = render(dir);
-	assert_same(want, got);
+	assert_renders_as(dir, want);
 	free(want);
-	free(got);
 }
 END_TEST
 
@@ -243,7 +243,7 @@ START_TEST(test_migrate__killed_at_any_point_leaves_a_store_that_upgrades)
 	int upgraded = 0, old = 0;
 
 	for (size_t i = 0; i < sizeof(delay_us) / sizeof(delay_us[0]); i++) {
-		char dir[4200], name[32], c, *got;
+		char dir[4200], name[32], c;
 		int fd[2], status, rc;
 		pid_t pid;
 
@@ -282,9 +282,7 @@ START_TEST(test_migrate__killed_at_any_point_leaves_a_store_that_upgrades)
 			old++;
 		UTIL_OK(migrate(dir, NULL));
 		UTIL_CHECK(!exists(dir, "migrate.tmp"));
-		got = render(dir);
-		assert_same(want, got);
-		free(got);
+		assert_renders_as(dir, want);
 	}
 	/* Not asserted (timing), but said: where the kills landed. */
 	fprintf(stderr, "# killed upgrades: %d left the old store, %d the new one\n", old, upgraded);
@@ -358,7 +356,7 @@ START_TEST(test_open__read_write_open_upgrades_and_tells_notice)
 	struct oplog_store_opts o;
 	struct oplog_store *s = NULL;
 	struct lines l = { 0 };
-	char dir[4200], *want = reference(), *got;
+	char dir[4200], *want = reference();
 
 	fixture_copy(dir, sizeof(dir), "v1");
 	memset(&o, 0, sizeof(o));
@@ -372,10 +370,8 @@ START_TEST(test_open__read_write_open_upgrades_and_tells_notice)
 	              strstr(l.first, "from schema 1 to 2") != NULL, "start line: %s", l.first);
 	ck_assert_msg(strncmp(l.last, "upgraded store ", 15) == 0 &&
 	              strstr(l.last, "365 entries") != NULL, "end line: %s", l.last);
-	got = render(dir);
-	assert_same(want, got);
+	assert_renders_as(dir, want);
 	free(want);
-	free(got);
 
 	/* Opening it again tells nothing. */
 	l.n = 0;
@@ -385,31 +381,13 @@ START_TEST(test_open__read_write_open_upgrades_and_tells_notice)
 }
 END_TEST
 
-/* The message bytes of an entry, copied out of a query. */
-struct msg_copy {
-	uint8_t *msg;
-	size_t   len;
-};
-
-static int copy_msg(const struct oplog_entry *e, const void *msg, size_t len, void *arg)
-{
-	struct msg_copy *c = arg;
-
-	(void)e;
-	if (!c->msg && (c->msg = malloc(len)) != NULL) {
-		memcpy(c->msg, msg, len);
-		c->len = len;
-	}
-	return 0;
-}
-
 START_TEST(test_apply__upgraded_store_knows_what_it_holds)
 {
 	struct oplog_apply_stats st;
 	struct oplog_store *s = NULL;
 	struct oplog_entry e;
 	struct oplog_reject rej;
-	struct msg_copy c = { NULL, 0 };
+	struct util_entry c = { 0 };
 	struct util_entry u;
 	char dir[4200];
 	uint64_t before;
@@ -419,7 +397,7 @@ START_TEST(test_apply__upgraded_store_knows_what_it_holds)
 	UTIL_OK(util_store_open(&s, dir, 0, 0, 0));
 	before = util_entry_count(s);
 	/* Every entry it held is a duplicate now. */
-	UTIL_OK(oplog_store_scan(s, util_sl("ds-1"), NULL, 1, copy_msg, &c));
+	UTIL_OK(oplog_store_scan(s, util_sl("ds-1"), NULL, 1, util_msg_copy_cb, &c));
 	UTIL_CHECK(c.msg != NULL);
 	UTIL_OK(oplog_entry_decode(c.msg, c.len, 0, 0, &e, &rej));
 	UTIL_OK(util_apply_one(s, &(struct util_entry){ .msg = c.msg, .len = c.len, .e = e,
@@ -443,7 +421,7 @@ START_TEST(test_migrate__map_grows_from_a_small_map)
 {
 	struct oplog_store_opts o;
 	struct lines l = { 0 };
-	char dir[4200], *want = reference(), *got;
+	char dir[4200], *want = reference();
 
 	fixture_copy(dir, sizeof(dir), "v1");
 	memset(&o, 0, sizeof(o));
@@ -456,10 +434,8 @@ START_TEST(test_migrate__map_grows_from_a_small_map)
 	 * g1, g2, b2, k9 (pruned winners) and b1 (below the boundary). */
 	ck_assert_msg(strstr(l.last, "365 entries carried over (5 documents") != NULL,
 	              "end line: %s", l.last);
-	got = render(dir);
-	assert_same(want, got);
+	assert_renders_as(dir, want);
 	free(want);
-	free(got);
 }
 END_TEST
 
@@ -478,38 +454,27 @@ START_TEST(test_migrate__map_limit_reached_leaves_the_old_store)
 }
 END_TEST
 
-static TCase *tc(Suite *s, const char *name, double timeout)
-{
-	TCase *t = tcase_create(name);
-
-	tcase_add_unchecked_fixture(t, util_case_setup, util_case_teardown);
-	tcase_add_checked_fixture(t, util_setup, util_teardown);
-	util_tcase_timeout(t, timeout);
-	suite_add_tcase(s, t);
-	return t;
-}
-
 static Suite *migrate_suite(void)
 {
 	Suite *s = suite_create("migrate");
 	TCase *t;
 
-	t = tc(s, "upgrade", 30);
+	t = util_store_tcase(s, "upgrade", 30);
 	tcase_add_test(t, test_migrate__upgrades_and_keeps_positions);
 	tcase_add_test(t, test_migrate__current_store_left_alone);
 	tcase_add_test(t, test_migrate__no_store_is_not_created);
 	tcase_add_test(t, test_open__read_write_open_upgrades_and_tells_notice);
 	tcase_add_test(t, test_apply__upgraded_store_knows_what_it_holds);
 
-	t = tc(s, "interrupted", 60);
+	t = util_store_tcase(s, "interrupted", 60);
 	tcase_add_test(t, test_migrate__leftover_tmp_dir_is_cleared);
 	tcase_add_test(t, test_migrate__tmp_dir_left_after_the_swap_is_cleared);
 	tcase_add_test(t, test_migrate__killed_at_any_point_leaves_a_store_that_upgrades);
 
-	t = tc(s, "busy", 30);
+	t = util_store_tcase(s, "busy", 30);
 	tcase_add_test(t, test_migrate__refused_while_another_process_has_it_open);
 
-	t = tc(s, "map", 30);
+	t = util_store_tcase(s, "map", 30);
 	tcase_add_test(t, test_migrate__map_grows_from_a_small_map);
 	tcase_add_test(t, test_migrate__map_limit_reached_leaves_the_old_store);
 	return s;
@@ -517,11 +482,5 @@ static Suite *migrate_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(migrate_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return util_suite_run(migrate_suite());
 }

@@ -268,19 +268,6 @@ START_TEST(test_get__only_in_its_own_dataset)
 }
 END_TEST
 
-static int copy_msg_cb(const struct oplog_entry *e, const void *msg, size_t len, void *arg)
-{
-	struct util_entry *out = arg;
-
-	(void)e;
-	out->msg = malloc(len);
-	if (!out->msg)
-		return OPLOG_ENOMEM;
-	memcpy(out->msg, msg, len);
-	out->len = len;
-	return 0;
-}
-
 START_TEST(test_get__returns_message_bytes_unchanged)
 {
 	struct util_entry u, got;
@@ -289,12 +276,12 @@ START_TEST(test_get__returns_message_bytes_unchanged)
 	memset(&got, 0, sizeof(got));
 	mk(&u, DS, "n", 1, 100, 0, "k", OPLOG_OP_PUT, "body", NULL);
 	apply1(&u, NULL);
-	UTIL_OK(oplog_store_get(util_s, util_sl(DS), u.hash, copy_msg_cb, &got));
+	UTIL_OK(oplog_store_get(util_s, util_sl(DS), u.hash, util_msg_copy_cb, &got));
 	UTIL_EQ(got.len, u.len);
 	UTIL_CHECK(memcmp(got.msg, u.msg, u.len) == 0);
 	free(got.msg);
 	memset(unknown, 0xab, sizeof(unknown));
-	UTIL_RC(oplog_store_get(util_s, util_sl(DS), unknown, copy_msg_cb, &got), OPLOG_ENOTFOUND);
+	UTIL_RC(oplog_store_get(util_s, util_sl(DS), unknown, util_msg_copy_cb, &got), OPLOG_ENOTFOUND);
 	util_entry_free(&u);
 }
 END_TEST
@@ -341,7 +328,7 @@ static void get_is(const char *ds, const uint8_t *hash, const struct util_entry 
 
 	memset(&got, 0, sizeof(got));
 	util_hex(hash, OPLOG_HASH_LEN, hex);
-	rc = oplog_store_get(util_s, util_sl(ds), hash, copy_msg_cb, &got);
+	rc = oplog_store_get(util_s, util_sl(ds), hash, util_msg_copy_cb, &got);
 	ck_assert_msg(rc == 0, "get(%s, %s) = %d; last error: \"%s\"", ds, hex, rc,
 	              oplog_error_last());
 	ck_assert_msg(got.len == want->len && memcmp(got.msg, want->msg, want->len) == 0,
@@ -357,7 +344,7 @@ static void get_none(const char *ds, const uint8_t *hash)
 
 	memset(&got, 0, sizeof(got));
 	util_hex(hash, OPLOG_HASH_LEN, hex);
-	rc = oplog_store_get(util_s, util_sl(ds), hash, copy_msg_cb, &got);
+	rc = oplog_store_get(util_s, util_sl(ds), hash, util_msg_copy_cb, &got);
 	ck_assert_msg(rc == OPLOG_ENOTFOUND && got.msg == NULL,
 	              "get(%s, %s) = %d, expected ENOTFOUND", ds, hex, rc);
 	free(got.msg);
@@ -4092,44 +4079,33 @@ END_TEST
 
 /* ------------------------------------------------------------------ */
 
-static TCase *tc(Suite *s, const char *name, double timeout)
-{
-	TCase *t = tcase_create(name);
-
-	tcase_add_unchecked_fixture(t, util_case_setup, util_case_teardown);
-	tcase_add_checked_fixture(t, util_setup, util_teardown);
-	util_tcase_timeout(t, timeout);
-	suite_add_tcase(s, t);
-	return t;
-}
-
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
 	TCase *t;
 
-	t = tc(s, "builder", 10);
+	t = util_store_tcase(s, "builder", 10);
 	tcase_add_test(t, test_util__builder_matches_spec_examples);
 	tcase_add_test(t, test_util__builder_output_decodes);
 
-	t = tc(s, "open", 10);
+	t = util_store_tcase(s, "open", 10);
 	tcase_add_test(t, test_open__store_id_is_stable_across_reopen);
 	tcase_add_test(t, test_open__new_stores_get_different_ids);
 	tcase_add_test(t, test_open__rdonly_missing_store_is_notfound);
 	tcase_add_test(t, test_open__rdonly_store_refuses_apply);
 
-	t = tc(s, "schema", 10);
+	t = util_store_tcase(s, "schema", 10);
 	tcase_add_test(t, test_schema__meta_holds_the_current_schema);
 	tcase_add_test(t, test_schema__newer_schema_is_refused);
 
-	t = tc(s, "dedupe", 10);
+	t = util_store_tcase(s, "dedupe", 10);
 	tcase_add_test(t, test_apply__duplicate_counted_once);
 	tcase_add_test(t, test_get__only_in_its_own_dataset);
 	tcase_add_test(t, test_get__returns_message_bytes_unchanged);
 	tcase_add_test(t, test_batch__clear_empties_and_counts);
 	tcase_add_test(t, test_batch__rejects_and_offsets_are_copied);
 
-	t = tc(s, "hash_index", 10);
+	t = util_store_tcase(s, "hash_index", 10);
 	tcase_add_test(t, test_get__shared_hash_prefix_resolved_by_message);
 	tcase_add_test(t, test_get__shared_hash_prefix_across_datasets_not_confused);
 	tcase_add_test(t, test_get__entries_on_both_sides_of_an_epoch_boundary);
@@ -4138,30 +4114,30 @@ static Suite *store_suite(void)
 	tcase_add_test(t, test_verify__filter_ruling_out_an_entry_reported);
 	tcase_add_test(t, test_prune__keeps_other_entries_under_a_shared_hash_prefix);
 
-	t = tc(s, "head", 10);
+	t = util_store_tcase(s, "head", 10);
 	tcase_add_test(t, test_apply__late_entry_keeps_head);
 	tcase_add_test(t, test_apply__later_entry_moves_head);
 	tcase_add_test(t, test_apply__head_follows_hlc_not_seq);
 	tcase_add_test(t, test_apply__head_logic_breaks_wall_tie);
 	tcase_add_test(t, test_apply__head_tie_broken_by_greater_hash);
 
-	t = tc(s, "watermark", 10);
+	t = util_store_tcase(s, "watermark", 10);
 	tcase_add_test(t, test_watermark__advances_through_gap_once_filled);
 	tcase_add_test(t, test_watermark__zero_until_seq1_arrives);
 	tcase_add_test(t, test_watermark__out_of_order_within_one_batch);
 	tcase_add_test(t, test_watermark__largest_seq_gives_one_gap_range);
 
-	t = tc(s, "fork", 10);
+	t = util_store_tcase(s, "fork", 10);
 	tcase_add_test(t, test_fork__recorded_with_hashes_ascending);
 
-	t = tc(s, "chain_break", 10);
+	t = util_store_tcase(s, "chain_break", 10);
 	tcase_add_test(t, test_break__wrong_prev_after_seq1_present);
 	tcase_add_test(t, test_break__recorded_when_seq1_arrives_after);
 	tcase_add_test(t, test_break__none_for_a_correct_chain_in_any_order);
 	tcase_add_test(t, test_break__cleared_when_matching_sibling_arrives);
 	tcase_add_test(t, test_break__from_the_next_entry_and_cleared_by_sibling);
 
-	t = tc(s, "documents", 10);
+	t = util_store_tcase(s, "documents", 10);
 	tcase_add_test(t, test_doc__later_hlc_wins);
 	tcase_add_test(t, test_doc__older_late_put_does_not_overwrite);
 	tcase_add_test(t, test_doc__same_hlc_greater_node_wins);
@@ -4174,11 +4150,11 @@ static Suite *store_suite(void)
 	tcase_add_test(t, test_doc__col_key_boundary_is_not_merged);
 	tcase_add_test(t, test_apply__longest_names_fit_in_keys);
 
-	t = tc(s, "datasets", 10);
+	t = util_store_tcase(s, "datasets", 10);
 	tcase_add_test(t, test_dataset__same_names_do_not_leak_across_datasets);
 	tcase_add_test(t, test_dataset__same_content_is_two_entries);
 
-	t = tc(s, "prune", 10);
+	t = util_store_tcase(s, "prune", 10);
 	tcase_add_test(t, test_prune__only_at_or_before_cutoff_and_at_or_below_watermark);
 	tcase_add_test(t, test_prune__works_in_batches);
 	tcase_add_test(t, test_prune__backward_walk_ends_pruned);
@@ -4193,15 +4169,15 @@ static Suite *store_suite(void)
 	tcase_add_test(t, test_chain__forward_walk_into_a_pruned_seq_ends_pruned);
 	tcase_add_test(t, test_scan__returns_the_callbacks_stop_value);
 
-	t = tc(s, "prune_documents", 10);
+	t = util_store_tcase(s, "prune_documents", 10);
 	tcase_add_test(t, test_prune__removed_winner_keeps_its_document);
 	tcase_add_test(t, test_prune__document_of_removed_winner_still_replaced_by_later_writes);
 
-	t = tc(s, "below_boundary", 10);
+	t = util_store_tcase(s, "below_boundary", 10);
 	tcase_add_test(t, test_below_boundary__pruned_entry_not_readded);
 	tcase_add_test(t, test_below_boundary__still_reaches_documents);
 
-	t = tc(s, "verify", 10);
+	t = util_store_tcase(s, "verify", 10);
 	tcase_add_test(t, test_verify__consistent_store_has_no_problem);
 	tcase_add_test(t, test_verify__missing_by_hlc_record_reported);
 	tcase_add_test(t, test_verify__missing_by_seq_record_reported);
@@ -4227,15 +4203,15 @@ static Suite *store_suite(void)
 	tcase_add_test(t, test_verify__missing_break_record_reported);
 	tcase_add_test(t, test_verify__break_of_a_correct_chain_reported);
 
-	t = tc(s, "offsets", 10);
+	t = util_store_tcase(s, "offsets", 10);
 	tcase_add_test(t, test_offsets__stored_with_batch_and_replaced_by_later_batch);
 	tcase_add_test(t, test_offsets__lost_range_kept_and_moves_partition_on);
 
-	t = tc(s, "rejects", 10);
+	t = util_store_tcase(s, "rejects", 10);
 	tcase_add_test(t, test_rejects__stored_truncated_with_size_and_counted);
 	tcase_add_test(t, test_rejects__limit_gives_newest_last);
 
-	t = tc(s, "chain", 10);
+	t = util_store_tcase(s, "chain", 10);
 	tcase_add_test(t, test_chain__backward_from_head_to_genesis);
 	tcase_add_test(t, test_chain__forward_from_seq1_to_head);
 	tcase_add_test(t, test_chain__gap_stops_walk);
@@ -4243,7 +4219,7 @@ static Suite *store_suite(void)
 	tcase_add_test(t, test_chain__forward_follows_smallest_hash_at_fork);
 	tcase_add_test(t, test_chain__unknown_start_and_callback_stop);
 
-	t = tc(s, "scan", 10);
+	t = util_store_tcase(s, "scan", 10);
 	tcase_add_test(t, test_scan__paging_gives_every_entry_once_in_hlc_order);
 	tcase_add_test(t, test_scan__after_position_without_node_or_hash);
 	tcase_add_test(t, test_scan__node_names_order_bytewise_shorter_first);
@@ -4255,15 +4231,15 @@ static Suite *store_suite(void)
 	tcase_add_test(t, test_scan__stays_inside_dataset_and_node);
 	tcase_add_test(t, test_nodes__and_datasets_listed_by_name_not_arrival);
 
-	t = tc(s, "map", 30);
+	t = util_store_tcase(s, "map", 30);
 	tcase_add_test(t, test_map__grows_from_1mib_for_20mib_of_entries);
 	tcase_add_test(t, test_map__full_batch_applies_nothing_and_store_goes_on);
 
-	t = tc(s, "snapshot", 10);
+	t = util_store_tcase(s, "snapshot", 10);
 	tcase_add_test(t, test_snapshot__copy_has_same_id_offsets_and_state);
 	tcase_add_test(t, test_open__reopen_keeps_rendered_state);
 
-	t = tc(s, "concurrency", 30);
+	t = util_store_tcase(s, "concurrency", 30);
 	tcase_add_test(t, test_read__while_another_process_writes);
 	tcase_add_test(t, test_read__rdonly_reader_follows_map_growth);
 	tcase_add_test(t, test_apply__two_writer_processes_both_growing_the_map);
@@ -4272,11 +4248,5 @@ static Suite *store_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(store_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return util_suite_run(store_suite());
 }

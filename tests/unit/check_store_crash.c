@@ -204,24 +204,14 @@ END_TEST
 static Suite *crash_suite(void)
 {
 	Suite *s = suite_create("store_crash");
-	TCase *t = tcase_create("kill9");
+	TCase *t = util_store_tcase(s, "kill9", 60);
 
-	tcase_add_unchecked_fixture(t, util_case_setup, util_case_teardown);
-	tcase_add_checked_fixture(t, util_setup, util_teardown);
-	util_tcase_timeout(t, 60);
 	tcase_add_loop_test(t, test_crash__kill_during_large_batch_keeps_only_committed_batches,
 	                    0, 6);
-	suite_add_tcase(s, t);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(crash_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return util_suite_run(crash_suite());
 }

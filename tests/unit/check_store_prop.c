@@ -637,30 +637,15 @@ END_TEST
 static Suite *prop_suite(void)
 {
 	Suite *s = suite_create("store_prop");
-	TCase *t = tcase_create("convergence");
+	TCase *t = util_store_tcase(s, "convergence", 60);
 
-	tcase_add_unchecked_fixture(t, util_case_setup, util_case_teardown);
-	tcase_add_checked_fixture(t, util_setup, util_teardown);
-	util_tcase_timeout(t, 60);
 	tcase_add_loop_test(t, test_prop__any_order_and_split_converges, 0, SEEDS);
-	suite_add_tcase(s, t);
-
-	t = tcase_create("chain_orders");
-	tcase_add_unchecked_fixture(t, util_case_setup, util_case_teardown);
-	tcase_add_checked_fixture(t, util_setup, util_teardown);
-	util_tcase_timeout(t, 60);
+	t = util_store_tcase(s, "chain_orders", 60);
 	tcase_add_loop_test(t, test_chain__forward_same_in_every_arrival_order, 0, CV__N);
-	suite_add_tcase(s, t);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(prop_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return util_suite_run(prop_suite());
 }

@@ -466,6 +466,28 @@ void util_teardown(void)
 	util_dir[0] = '\0';
 }
 
+TCase *util_store_tcase(Suite *s, const char *name, double secs)
+{
+	TCase *t = tcase_create(name);
+
+	tcase_add_unchecked_fixture(t, util_case_setup, util_case_teardown);
+	tcase_add_checked_fixture(t, util_setup, util_teardown);
+	util_tcase_timeout(t, secs);
+	suite_add_tcase(s, t);
+	return t;
+}
+
+int util_suite_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 void util_store_reset(void)
 {
 	int rc;
@@ -656,6 +678,19 @@ int util_list_cb(const struct oplog_entry *e, const void *msg, size_t len, void 
 	it->logic = e->logic;
 	it->node_len = e->node.len < OPLOG_MAX_NAME ? e->node.len : OPLOG_MAX_NAME;
 	memcpy(it->node, e->node.ptr, it->node_len);
+	return 0;
+}
+
+int util_msg_copy_cb(const struct oplog_entry *e, const void *msg, size_t len, void *arg)
+{
+	struct util_entry *out = arg;
+
+	(void)e;
+	out->msg = malloc(len);
+	if (!out->msg)
+		return OPLOG_ENOMEM;
+	memcpy(out->msg, msg, len);
+	out->len = len;
 	return 0;
 }
 

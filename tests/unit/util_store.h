@@ -168,6 +168,13 @@ void util_case_setup(void);     /* unchecked: the TCase's directory */
 void util_case_teardown(void);  /* unchecked: removes it, leftovers included */
 void util_setup(void);      /* creates util_base, opens util_s at util_dir */
 void util_teardown(void);   /* closes util_s, removes util_base */
+/* A TCase named name, added to s, with the fixtures above (a directory
+ * per TCase, a fresh store per test) and a timeout of secs as
+ * util_tcase_timeout sets it. */
+TCase *util_store_tcase(Suite *s, const char *name, double secs);
+/* Run every test of s (CK_ENV says how much is printed) and free it:
+ * EXIT_SUCCESS when none failed, else EXIT_FAILURE, for main's return. */
+int util_suite_run(Suite *s);
 /* Close util_s, delete the store and open a new, empty one at util_dir. */
 void util_store_reset(void);
 /* util_base/name into buf (not created). */
@@ -239,6 +246,11 @@ struct util_list {
 };
 /* An oplog_entry_cb appending to the struct util_list in arg. */
 int  util_list_cb(const struct oplog_entry *e, const void *msg, size_t len, void *arg);
+/* An oplog_entry_cb copying the message into the struct util_entry in
+ * arg: msg malloc'd (the caller frees it) and len; only those are set.
+ * For a query that calls it once (a get, or a scan of limit 1): a second
+ * call would replace the first copy without freeing it. OPLOG_ENOMEM. */
+int  util_msg_copy_cb(const struct oplog_entry *e, const void *msg, size_t len, void *arg);
 void util_list_free(struct util_list *l);
 /* Index of hash in l, or -1. */
 long util_list_find(const struct util_list *l, const uint8_t *hash);
