@@ -304,6 +304,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	 * offsets). Nothing of theirs stays behind to be applied later, so no
 	 * offset goes backwards and nothing is read twice.
 	 */
+	a->st.revokes++;
+	a->st.revoke_pending += oplog_intake_in_flight(a->in) + oplog_intake_filling(a->in);
 	oplog_log(OPLOG_LOG_INFO, "partitions revoked (%d): applying the %zu messages taken in "
 	          "(%zu in flight, %zu filling)", parts->cnt,
 	          oplog_intake_in_flight(a->in) + oplog_intake_filling(a->in),
