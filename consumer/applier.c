@@ -787,7 +787,8 @@ static void progress(struct oplog_applier *a)
  * filling batch then goes to the writer if it is free (else as soon as it
  * is: the writer's wake cuts the next poll short). While the writer works,
  * polls block for at most 100 ms, so commits, progress and the metrics
- * page keep their pace.
+ * page keep their pace; with both batches full, the loop waits for the
+ * writer before it polls again.
  */
 int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop)
 {
@@ -797,9 +798,14 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 	if (a->metrics)
 		publish(a);
 	while (!*stop && !a->fatal) {
-		int64_t wait = oplog_intake_wait_ms(a->in, 100);
 		rd_kafka_message_t *rkm;
+		int64_t wait;
 
+		/* Nothing is polled that cannot join a batch at once. (A
+		 * failure reaches on_applied, which makes it fatal.) */
+		if (oplog_intake_room(a->in))
+			break;
+		wait = oplog_intake_wait_ms(a->in, 100);
 		if ((rkm = rd_kafka_consumer_poll(a->rk, (int)wait)) != NULL)
 			take(a, rkm);
 		/* A failure has reached on_applied, which made it fatal. */

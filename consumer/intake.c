@@ -329,6 +329,11 @@ int oplog_intake_reject(struct oplog_intake *in, const void *msg, size_t len,
 	return add_reject(in, msg, len, src, rej);
 }
 
+int oplog_intake_room(struct oplog_intake *in)
+{
+	return make_room(in);
+}
+
 struct oplog_batch *oplog_intake_batch(struct oplog_intake *in)
 {
 	return touch(in)->batch;

@@ -472,6 +472,8 @@ static int consume(struct replay *rp, const volatile sig_atomic_t *stop)
 	while (rc == 0 && !*stop && !all_done(rp)) {
 		rd_kafka_message_t *rkm;
 
+		if ((rc = oplog_intake_room(rp->in)))
+			break;
 		if ((rkm = rd_kafka_consumer_poll(rp->rk, (int)oplog_intake_wait_ms(rp->in, 100))))
 			rc = take(rp, rkm);
 		if (rc == 0)

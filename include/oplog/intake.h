@@ -157,6 +157,15 @@ int oplog_intake_reject(struct oplog_intake *in, const void *msg, size_t len,
 struct oplog_batch *oplog_intake_batch(struct oplog_intake *in);
 
 /*
+ * Make room for one more message: hand a full filling batch to the writer,
+ * first waiting for the batch in flight. A loop that polls calls this
+ * before each poll, so that no message is read that cannot join a batch
+ * at once: the crash bound is then exactly 2 x batch_count messages read.
+ * Returns 0, or the store's failure.
+ */
+int oplog_intake_room(struct oplog_intake *in);
+
+/*
  * Take note of a finished batch (on_applied) and hand the filling batch
  * over if it is due; idle non-zero says nothing more is waiting right now.
  * Never waits. Returns 0, or the store's failure (see on_applied).
