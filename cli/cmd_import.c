@@ -117,7 +117,6 @@ static int unsplittable(struct importer *im, const char *file, uint64_t index,
                         const uint8_t *buf, size_t len, size_t pos, const char *why)
 {
 	struct oplog_reject rej = { OPLOG_R_MALFORMED, OPLOG_F_NONE, "" };
-
 	struct oplog_source src = { file, -1, (int64_t)index };
 
 	snprintf(rej.detail, sizeof(rej.detail),

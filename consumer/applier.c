@@ -513,7 +513,6 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 	int32_t partition = rkm->partition;
 	int64_t next = rkm->offset + 1;
 	struct oplog_source src = { topic, partition, rkm->offset };
-	struct oplog_reject rej;
 	int rc, rejected = 0;
 
 	if (rkm->err) {
@@ -529,7 +528,7 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 	}
 	oplog_log(OPLOG_LOG_DEBUG, "consumed %s/%" PRId32 "/%" PRId64, topic, partition,
 	          rkm->offset);
-	rc = oplog_intake_take(a->in, rkm->payload, rkm->len, &src, rkm, &rej);
+	rc = oplog_intake_take(a->in, rkm->payload, rkm->len, &src, rkm, NULL);
 	if (rc == OPLOG_EREJECT) {
 		rejected = 1;
 		dead_letter(a, rkm);

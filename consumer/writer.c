@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "oplog/error.h"
@@ -73,25 +74,32 @@ static void *run(void *arg)
 int oplog_writer__start(struct oplog_writer **out, struct oplog_store *s,
                         void (*wake)(void *arg), void *arg)
 {
-	struct oplog_writer *w;
-	int rc;
+	struct oplog_writer *w = NULL;
+	int rc, err;
 
 	*out = NULL;
-	if (!(w = calloc(1, sizeof(*w))))
-		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
+	if (!(w = calloc(1, sizeof(*w)))) {
+		rc = oplog_error__set(OPLOG_ENOMEM, "out of memory");
+		goto done;
+	}
 	w->store = s;
 	w->wake = wake;
 	w->arg = arg;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	if ((rc = pthread_create(&w->thread, NULL, run, w)) != 0) {
+	if ((err = pthread_create(&w->thread, NULL, run, w)) != 0) {
+		rc = oplog_error__set(OPLOG_ERROR, "starting the store writer thread: %s",
+		                      strerror(err));
 		pthread_cond_destroy(&w->cv);
 		pthread_mutex_destroy(&w->mu);
-		free(w);
-		return oplog_error__set(OPLOG_ERROR, "starting the store writer thread: error %d", rc);
+		goto done;
 	}
 	*out = w;
-	return 0;
+	w = NULL;
+	rc = 0;
+done:
+	free(w);
+	return rc;
 }
 
 void oplog_writer__stop(struct oplog_writer *w)
