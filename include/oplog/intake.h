@@ -19,9 +19,10 @@
  *   - it holds batch_count messages or batch_bytes message bytes, or
  *   - its first message has waited batch_ms.
  * A due batch keeps filling while the writer is busy (group commit), up to
- * batch_count messages / batch_bytes; then oplog_intake_take waits for the
- * writer. With `fixed`, a batch is handed over at exactly batch_count
- * messages, or by oplog_intake_flush, and nothing else.
+ * batch_count messages / batch_bytes; then oplog_intake_room (or the next
+ * oplog_intake_take) waits for the writer. With `fixed`, a batch is handed
+ * over at exactly batch_count messages, or by oplog_intake_flush, and
+ * nothing else.
  *
  * Crash bound: what was taken in but is not in the store yet is at most the
  * batch being applied plus the batch filling: 2 x batch_count messages
@@ -31,7 +32,8 @@
  * and every callback runs there too, from inside these calls, except
  * `wake`. The store belongs to the writer while a batch is in flight: the
  * intake thread may use it only while oplog_intake_busy() is 0 (after
- * oplog_intake_settle, and inside on_applied).
+ * oplog_intake_settle or oplog_intake_flush), and inside on_applied (the
+ * writer is done with the batch by then, though busy() still says 1).
  *
  * Ownership: the intake borrows the store; it must outlive the intake.
  * What a batch holds (held) is released through the release callback once
