@@ -2,12 +2,14 @@
  * cmd_import.c: `oplogd import --store DIR [--framing stream|lenpfx]
  * [--batch N] FILE...`.
  *
- * Applies messages from files as the daemon would from Kafka: each
- * message is decoded with [apply] max_message_bytes, checked against
- * [apply] clock_skew_ms, and goes into a batch as an entry or as a reject
- * whose source is "FILE:INDEX" (0-based message index in that file).
- * Batches of N (default [apply] batch_size) are applied in one write
- * transaction each; a batch that failed leaves the earlier ones applied.
+ * Applies messages from files through the same intake as the daemon's
+ * from Kafka (oplog/intake.h): decoded with [apply] max_message_bytes,
+ * checked against [apply] clock_skew_ms, into a batch as an entry or as a
+ * reject whose source is "FILE:INDEX" (0-based message index in that
+ * file). This thread splits and decodes while the writer thread applies
+ * the batch before. Batches follow [apply] batch_size, batch_bytes and
+ * batch_ms; with --batch N each holds exactly N messages (the last of a
+ * file fewer). A batch that failed leaves the earlier ones applied.
  *
  * A batch borrows the message bytes of its entries, so each file is held
  * whole (mapped, or read when it is a pipe) until its last batch is
@@ -20,11 +22,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli_store.h"
 #include "oplog/error.h"
+#include "oplog/intake.h"
 #include "oplog/json.h"
 
 enum { OPT_FRAMING = CLI_OPT_CMD, OPT_BATCH };
@@ -33,7 +35,8 @@ static const struct cli_option options[] = {
 	{ "framing", 0, required_argument, "stream|lenpfx",
 	  "how messages are delimited in FILE (default stream)", OPT_FRAMING },
 	{ "batch", 0, required_argument, "N",
-	  "messages per write transaction (default [apply] batch_size)", OPT_BATCH },
+	  "exactly N messages per write transaction (default: adaptive, see [apply])",
+	  OPT_BATCH },
 	CLI_OPTION_JSON,
 	CLI_OPTIONS_COMMON,
 	CLI_OPTIONS_END
@@ -47,6 +50,9 @@ static const struct cli_spec spec = {
 	"(see oplogd rejects). Where a stream cannot be split any further (a\n"
 	"truncated value, the byte 0xc1), the rest of the file is one malformed\n"
 	"reject and the skipped byte count is reported on stderr.\n"
+	"Without --batch, a write transaction ends at [apply] batch_size messages,\n"
+	"batch_bytes message bytes or batch_ms, whichever comes first, or at the\n"
+	"end of a FILE; the next batch is decoded while one is written.\n"
 	"--json: {\"messages\",\"applied\",\"duplicates\",\"late\",\"below_boundary\","
 	"\"rejected\":{CODE:n}}.",
 	options
@@ -80,70 +86,29 @@ static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
 }
 
 struct importer {
-	struct oplog_store      *s;
-	struct oplog_batch      *b;
-	size_t                   max_msg;
-	uint64_t                 batch_n;
-	int64_t                  skew_ms;   /* 0 = no clock check */
-	uint64_t                 now_ms;
-	uint64_t                 messages;
-	uint64_t                 rejected[OPLOG_R__COUNT];
+	struct oplog_intake     *in;
 	struct oplog_apply_stats total;
 };
 
-/* Apply what the batch holds. On failure nothing of this batch is applied
- * and the message is in oplog_error_last(). */
-static int flush(struct importer *im)
+/* A batch is applied: count what applying did. (A failure comes back
+ * from the intake call that noticed it.) */
+static void on_applied(void *arg, int rc, const struct oplog_apply_stats *st, double secs)
 {
-	struct oplog_apply_stats st = { 0 };
-	int err;
+	struct importer *im = arg;
 
-	if (oplog_batch_count(im->b) == 0)
-		return 0;
-	if ((err = oplog_store_apply(im->s, im->b, &st)) != 0)
-		return err;
-	oplog_apply_stats_add(&im->total, &st);
-	oplog_batch_clear(im->b);
-	return 0;
+	(void)secs;
+	if (rc == 0)
+		oplog_apply_stats_add(&im->total, st);
 }
 
-static int reject(struct importer *im, const char *file, uint64_t index,
-                  const uint8_t *msg, size_t len, const struct oplog_reject *rej)
-{
-	char source[4096];
-
-	snprintf(source, sizeof(source), "%s:%" PRIu64, file, index);
-	im->rejected[rej->reason]++;
-	return oplog_batch_reject(im->b, source, msg, len, rej);
-}
-
-/* One message: decode, check the clock, batch it, apply a full batch. */
+/* One message: through the intake, which decides entry or reject. */
 static int one(struct importer *im, const char *file, uint64_t index,
                const uint8_t *msg, size_t len)
 {
-	struct oplog_entry e;
-	struct oplog_reject rej;
-	int err;
+	struct oplog_source src = { file, -1, (int64_t)index };
+	int err = oplog_intake_take(im->in, msg, len, &src, NULL, NULL);
 
-	im->messages++;
-	err = oplog_entry_decode(msg, len, im->max_msg, 0, &e, &rej);
-	if (err == 0 && im->skew_ms > 0 && e.wall > im->now_ms &&
-	    e.wall - im->now_ms > (uint64_t)im->skew_ms) {
-		rej.reason = OPLOG_R_CLOCK_SKEW;
-		rej.field = OPLOG_F_WALL;
-		snprintf(rej.detail, sizeof(rej.detail),
-		         "wall %" PRIu64 " is %" PRIu64 " ms ahead of the local clock "
-		         "(limit %" PRId64 " ms, [apply] clock_skew_ms)",
-		         e.wall, e.wall - im->now_ms, im->skew_ms);
-		err = OPLOG_EREJECT;
-	}
-	if (err == 0)
-		err = oplog_batch_add(im->b, msg, len, &e);
-	else if (err == OPLOG_EREJECT)
-		err = reject(im, file, index, msg, len, &rej);
-	if (err == 0 && oplog_batch_count(im->b) >= im->batch_n)
-		err = flush(im);
-	return err;
+	return err == OPLOG_EREJECT ? 0 : err;
 }
 
 /* The rest of a file from `pos` cannot be split into messages: one
@@ -152,13 +117,13 @@ static int unsplittable(struct importer *im, const char *file, uint64_t index,
                         const uint8_t *buf, size_t len, size_t pos, const char *why)
 {
 	struct oplog_reject rej = { OPLOG_R_MALFORMED, OPLOG_F_NONE, "" };
+	struct oplog_source src = { file, -1, (int64_t)index };
 
 	snprintf(rej.detail, sizeof(rej.detail),
 	         "cannot split the input at byte %zu (%s): %zu bytes skipped",
 	         pos, why, len - pos);
 	fprintf(stderr, "oplogd import: %s: message %" PRIu64 ": %s\n", file, index, rej.detail);
-	im->messages++;
-	return reject(im, file, index, buf + pos, len - pos, &rej);
+	return oplog_intake_reject(im->in, buf + pos, len - pos, &src, &rej);
 }
 
 static uint64_t be(const uint8_t *p, unsigned n)
@@ -260,31 +225,33 @@ static void release(uint8_t *buf, size_t len, int mapped)
 
 static int print_summary(const struct importer *im, int json)
 {
+	struct oplog_intake_stats is;
 	json_t *doc;
 	int r, err;
 
+	oplog_intake_stats(im->in, &is);
 	if (!json) {
-		printf("messages        %" PRIu64 "\n", im->messages);
+		printf("messages        %" PRIu64 "\n", is.messages);
 		printf("applied         %" PRIu64 "\n", im->total.applied);
 		printf("duplicates      %" PRIu64 "\n", im->total.duplicates);
 		printf("late            %" PRIu64 "\n", im->total.late);
 		printf("below_boundary  %" PRIu64 "\n", im->total.below_boundary);
 		printf("rejected        %" PRIu64, im->total.rejected);
 		for (r = OPLOG_R_NONE + 1; r < OPLOG_R__COUNT; r++)
-			if (im->rejected[r])
+			if (is.rejected_by[r])
 				printf(" %s=%" PRIu64, oplog_reason_name((enum oplog_reason)r),
-				       im->rejected[r]);
+				       is.rejected_by[r]);
 		putchar('\n');
 		return fflush(stdout) == 0 ? 0 : oplog_error__set(OPLOG_EIO, "write stdout: %s",
 		                                                   strerror(errno));
 	}
 	doc = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}",
-	                "messages", (json_int_t)im->messages,
+	                "messages", (json_int_t)is.messages,
 	                "applied", (json_int_t)im->total.applied,
 	                "duplicates", (json_int_t)im->total.duplicates,
 	                "late", (json_int_t)im->total.late,
 	                "below_boundary", (json_int_t)im->total.below_boundary,
-	                "rejected", oplog_json_reject_counts(im->rejected));
+	                "rejected", oplog_json_reject_counts(is.rejected_by));
 	if (!doc)
 		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
 	err = cli_print_json(doc);
@@ -298,6 +265,9 @@ int cmd_import(int argc, char **argv)
 	struct oplog_config *cfg = NULL;
 	struct import_args a = { 0, 0 };
 	struct importer im;
+	struct oplog_intake_opts io;
+	struct oplog_intake_stats is;
+	struct oplog_store *s = NULL;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int first, i, err, rc, mapped = 0;
@@ -313,20 +283,23 @@ int cmd_import(int argc, char **argv)
 	rc = cli_load_config(&spec, &common, &cfg);
 	if (rc != CLI_RUN)
 		goto done;
-	im.max_msg = (size_t)oplog_config_size(cfg, "apply.max_message_bytes");
-	im.skew_ms = oplog_config_ms(cfg, "apply.clock_skew_ms");
-	im.now_ms = (uint64_t)time(NULL) * 1000;
-	im.batch_n = a.batch ? a.batch : (uint64_t)oplog_config_int(cfg, "apply.batch_size");
+	oplog_intake_opts_from_config(&io, cfg);
+	if (a.batch) {
+		io.batch_count = (size_t)a.batch;
+		io.fixed = 1;
+	}
+	io.arg = &im;
+	io.on_applied = on_applied;
 	/* A missing input is found before the store is created for nothing. */
 	for (i = first; i < argc; i++)
 		if (strcmp(argv[i], "-") != 0 && access(argv[i], R_OK) != 0) {
 			rc = cli_error(&spec, "open %s: %s", argv[i], strerror(errno));
 			goto done;
 		}
-	rc = cli_store_open(&spec, cfg, 0, &im.s);
+	rc = cli_store_open(&spec, cfg, 0, &s);
 	if (rc != CLI_RUN)
 		goto done;
-	if ((err = oplog_batch_new(&im.b)) != 0) {
+	if ((err = oplog_intake_new(&im.in, s, &io)) != 0) {
 		rc = cli_fail(&spec, err);
 		goto done;
 	}
@@ -337,12 +310,13 @@ int cmd_import(int argc, char **argv)
 		}
 		err = a.lenpfx ? import_lenpfx(&im, argv[i], buf, len)
 		               : import_stream(&im, argv[i], buf, len);
-		/* The batch borrows from buf: apply it before letting buf go. */
+		/* The batches borrow from buf: apply them before letting buf go. */
 		if (err == 0)
-			err = flush(&im);
+			err = oplog_intake_flush(im.in);
 		if (err != 0) {
+			oplog_intake_stats(im.in, &is);
 			rc = cli_error(&spec, "%s: %s (after %" PRIu64 " messages; earlier batches "
-			               "stay applied)", argv[i], oplog_error_last(), im.messages);
+			               "stay applied)", argv[i], oplog_error_last(), is.messages);
 			goto done;
 		}
 		release(buf, len, mapped);
@@ -354,10 +328,11 @@ int cmd_import(int argc, char **argv)
 	}
 	rc = CLI_EXIT_OK;
 done:
-	oplog_batch_free(im.b);
+	/* The writer first: a batch in flight may still borrow from buf. */
+	oplog_intake_free(im.in);
 	if (buf)
 		release(buf, len, mapped);
-	oplog_store_close(im.s);
+	oplog_store_close(s);
 	oplog_config_free(cfg);
 	cli_common_free(&common);
 	return rc;

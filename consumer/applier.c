@@ -1,22 +1,24 @@
 /*
  * applier.c: the consumer loop behind `oplogd apply` (oplog/applier.h).
  *
- * Poll, decode, batch; apply the batch with its offsets in one store
- * transaction; only then commit those offsets to the group. Messages of
- * valid entries are held (not copied) until their batch is applied,
- * because the batch borrows their bytes.
+ * This thread polls and decodes into the filling batch (oplog/intake.h)
+ * while the intake's writer thread applies the batch before it, with its
+ * offsets, in one store transaction; only once that is committed are the
+ * offsets due for the group. Messages of valid entries are held (not
+ * copied) until their batch is applied, because the batch borrows their
+ * bytes. Every librdkafka call, the rebalance callback included, runs on
+ * this thread.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <librdkafka/rdkafka.h>
 
-#include "intake.h"
 #include "oplog/applier.h"
 #include "oplog/error.h"
+#include "oplog/intake.h"
 #include "oplog/kafka.h"
 #include "oplog/log.h"
 #include "oplog/metrics.h"
@@ -30,17 +32,19 @@ struct oplog_applier {
 	const struct oplog_config *cfg;
 	struct oplog_store        *store;
 	rd_kafka_t                *rk;
+	rd_kafka_queue_t          *q;          /* the consumer queue, to cut a poll short */
 	rd_kafka_t                *dlq;        /* producer for dead letters, or NULL */
 	const char                *dlq_topic;
-	struct oplog_intake        in;         /* the batch and what it holds */
-	rd_kafka_topic_partition_list_t *in_batch;   /* next offsets in the batch */
+	struct oplog_intake       *in;         /* the batches and what they hold */
+	rd_kafka_topic_partition_list_t *in_batch;   /* next offsets in the filling batch */
+	rd_kafka_topic_partition_list_t *in_flight;  /* next offsets in the batch in flight */
+	size_t                     flight_msgs;      /* messages in the batch in flight */
 	rd_kafka_topic_partition_list_t *to_commit;  /* applied, not yet committed */
 	rd_kafka_topic_partition_list_t *pos;        /* assigned: next offset not yet seen */
 	rd_kafka_topic_partition_list_t *applied;    /* next offset in the store, as known */
 	char                       store_id[2 * OPLOG_STORE_ID_LEN + 1];
 
-	size_t                     batch_size;
-	int64_t                    batch_ms, commit_ms, progress_ms;
+	int64_t                    commit_ms, progress_ms;
 	int                        fresh_latest, stop_on_lost;
 
 	int64_t                    last_commit, last_progress, last_err_log;
@@ -50,18 +54,14 @@ struct oplog_applier {
 	double                     commit_sum;             /* seconds */
 	struct oplog_metrics      *metrics;    /* NULL when [metrics] listen is empty */
 	int64_t                    last_publish;
+	char                      *gauges;     /* per-dataset families, rendered while
+	                                          the store was free; malloc'd */
+	size_t                     gauges_len;
+	int64_t                    gauges_at;
 	int64_t                    lag;        /* summed over partitions, last computed */
 	int                        fatal;       /* an OPLOG_E* ending the run */
 	char                       fatal_msg[512];
 };
-
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* Stop the run with err; the first fatal condition wins. */
 static void set_fatal(struct oplog_applier *a, int err, const char *msg)
@@ -161,25 +161,31 @@ static void list_set(rd_kafka_topic_partition_list_t *list, const char *topic,
 	p->offset = offset;
 }
 
-/*
- * Apply the batch in one store transaction. On success its offsets are
- * due for the group commit. A store failure is fatal: nothing of the
- * batch is applied and the group is not told, so a restart resumes from
- * the store's offsets.
- */
-static int flush(struct oplog_applier *a)
+/* The filling batch went to the writer: its offsets are in flight. */
+static void on_handoff(void *arg)
 {
-	struct oplog_apply_stats as;
-	int64_t t0;
-	double secs;
-	size_t b = 0;
-	int rc;
+	struct oplog_applier *a = arg;
 
-	if (oplog_batch_empty(a->in.batch))
-		return 0;
-	t0 = now_us();
-	rc = oplog_store_apply(a->store, a->in.batch, &as);
-	secs = (double)(now_us() - t0) / 1e6;
+	rd_kafka_topic_partition_list_destroy(a->in_flight);
+	a->in_flight = a->in_batch;
+	a->in_batch = rd_kafka_topic_partition_list_new(8);
+	a->flight_msgs = oplog_intake_in_flight(a->in);
+}
+
+static void refresh_gauges(struct oplog_applier *a);
+
+/*
+ * The batch in flight is finished. Committed: its offsets are due for the
+ * group commit. Failed: that is fatal; nothing of the batch is applied and
+ * the group is not told, so a restart resumes from the store's offsets.
+ * The writer is idle here, so this is where the store is read for the
+ * metrics page while batches keep coming.
+ */
+static void on_applied(void *arg, int rc, const struct oplog_apply_stats *as, double secs)
+{
+	struct oplog_applier *a = arg;
+	size_t b = 0;
+
 	while (b < N_LE && secs > commit_le[b])
 		b++;
 	a->commit_hist[b]++;
@@ -187,26 +193,41 @@ static int flush(struct oplog_applier *a)
 	if (rc) {
 		char msg[400];
 		snprintf(msg, sizeof(msg), "applying a batch of %zu messages failed: %s",
-		         oplog_batch_count(a->in.batch), oplog_error_last());
+		         a->flight_msgs, oplog_error_last());
 		set_fatal(a, rc, msg);
-		return rc;
+		return;
 	}
-	oplog_apply_stats_add(&a->st.store, &as);
+	oplog_apply_stats_add(&a->st.store, as);
 	a->st.batches++;
-	for (int i = 0; i < a->in_batch->cnt; i++) {
-		rd_kafka_topic_partition_t *p = &a->in_batch->elems[i];
+	for (int i = 0; i < a->in_flight->cnt; i++) {
+		rd_kafka_topic_partition_t *p = &a->in_flight->elems[i];
 		list_set(a->to_commit, p->topic, p->partition, p->offset);
 		list_set(a->applied, p->topic, p->partition, p->offset);
 	}
-	rd_kafka_topic_partition_list_destroy(a->in_batch);
-	a->in_batch = rd_kafka_topic_partition_list_new(8);
-	oplog_intake__clear(&a->in);
-	return 0;
+	rd_kafka_topic_partition_list_destroy(a->in_flight);
+	a->in_flight = rd_kafka_topic_partition_list_new(8);
+	a->flight_msgs = 0;
+	if (a->metrics && oplog_intake__now_ms() - a->gauges_at >= 1000)
+		refresh_gauges(a);
+}
+
+static void release_message(void *arg, void *held)
+{
+	(void)arg;
+	rd_kafka_message_destroy(held);
+}
+
+/* On the writer's thread: a batch is done, cut the poll short. */
+static void wake(void *arg)
+{
+	struct oplog_applier *a = arg;
+
+	rd_kafka_queue_yield(a->q);
 }
 
 /*
  * The fetcher reached the end of a partition at offset `end`. With nothing
- * of it in the batch, everything below `end` is applied (or there was
+ * of it in either batch, everything below `end` is applied (or there was
  * nothing to apply, as in an empty partition): commit `end`, so that lag
  * tools show 0 there rather than "unknown" or an old position.
  */
@@ -216,6 +237,7 @@ static void at_end(struct oplog_applier *a, const char *topic, int32_t partition
 		rd_kafka_topic_partition_list_find(a->applied, topic, partition);
 
 	if (end < 0 || rd_kafka_topic_partition_list_find(a->in_batch, topic, partition) ||
+	    rd_kafka_topic_partition_list_find(a->in_flight, topic, partition) ||
 	    (done && done->offset == end))
 		return;
 	list_set(a->to_commit, topic, partition, end);
@@ -262,6 +284,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		rd_kafka_topic_partition_list_t *copy = rd_kafka_topic_partition_list_copy(parts);
 
+		/* position() reads the store: not while the writer has it. */
+		oplog_intake_settle(a->in);
 		position(a, copy);
 		for (int i = 0; i < copy->cnt; i++)
 			list_set(a->pos, copy->elems[i].topic, copy->elems[i].partition,
@@ -273,10 +297,20 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		rd_kafka_topic_partition_list_destroy(copy);
 		return;
 	}
-	/* Revoked or lost: finish and commit what is in flight first. */
-	oplog_log(OPLOG_LOG_INFO, "partitions revoked (%d): finishing the batch in flight",
-	          parts->cnt);
-	if (!a->fatal && flush(a) == 0)
+	/*
+	 * Revoked or lost: apply everything taken in first, the batch in flight
+	 * and the filling one, and commit their offsets to the group, before
+	 * the partitions go to another member (which starts from the store's
+	 * offsets). Nothing of theirs stays behind to be applied later, so no
+	 * offset goes backwards and nothing is read twice.
+	 */
+	a->st.revokes++;
+	a->st.revoke_pending += oplog_intake_in_flight(a->in) + oplog_intake_filling(a->in);
+	oplog_log(OPLOG_LOG_INFO, "partitions revoked (%d): applying the %zu messages taken in "
+	          "(%zu in flight, %zu filling)", parts->cnt,
+	          oplog_intake_in_flight(a->in) + oplog_intake_filling(a->in),
+	          oplog_intake_in_flight(a->in), oplog_intake_filling(a->in));
+	if (!a->fatal && oplog_intake_flush(a->in) == 0)
 		commit_group(a, 0);
 	for (int i = 0; i < parts->cnt; i++) {
 		const char *t = parts->elems[i].topic;
@@ -286,6 +320,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		rd_kafka_topic_partition_list_del(a->pos, t, part);
 		rd_kafka_topic_partition_list_del(a->applied, t, part);
 		rd_kafka_topic_partition_list_del(a->to_commit, t, part);
+		rd_kafka_topic_partition_list_del(a->in_batch, t, part);
+		rd_kafka_topic_partition_list_del(a->in_flight, t, part);
 	}
 	if (cooperative)
 		rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
@@ -459,8 +495,8 @@ static void offset_lost(struct oplog_applier *a, rd_kafka_message_t *rkm)
 		oplog_log(OPLOG_LOG_WARN, "%s; the partition's offsets went backwards (deleted and "
 		          "created again?), continuing from the earliest available, %" PRId64, msg, lo);
 	if (rkm->offset >= 0) {
-		oplog_intake__touch(&a->in);
-		if ((rc = oplog_batch_lost(a->in.batch, topic, rkm->partition, rkm->offset, lo))) {
+		if ((rc = oplog_batch_lost(oplog_intake_batch(a->in), topic, rkm->partition,
+		                           rkm->offset, lo))) {
 			set_fatal(a, rc, oplog_error_last());
 			return;
 		}
@@ -469,19 +505,15 @@ static void offset_lost(struct oplog_applier *a, rd_kafka_message_t *rkm)
 	restart_at(a, topic, rkm->partition, lo);
 }
 
-static void dead_letter_cb(void *arg, const rd_kafka_message_t *rkm)
-{
-	dead_letter(arg, rkm);
-}
-
-/* Take one polled message: its offset and the message into the batch
- * (consumer/intake.h), or an error to handle. Consumes rkm. */
+/* Take one polled message: the message into the filling batch, its offset
+ * with it, or an error to handle. Consumes rkm. */
 static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 {
 	const char *topic = rd_kafka_topic_name(rkm->rkt);
 	int32_t partition = rkm->partition;
 	int64_t next = rkm->offset + 1;
-	int rc, rejected;
+	struct oplog_source src = { topic, partition, rkm->offset };
+	int rc, rejected = 0;
 
 	if (rkm->err) {
 		if (rkm->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
@@ -494,15 +526,25 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 		rd_kafka_message_destroy(rkm);
 		return;
 	}
-	oplog_intake__touch(&a->in);
-	/* The offset first: the topic name belongs to the message. */
-	if ((rc = oplog_batch_offset(a->in.batch, topic, partition, next)) == 0) {
+	oplog_log(OPLOG_LOG_DEBUG, "consumed %s/%" PRId32 "/%" PRId64, topic, partition,
+	          rkm->offset);
+	rc = oplog_intake_take(a->in, rkm->payload, rkm->len, &src, rkm, NULL);
+	if (rc == OPLOG_EREJECT) {
+		rejected = 1;
+		dead_letter(a, rkm);
+	} else if (rc) {
+		rd_kafka_message_destroy(rkm);
+		set_fatal(a, rc, oplog_error_last());
+		return;
+	}
+	/* Its batch is still the filling one. The topic name belongs to the
+	 * message, which is alive until then either way. */
+	if ((rc = oplog_batch_offset(oplog_intake_batch(a->in), topic, partition, next)) == 0) {
 		list_set(a->in_batch, topic, partition, next);
 		list_set(a->pos, topic, partition, next);
-		rc = oplog_intake__take(&a->in, rkm, &rejected, a->dlq ? dead_letter_cb : NULL, a);
-	} else {
-		rd_kafka_message_destroy(rkm);
 	}
+	if (rejected)
+		rd_kafka_message_destroy(rkm);
 	if (rc)
 		set_fatal(a, rc, oplog_error_last());
 }
@@ -598,7 +640,7 @@ static void metric_head(FILE *f, const char *name, const char *type, const char 
 }
 
 /* The per-dataset gauges, each family whole in turn, as the text format
- * wants. */
+ * wants. Reads the store: only while the writer does not have it. */
 static void dataset_gauges(struct oplog_applier *a, FILE *f)
 {
 	struct gauges gs = { a->store, NULL, 0 };
@@ -623,6 +665,26 @@ static void dataset_gauges(struct oplog_applier *a, FILE *f)
 	free(gs.v);
 }
 
+/* Render the per-dataset gauges into a->gauges, for the pages to come. */
+static void refresh_gauges(struct oplog_applier *a)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return;
+	dataset_gauges(a, f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return;
+	}
+	free(a->gauges);
+	a->gauges = buf;
+	a->gauges_len = len;
+	a->gauges_at = oplog_intake__now_ms();
+}
+
 static void counter(FILE *f, const char *name, const char *help, uint64_t v)
 {
 	metric_head(f, name, "counter", help);
@@ -632,20 +694,25 @@ static void counter(FILE *f, const char *name, const char *help, uint64_t v)
 /*
  * Render the whole page and hand it to the endpoint. Counters count since
  * the process started; the per-dataset gauges are read from the store's
- * node states (one key per node).
+ * node states (one key per node), now when the writer is idle, else as
+ * last read between two batches (at most a second or one batch old).
  */
 static void publish(struct oplog_applier *a)
 {
+	struct oplog_intake_stats is;
 	char *page = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&page, &len);
+	FILE *f;
 	uint64_t cum = 0;
 
 	a->last_publish = oplog_intake__now_ms();
-	if (!f)
+	if (!oplog_intake_busy(a->in))
+		refresh_gauges(a);
+	if (!(f = open_memstream(&page, &len)))
 		return;
+	oplog_intake_stats(a->in, &is);
 	counter(f, "oplogd_messages_total", "Messages consumed from Kafka, valid or not.",
-	        a->in.messages);
+	        is.messages);
 	counter(f, "oplogd_applied_total", "New entries added to the store.", a->st.store.applied);
 	counter(f, "oplogd_duplicates_total", "Entries already in the store.",
 	        a->st.store.duplicates);
@@ -659,7 +726,7 @@ static void publish(struct oplog_applier *a)
 	metric_head(f, "oplogd_rejected_total", "counter", "Messages rejected, by reason.");
 	for (int r = OPLOG_R_NONE + 1; r < OPLOG_R__COUNT; r++)
 		fprintf(f, "oplogd_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
-		        oplog_reason_name((enum oplog_reason)r), a->in.rejected_by[r]);
+		        oplog_reason_name((enum oplog_reason)r), is.rejected_by[r]);
 	counter(f, "oplogd_batches_total", "Store transactions committed.", a->st.batches);
 	counter(f, "oplogd_commits_total", "Offset commits sent to the Kafka group.",
 	        a->st.commits);
@@ -670,7 +737,8 @@ static void publish(struct oplog_applier *a)
 	metric_head(f, "oplogd_partition_lag", "gauge", "High watermark minus the store's next "
 	            "offset, per assigned partition.");
 	partition_lag(a, f);
-	dataset_gauges(a, f);
+	if (a->gauges)
+		fwrite(a->gauges, 1, a->gauges_len, f);
 	metric_head(f, "oplogd_batch_commit_seconds", "histogram", "Time to apply and commit "
 	            "one store transaction.");
 	for (size_t b = 0; b <= N_LE; b++) {
@@ -691,6 +759,7 @@ static void publish(struct oplog_applier *a)
 static void progress(struct oplog_applier *a)
 {
 	int64_t now = oplog_intake__now_ms(), dt = now - a->last_progress;
+	struct oplog_intake_stats is;
 
 	if (a->metrics && now - a->last_publish >= 1000)
 		publish(a);
@@ -698,43 +767,57 @@ static void progress(struct oplog_applier *a)
 		return;
 	if (!a->metrics)
 		partition_lag(a, NULL);
+	oplog_intake_stats(a->in, &is);
 	oplog_log(OPLOG_LOG_INFO, "progress: %" PRIu64 " messages, %" PRIu64 " applied (%.0f/s), "
 	          "lag %" PRId64 ", %" PRIu64 " duplicates, %" PRIu64 " late, %" PRIu64 " rejected, %"
-	          PRIu64 " batches, %" PRIu64 " commits", a->in.messages, a->st.store.applied,
+	          PRIu64 " batches (%" PRIu64 " idle, %" PRIu64 " full, %" PRIu64 " timed), %" PRIu64
+	          " commits", is.messages, a->st.store.applied,
 	          (double)(a->st.store.applied - a->progress_applied) * 1000.0 / (double)(dt ? dt : 1),
-	          a->lag, a->st.store.duplicates, a->st.store.late, a->in.rejected, a->st.batches,
-	          a->st.commits);
+	          a->lag, a->st.store.duplicates, a->st.store.late, is.rejected, a->st.batches,
+	          is.handed[OPLOG_HANDOFF_IDLE],
+	          is.handed[OPLOG_HANDOFF_COUNT] + is.handed[OPLOG_HANDOFF_BYTES],
+	          is.handed[OPLOG_HANDOFF_TIME], a->st.commits);
 	a->progress_applied = a->st.store.applied;
 	a->last_progress = now;
 }
 
+/*
+ * The loop. A poll that returns nothing means nothing more is waiting: the
+ * filling batch then goes to the writer if it is free (else as soon as it
+ * is: the writer's wake cuts the next poll short). While the writer works,
+ * polls block for at most 100 ms, so commits, progress and the metrics
+ * page keep their pace; with both batches full, the loop waits for the
+ * writer before it polls again.
+ */
 int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop)
 {
+	struct oplog_intake_stats is;
+
 	a->last_commit = a->last_progress = oplog_intake__now_ms();
 	if (a->metrics)
 		publish(a);
 	while (!*stop && !a->fatal) {
-		int64_t now = oplog_intake__now_ms(), wait = 100;
 		rd_kafka_message_t *rkm;
+		int64_t wait;
 
-		if (!oplog_batch_empty(a->in.batch)) {
-			wait = a->in.batch_start + a->batch_ms - now;
-			if (wait < 0)
-				wait = 0;
-		}
+		/* Nothing is polled that cannot join a batch at once. (A
+		 * failure reaches on_applied, which makes it fatal.) */
+		if (oplog_intake_room(a->in))
+			break;
+		wait = oplog_intake_wait_ms(a->in, 100);
 		if ((rkm = rd_kafka_consumer_poll(a->rk, (int)wait)) != NULL)
 			take(a, rkm);
-		now = oplog_intake__now_ms();
-		if (oplog_batch_count(a->in.batch) >= a->batch_size ||
-		    (!oplog_batch_empty(a->in.batch) && now - a->in.batch_start >= a->batch_ms))
-			flush(a);
-		if (now - a->last_commit >= a->commit_ms)
+		/* A failure has reached on_applied, which made it fatal. */
+		if (!a->fatal)
+			oplog_intake_tick(a->in, rkm == NULL);
+		if (oplog_intake__now_ms() - a->last_commit >= a->commit_ms)
 			commit_group(a, 1);
 		if (a->dlq)
 			rd_kafka_poll(a->dlq, 0);
 		progress(a);
 	}
-	if (!a->fatal && flush(a) == 0)
+	/* Stopping: the batches first, then the group, then the consumer. */
+	if (!a->fatal && oplog_intake_flush(a->in) == 0)
 		commit_group(a, 0);
 	if (a->dlq)
 		rd_kafka_flush(a->dlq, 10000);
@@ -743,8 +826,10 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 		oplog_log(OPLOG_LOG_ERROR, "%s", a->fatal_msg);
 		return oplog_error__set(a->fatal, "%s", a->fatal_msg);
 	}
+	oplog_intake_stats(a->in, &is);
 	oplog_log(OPLOG_LOG_INFO, "stopped: %" PRIu64 " messages, %" PRIu64 " applied, %" PRIu64
-	          " rejected", a->in.messages, a->st.store.applied, a->in.rejected);
+	          " rejected, %" PRIu64 " batches", is.messages, a->st.store.applied, is.rejected,
+	          a->st.batches);
 	return 0;
 }
 
@@ -756,6 +841,7 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	struct oplog_applier *a = NULL;
 	rd_kafka_conf_t *conf = NULL;
 	rd_kafka_topic_partition_list_t *topics = NULL;
+	struct oplog_intake_opts io;
 	char errstr[512];
 	const char *const *names, *listen_addr;
 	size_t n_names;
@@ -770,19 +856,16 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	a->cfg = cfg;
 	a->store = store;
 	oplog_hex(oplog_store_id(store), OPLOG_STORE_ID_LEN, a->store_id);
-	a->batch_size = (size_t)oplog_config_int(cfg, "apply.batch_size");
-	a->batch_ms = oplog_config_ms(cfg, "apply.batch_ms");
 	a->commit_ms = oplog_config_ms(cfg, "apply.commit_interval");
 	a->progress_ms = oplog_config_ms(cfg, "log.progress_interval");
 	a->fresh_latest = strcmp(oplog_config_str(cfg, "apply.fresh_start"), "latest") == 0;
 	a->stop_on_lost = strcmp(oplog_config_str(cfg, "apply.on_offset_lost"), "stop") == 0;
 	a->dlq_topic = oplog_config_str(cfg, "apply.dead_letter_topic");
 	a->in_batch = rd_kafka_topic_partition_list_new(8);
+	a->in_flight = rd_kafka_topic_partition_list_new(8);
 	a->to_commit = rd_kafka_topic_partition_list_new(8);
 	a->pos = rd_kafka_topic_partition_list_new(8);
 	a->applied = rd_kafka_topic_partition_list_new(8);
-	if ((rc = oplog_intake__init(&a->in, cfg)))
-		goto done;
 
 	if ((rc = oplog_kafka_conf(cfg, 0, &conf)))
 		goto done;
@@ -809,6 +892,16 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	}
 	conf = NULL;   /* rd_kafka_new took it */
 	rd_kafka_poll_set_consumer(a->rk);
+	a->q = rd_kafka_queue_get_consumer(a->rk);
+
+	oplog_intake_opts_from_config(&io, cfg);
+	io.arg = a;
+	io.release = release_message;
+	io.on_handoff = on_handoff;
+	io.on_applied = on_applied;
+	io.wake = wake;
+	if ((rc = oplog_intake_new(&a->in, store, &io)))
+		goto done;
 
 	if (*a->dlq_topic && (rc = oplog_kafka_producer(cfg, NULL, NULL, &a->dlq)))
 		goto done;
@@ -839,22 +932,30 @@ done:
 
 void oplog_applier_stats(const struct oplog_applier *a, struct oplog_applier_stats *out)
 {
+	struct oplog_intake_stats is;
+
+	oplog_intake_stats(a->in, &is);
 	*out = a->st;
-	out->messages = a->in.messages;
-	out->rejected = a->in.rejected;
+	out->messages = is.messages;
+	out->rejected = is.rejected;
 }
 
 void oplog_applier_free(struct oplog_applier *a)
 {
 	if (!a)
 		return;
-	oplog_intake__fini(&a->in);   /* held messages go before the handle */
+	/* The writer stops and the held messages go before the handle. */
+	oplog_intake_free(a->in);
+	if (a->q)
+		rd_kafka_queue_destroy(a->q);
 	if (a->rk)
 		rd_kafka_destroy(a->rk);
 	if (a->dlq)
 		rd_kafka_destroy(a->dlq);
 	if (a->in_batch)
 		rd_kafka_topic_partition_list_destroy(a->in_batch);
+	if (a->in_flight)
+		rd_kafka_topic_partition_list_destroy(a->in_flight);
 	if (a->to_commit)
 		rd_kafka_topic_partition_list_destroy(a->to_commit);
 	if (a->pos)
@@ -862,5 +963,6 @@ void oplog_applier_free(struct oplog_applier *a)
 	if (a->applied)
 		rd_kafka_topic_partition_list_destroy(a->applied);
 	oplog_metrics_stop(a->metrics);
+	free(a->gauges);
 	free(a);
 }

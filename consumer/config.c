@@ -36,10 +36,13 @@ static int check_listen(const char *text);
 static const struct oplog_config_key keys[] = {
 	{ "apply", "topics", OPLOG_CONFIG_LIST, "oplog", 0, 0, NULL,
 	  "Kafka topics to consume, comma-separated", NULL },
-	{ "apply", "batch_size", OPLOG_CONFIG_INT, "10000", 1, 1000000, NULL,
-	  "most entries applied in one LMDB write transaction", NULL },
-	{ "apply", "batch_ms", OPLOG_CONFIG_DURATION, "50ms", 0, HOUR, NULL,
-	  "longest time a batch waits to fill before it is committed", NULL },
+	{ "apply", "batch_size", OPLOG_CONFIG_INT, "100000", 1, 1000000, NULL,
+	  "most messages applied in one LMDB write transaction", NULL },
+	{ "apply", "batch_bytes", OPLOG_CONFIG_SIZE, "64M", 1, GiB, NULL,
+	  "most message bytes applied in one LMDB write transaction", NULL },
+	{ "apply", "batch_ms", OPLOG_CONFIG_DURATION, "1s", 0, HOUR, NULL,
+	  "longest time a batch fills while more keeps arriving before it is "
+	  "committed", NULL },
 	{ "apply", "max_message_bytes", OPLOG_CONFIG_SIZE, "2M", 1, 64 * MiB, NULL,
 	  "larger messages are rejected as too_large", NULL },
 	{ "apply", "clock_skew_ms", OPLOG_CONFIG_DURATION, "0", 0, 365 * DAY, NULL,

@@ -1,6 +1,10 @@
 /*
  * replay.c: read a range of a topic by manual assignment into the store,
  * or compare it with the store (oplog/replay.h).
+ *
+ * Messages go through the intake (oplog/intake.h) as apply's do: this
+ * thread polls and fills a batch while the writer thread applies the one
+ * before, each with a cursor per partition instead of live offsets.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,8 +13,8 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "intake.h"
 #include "oplog/error.h"
+#include "oplog/intake.h"
 #include "oplog/kafka.h"
 #include "oplog/lag.h"
 #include "oplog/log.h"
@@ -39,11 +43,10 @@ struct replay {
 	const struct oplog_replay_opts *o;
 	struct oplog_replay_result     *r;
 	rd_kafka_t                     *rk;
+	rd_kafka_queue_t               *q;        /* the consumer queue, to cut a poll short */
 	struct part                    *parts;
 	size_t                          n_parts;
-	struct oplog_intake             in;
-	size_t                          batch_size;
-	int64_t                         batch_ms;
+	struct oplog_intake            *in;
 	struct pruned                  *pruned;   /* verify: loaded once */
 	size_t                          n_pruned;
 	int                             pruned_loaded;
@@ -248,29 +251,40 @@ static int position(struct replay *rp, const struct oplog_kafka_partition *kp)
 		return rc;
 	if (rp->o->verify)
 		return 0;
+	/* Nothing is in flight yet: the store is this thread's. */
 	if ((rc = oplog_store_cursor_reset(rp->store, want)))
 		return rc;
 	for (size_t i = 0; i < rp->n_parts; i++)
-		if ((rc = oplog_batch_cursor(rp->in.batch, rp->parts[i].topic, rp->parts[i].partition,
-		                             rp->parts[i].next, rp->parts[i].end)))
+		if ((rc = oplog_batch_cursor(oplog_intake_batch(rp->in), rp->parts[i].topic,
+		                             rp->parts[i].partition, rp->parts[i].next,
+		                             rp->parts[i].end)))
 			return rc;
-	rc = oplog_store_apply(rp->store, rp->in.batch, NULL);
-	oplog_intake__clear(&rp->in);
-	return rc;
+	return oplog_intake_flush(rp->in);
 }
 
-static int flush(struct replay *rp)
+/* A batch is applied: count what applying did. (A failure comes back
+ * from the intake call that noticed it.) */
+static void on_applied(void *arg, int rc, const struct oplog_apply_stats *as, double secs)
 {
-	struct oplog_apply_stats as;
-	int rc;
+	struct replay *rp = arg;
 
-	if (oplog_batch_empty(rp->in.batch))
-		return 0;
-	if ((rc = oplog_store_apply(rp->store, rp->in.batch, &as)))
-		return rc;
-	oplog_apply_stats_add(&rp->r->applied, &as);
-	oplog_intake__clear(&rp->in);
-	return 0;
+	(void)secs;
+	if (rc == 0)
+		oplog_apply_stats_add(&rp->r->applied, as);
+}
+
+static void release_message(void *arg, void *held)
+{
+	(void)arg;
+	rd_kafka_message_destroy(held);
+}
+
+/* On the writer's thread: a batch is done, cut the poll short. */
+static void wake(void *arg)
+{
+	struct replay *rp = arg;
+
+	rd_kafka_queue_yield(rp->q);
 }
 
 struct pruned_ctx {
@@ -330,17 +344,16 @@ static int found_cb(const struct oplog_entry *e, const void *msg, size_t len, vo
 	return 0;
 }
 
-/* Verify one message: valid? in the store? */
+/* Verify one message: valid by the intake's rule? in the store? Nothing
+ * is ever in flight while verifying: the store is this thread's. */
 static int check(struct replay *rp, rd_kafka_message_t *rkm)
 {
 	struct oplog_replay_result *r = rp->r;
 	struct oplog_entry e;
 	struct oplog_reject rej;
-	static const uint8_t empty[1];
 	int rc;
 
-	rc = oplog_entry_decode(rkm->payload ? rkm->payload : empty, rkm->len, rp->in.max_msg, 0,
-	                        &e, &rej);
+	rc = oplog_intake_check(rp->in, rkm->payload, rkm->len, &e, &rej);
 	if (rc == OPLOG_EREJECT) {
 		r->rejected++;
 		if ((unsigned)rej.reason < OPLOG_R__COUNT)
@@ -381,7 +394,8 @@ static int take(struct replay *rp, rd_kafka_message_t *rkm)
 {
 	const char *topic = rd_kafka_topic_name(rkm->rkt);
 	struct part *p = find_part(rp, topic, rkm->partition);
-	int rc = 0, rejected;
+	struct oplog_source src = { topic, rkm->partition, rkm->offset };
+	int rc = 0;
 
 	if (rkm->err) {
 		if (rkm->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
@@ -413,12 +427,15 @@ static int take(struct replay *rp, rd_kafka_message_t *rkm)
 		rd_kafka_message_destroy(rkm);
 		return rc;
 	}
-	oplog_intake__touch(&rp->in);
-	if ((rc = oplog_batch_cursor(rp->in.batch, topic, rkm->partition, p->next, p->end))) {
-		rd_kafka_message_destroy(rkm);
-		return rc;
+	rc = oplog_intake_take(rp->in, rkm->payload, rkm->len, &src, rkm, NULL);
+	if (rc) {
+		rd_kafka_message_destroy(rkm);   /* a reject is copied; else a failure */
+		if (rc != OPLOG_EREJECT)
+			return rc;
 	}
-	return oplog_intake__take(&rp->in, rkm, &rejected, NULL, NULL);
+	/* Its batch is still the filling one: the cursor goes with it. */
+	return oplog_batch_cursor(oplog_intake_batch(rp->in), p->topic, p->partition, p->next,
+	                          p->end);
 }
 
 static void progress(struct replay *rp, int force)
@@ -453,23 +470,19 @@ static int consume(struct replay *rp, const volatile sig_atomic_t *stop)
 	if (err)
 		return oplog_error__set(OPLOG_EKAFKA, "assign: %s", rd_kafka_err2str(err));
 	while (rc == 0 && !*stop && !all_done(rp)) {
-		int64_t wait = 100;
 		rd_kafka_message_t *rkm;
 
-		if (!oplog_batch_empty(rp->in.batch)) {
-			wait = rp->in.batch_start + rp->batch_ms - oplog_intake__now_ms();
-			wait = wait < 0 ? 0 : wait;
-		}
-		if ((rkm = rd_kafka_consumer_poll(rp->rk, (int)wait)) != NULL)
+		if ((rc = oplog_intake_room(rp->in)))
+			break;
+		if ((rkm = rd_kafka_consumer_poll(rp->rk, (int)oplog_intake_wait_ms(rp->in, 100))))
 			rc = take(rp, rkm);
-		if (rc == 0 && (oplog_batch_count(rp->in.batch) >= rp->batch_size ||
-		                (!oplog_batch_empty(rp->in.batch) &&
-		                 oplog_intake__now_ms() - rp->in.batch_start >= rp->batch_ms)))
-			rc = flush(rp);
+		if (rc == 0)
+			rc = oplog_intake_tick(rp->in, rkm == NULL);
 		progress(rp, 0);
 	}
+	/* Done or interrupted: what was read is applied, with its cursors. */
 	if (rc == 0)
-		rc = flush(rp);
+		rc = oplog_intake_flush(rp->in);
 	rd_kafka_assign(rp->rk, NULL);
 	return rc;
 }
@@ -498,6 +511,7 @@ static int new_consumer(struct replay *rp)
 		return oplog_error__set(OPLOG_EKAFKA, "kafka consumer: %s", errstr);
 	}
 	rd_kafka_poll_set_consumer(rp->rk);
+	rp->q = rd_kafka_queue_get_consumer(rp->rk);
 	return 0;
 }
 
@@ -507,14 +521,12 @@ int oplog_replay_run(const struct oplog_config *cfg, struct oplog_store *s,
 {
 	struct replay rp = { .cfg = cfg, .store = s, .o = o, .r = r };
 	struct oplog_kafka_partition *kp = NULL;
+	struct oplog_intake_opts io;
+	struct oplog_intake_stats is = { 0 };
 	int rc;
 
 	memset(r, 0, sizeof(*r));
 	rp.started = rp.last_progress = oplog_intake__now_ms();
-	rp.batch_size = (size_t)oplog_config_int(cfg, "apply.batch_size");
-	rp.batch_ms = oplog_config_ms(cfg, "apply.batch_ms");
-	if ((rc = oplog_intake__init(&rp.in, cfg)))
-		goto done;
 	if (o->verify && o->max_missing &&
 	    !(r->missing_list = calloc(o->max_missing, sizeof(*r->missing_list)))) {
 		rc = oplog_error__set(OPLOG_ENOMEM, "out of memory");
@@ -522,6 +534,13 @@ int oplog_replay_run(const struct oplog_config *cfg, struct oplog_store *s,
 	}
 	if ((rc = oplog_lag_partitions(cfg, o->topic, 0, NULL, 10000, &kp, &rp.n_parts)) ||
 	    (rc = new_consumer(&rp)))
+		goto done;
+	oplog_intake_opts_from_config(&io, cfg);
+	io.arg = &rp;
+	io.release = release_message;
+	io.on_applied = on_applied;
+	io.wake = wake;
+	if ((rc = oplog_intake_new(&rp.in, s, &io)))
 		goto done;
 	if (!(rp.parts = calloc(rp.n_parts + 1, sizeof(*rp.parts)))) {
 		rc = oplog_error__set(OPLOG_ENOMEM, "out of memory");
@@ -545,13 +564,18 @@ int oplog_replay_run(const struct oplog_config *cfg, struct oplog_store *s,
 	if (r->complete && !o->verify)
 		rc = oplog_store_cursor_reset(s, NULL);
 done:
-	r->valid += o->verify ? 0 : rp.in.messages - rp.in.rejected;
+	if (rp.in)
+		oplog_intake_stats(rp.in, &is);
+	r->valid += o->verify ? 0 : is.messages - is.rejected;
 	if (!o->verify) {
-		r->rejected = rp.in.rejected;
-		memcpy(r->rejected_by, rp.in.rejected_by, sizeof(r->rejected_by));
+		r->rejected = is.rejected;
+		memcpy(r->rejected_by, is.rejected_by, sizeof(r->rejected_by));
 	}
 	r->elapsed_ms = oplog_intake__now_ms() - rp.started;
-	oplog_intake__fini(&rp.in);
+	/* The writer stops and the held messages go before the handle. */
+	oplog_intake_free(rp.in);
+	if (rp.q)
+		rd_kafka_queue_destroy(rp.q);
 	if (rp.rk) {
 		rd_kafka_consumer_close(rp.rk);
 		rd_kafka_destroy(rp.rk);

@@ -2,18 +2,27 @@
  * oplog/applier.h: the Kafka replica applier behind `oplogd apply`.
  *
  * It consumes the configured topics in a consumer group with
- * rd_kafka_consumer_poll, batches messages by count and by time, and
- * applies each batch to the store in one transaction together with the
- * next offset of every partition it covers. Only after that commit does
- * it commit the same offsets to the group (asynchronously, at a steady
- * cadence, with the store id as commit metadata) so that lag tools see
- * the real position. The store's offsets are the source of truth: on
- * every assignment a partition starts from the store's offset; without
- * one, from the group's committed offset only when its metadata carries
- * this store's id; otherwise from [apply] fresh_start.
+ * rd_kafka_consumer_poll and takes each message through the intake
+ * (oplog/intake.h): batches end when nothing more is waiting, or at
+ * [apply] batch_size, batch_bytes or batch_ms. Each batch is applied to
+ * the store in one transaction together with the next offset of every
+ * partition it covers, on the intake's writer thread while the next batch
+ * fills. Only after that commit does it commit the same offsets to the
+ * group (asynchronously, at a steady cadence, with the store id as commit
+ * metadata) so that lag tools see the real position. The store's offsets
+ * are the source of truth: on every assignment a partition starts from
+ * the store's offset; without one, from the group's committed offset only
+ * when its metadata carries this store's id; otherwise from [apply]
+ * fresh_start. When partitions are revoked, both batches are applied and
+ * their offsets committed before the rebalance goes on.
  *
- * Threading: one applier runs on one thread. The stop flag may be set
- * from a signal handler or another thread.
+ * After a kill -9, what was taken in but is not in the store (read again
+ * by the next run) is at most two batches: 2 x [apply] batch_size.
+ *
+ * Threading: oplog_applier_run runs on one thread, which makes every
+ * librdkafka call; it starts the intake's writer thread, and joins it in
+ * oplog_applier_free. The stop flag may be set from a signal handler or
+ * another thread.
  *
  * Ownership: the applier borrows the config and the store; both must
  * outlive it.
@@ -38,6 +47,9 @@ struct oplog_applier_stats {
 	uint64_t commits;        /* offset commits sent to the group */
 	uint64_t offset_resets;  /* partitions whose stored offset was gone */
 	uint64_t kafka_errors;   /* transient client errors seen */
+	uint64_t revokes;        /* times partitions were revoked or lost */
+	uint64_t revoke_pending; /* messages taken in but not yet applied when that
+	                            happened, summed (applied before letting go) */
 };
 
 /*

@@ -4,15 +4,21 @@
 # resumes exactly from the offsets the store held right after the kill
 # (read from the store itself with mdb_dump, and as the applier logs them),
 # never below them and never above; what it reads again is only what the
-# killed run had consumed without applying, at most one batch. At the end
-# every entry is applied exactly once: the counters, `verify` and a dump
-# equal those of a direct import of the same stream.
+# killed run had consumed without applying. At the end every entry is
+# applied exactly once: the counters, `verify` and a dump equal those of a
+# direct import of the same stream.
 #
-# Batches are count-bound (batch_size BATCH, batch_ms far longer than a
-# batch takes to fill), so a kill can lose at most one batch in flight;
-# the test checks that premise too (the store always holds a multiple of
-# BATCH messages). The debug log has one "consumed T/P/O" line per message
-# a run took in, written unbuffered before the message joins its batch.
+# The bound on what a kill costs: a run holds at most two batches not yet
+# in the store, the one the writer thread is committing and the one
+# filling behind it, each at most [apply] batch_size messages (BATCH
+# here; the byte limit is far above what BATCH of these messages take),
+# and it polls no message while both are full.
+# Commits are adaptive (a batch also ends when a poll finds nothing
+# waiting), so the store need not hold whole batches of BATCH; the test
+# checks, after each kill, that what was taken in but not applied, and
+# what the next run reads again, are both at most 2 x BATCH. The debug
+# log has one "consumed T/P/O" line per message a run took in, written
+# unbuffered before the message joins its batch.
 . tests/system/lib.sh
 . tests/system/lib_kafka.sh
 
@@ -156,24 +162,23 @@ for at in $KILL_AT ""; do
 	# Read again: offsets run k took in that run k-1 had taken in. Run k
 	# starts at the store's offsets and reads on in order (both checked
 	# above), so these are what run k-1 took in without applying them:
-	# at most the one batch in flight when it was killed.
+	# at most the batch being committed and the one filling when it was
+	# killed.
 	reread=0
 	if [ $k -gt 1 ]; then
 		reread=$(awk 'NR == FNR { seen[$0] = 1; next } ($0 in seen) { n++ } END { print n + 0 }' \
 			"$TDIR/consumed.$prev" "$TDIR/consumed.$k")
 	fi
-	[ "$reread" -le $BATCH ] ||
-		fail "run $k read $reread messages of run $prev again, more than one batch ($BATCH)"
+	[ "$reread" -le $((2 * BATCH)) ] ||
+		fail "run $k read $reread messages of run $prev again, more than two batches (2 x $BATCH)"
 	cat "$TDIR/consumed.$k" >>"$TDIR/consumed.before"
 
 	# The store after the run: it holds exactly the messages below its
-	# offsets, each once, in whole batches.
+	# offsets, each once.
 	store_offsets >"$TDIR/offsets.$k"
 	held=$(awk '{ s += $2 } END { print s + 0 }' "$TDIR/offsets.$k")
 	assert_eq "$held" "$(store_messages "$TDIR/store")" "messages in the store after run $k vs its offsets"
 	if [ -n "$at" ]; then
-		[ $((held % BATCH)) -eq 0 ] ||
-			fail "after run $k the store holds $held messages, not whole batches of $BATCH: batches were not count-bound"
 		# Offsets never go back, and never pass what was taken in.
 		for part in 0 1 2 3; do
 			now=$(awk -v p=$part '$1 == p { print $2 }' "$TDIR/offsets.$k")
@@ -185,6 +190,8 @@ for at in $KILL_AT ""; do
 				fail "oplog/$part: the store's offset $now is past what was taken in ($max)"
 		done
 		lost=$(($(lines "$TDIR/consumed.$k") - held + $(awk '{ s += $2 } END { print s + 0 }' "$TDIR/offsets.$prev")))
+		[ "$lost" -ge 0 ] && [ "$lost" -le $((2 * BATCH)) ] ||
+			fail "run $k took in $lost messages it did not apply: not within 0 .. 2 x $BATCH"
 		echo "# run $k: killed after taking in $(lines "$TDIR/consumed.$k") messages ($reread of the run before again); the store holds $held; $lost taken in but not applied"
 	else
 		echo "# run $k: took in $(lines "$TDIR/consumed.$k") messages ($reread of the run before again) to the end"

@@ -7,7 +7,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <spawn.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +24,8 @@
 #include "oplog/log.h"
 #include "oplog/store.h"
 #include "util_store.h"
+
+extern char **environ;
 
 #define TOPIC      "oplog"
 #define PARTITIONS 3
@@ -149,25 +153,74 @@ static void *run_thread(void *arg)
 	return NULL;
 }
 
-static int sum_offsets(const char *topic, int32_t partition, int64_t next, void *arg)
+static int offsets_of(const char *topic, int32_t partition, int64_t next, void *arg)
 {
 	(void)topic;
-	(void)partition;
-	*(int64_t *)arg += next;
+	if (partition >= 0 && partition < PARTITIONS)
+		((int64_t *)arg)[partition] = next;
 	return 0;
+}
+
+/* `check_applier offsets DIR`: print the store's next offset per
+ * partition, one line each ("0 0 0" when there is no store yet). */
+static int print_offsets(const char *dir)
+{
+	int64_t v[PARTITIONS] = { 0 };
+	struct oplog_store *s;
+
+	if (util_store_open(&s, dir, 0, 0, OPLOG_STORE_RDONLY) == 0) {
+		if (oplog_store_offsets(s, offsets_of, v) != 0)
+			return 1;
+		oplog_store_close(s);
+	}
+	for (int p = 0; p < PARTITIONS; p++)
+		printf("%lld\n", (long long)v[p]);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/*
+ * The store's next offset per partition (0 where it has none, or no
+ * store yet), read by this program run again as another process. Not in
+ * this one: LMDB must not have one environment open twice in a process
+ * while an applier writes to it (a second open resets the shared lock
+ * table under the running writer, and closing it drops the first one's
+ * locks). Nor in a forked child, with the applier's threads running.
+ */
+static void store_offsets(const char *dir, int64_t out[PARTITIONS])
+{
+	char *argv[] = { "check_applier", "offsets", (char *)dir, NULL };
+	posix_spawn_file_actions_t fa;
+	int fd[2], status;
+	pid_t pid;
+	FILE *f;
+
+	ck_assert(pipe(fd) == 0);
+	ck_assert(posix_spawn_file_actions_init(&fa) == 0);
+	ck_assert(posix_spawn_file_actions_adddup2(&fa, fd[1], 1) == 0);
+	ck_assert(posix_spawn_file_actions_addclose(&fa, fd[0]) == 0);
+	ck_assert(posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ) == 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fd[1]);
+	ck_assert((f = fdopen(fd[0], "r")) != NULL);
+	for (int p = 0; p < PARTITIONS; p++) {
+		long long v = -1;
+		ck_assert_msg(fscanf(f, "%lld", &v) == 1, "reading the offsets of %s", dir);
+		out[p] = v;
+	}
+	fclose(f);
+	ck_assert(waitpid(pid, &status, 0) == pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 /* The sum of the store's next offsets: messages it has taken in, since
  * every partition here starts at offset 0. */
 static int64_t consumed(const char *dir)
 {
-	struct oplog_store *s;
-	int64_t sum = 0;
+	int64_t o[PARTITIONS], sum = 0;
 
-	if (util_store_open(&s, dir, 0, 0, OPLOG_STORE_RDONLY) != 0)
-		return 0;
-	ck_assert(oplog_store_offsets(s, sum_offsets, &sum) == 0);
-	oplog_store_close(s);
+	store_offsets(dir, o);
+	for (int p = 0; p < PARTITIONS; p++)
+		sum += o[p];
 	return sum;
 }
 
@@ -544,13 +597,210 @@ START_TEST(test_applier__lost_offsets_stop_when_configured)
 }
 END_TEST
 
-int main(void)
+/* Produce one message to partition p and wait for the delivery. */
+static void produce_one(rd_kafka_t *p, const struct oplog_gen_msg *m, int32_t partition)
 {
-	Suite *s = suite_create("applier");
-	TCase *t = tcase_create("mock_cluster");
+	ck_assert(rd_kafka_producev(p, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_PARTITION(partition),
+	                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	                            RD_KAFKA_V_VALUE(m->data, m->len), RD_KAFKA_V_END) == 0);
+	ck_assert(rd_kafka_flush(p, 10000) == 0);
+}
+
+static rd_kafka_t *new_producer(void)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char errstr[256];
+	rd_kafka_t *p;
+
+	ck_assert(rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, errstr,
+	                            sizeof(errstr)) == 0);
+	ck_assert(rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof(errstr)) == 0);
+	ck_assert(rd_kafka_conf_set(conf, "linger.ms", "0", errstr, sizeof(errstr)) == 0);
+	p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+	ck_assert_msg(p != NULL, "%s", errstr);
+	return p;
+}
+
+/*
+ * A quiet stream: under a long time window (batch_ms 10 s) an entry that
+ * arrives alone is applied at once, since nothing more is waiting: well
+ * within batch_ms, and in fact within a few hundred milliseconds here.
+ */
+START_TEST(test_applier__an_entry_on_an_idle_stream_is_applied_at_once)
+{
+	const int64_t batch_ms = 10000;
+	size_t n = 4, bad;
+	struct oplog_gen_msg *ms = make_stream(18, 50, &bad);
+	struct oplog_config *cfg = config("g8");
+	struct oplog_store *s;
+	struct runner r;
+	rd_kafka_t *p = new_producer();
+	char dir[600], v[32];
+	size_t sent = 0;
+
+	snprintf(dir, sizeof(dir), "%s/replica", base);
+	snprintf(v, sizeof(v), "%lld", (long long)batch_ms);
+	UTIL_OK(oplog_config_set(cfg, "apply.batch_ms", v, "test"));
+	UTIL_OK(oplog_config_set(cfg, "apply.batch_size", "100000", "test"));
+	UTIL_OK(util_store_open(&s, dir, 0, 0, 0));
+	UTIL_OK(oplog_applier_new(&r.a, cfg, s));
+	r.stop = 0;
+	ck_assert(pthread_create(&r.thread, NULL, run_thread, &r) == 0);
+
+	/* The first one also waits for the group to assign the partitions. */
+	produce_one(p, &ms[sent++], 0);
+	ck_assert_msg(wait_consumed(dir, 1, 60), "the first entry was not applied");
+	for (size_t i = 0; i < n; i++) {
+		struct timespec t0, t1;
+		int64_t ms_taken;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		produce_one(p, &ms[sent], (int32_t)(i % PARTITIONS));
+		sent++;
+		while (consumed(dir) < (int64_t)sent) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			ck_assert_msg((t1.tv_sec - t0.tv_sec) * 1000 < batch_ms,
+			              "entry %zu not applied within batch_ms", sent);
+			usleep(5 * 1000);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms_taken = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		ck_assert_msg(ms_taken < batch_ms / 4, "entry %zu took %lld ms: the window, not "
+		              "the idle stream, ended its batch", sent, (long long)ms_taken);
+	}
+	r.stop = 1;
+	ck_assert(pthread_join(r.thread, NULL) == 0);
+	ck_assert_msg(r.rc == 0, "the applier failed: %s", oplog_error_last());
+	oplog_applier_free(r.a);
+	oplog_store_close(s);
+	oplog_config_free(cfg);
+	rd_kafka_destroy(p);
+	free_stream(ms, 50);
+}
+END_TEST
+
+/* Read a store's offsets over and over while appliers run: per partition
+ * they must never go back. */
+struct watcher {
+	const char           *dir;
+	volatile int          stop;
+	int64_t               last[PARTITIONS];
+	int                   backwards;   /* partition + 1 of a step back */
+	int64_t               from, to;
+	size_t                reads;
+	pthread_t             thread;
+};
+
+static void *watch_thread(void *arg)
+{
+	struct watcher *w = arg;
+
+	while (!w->stop) {
+		int64_t now[PARTITIONS];
+
+		store_offsets(w->dir, now);
+		for (int p = 0; p < PARTITIONS; p++) {
+			if (now[p] < w->last[p] && !w->backwards) {
+				w->backwards = p + 1;
+				w->from = w->last[p];
+				w->to = now[p];
+			}
+			w->last[p] = now[p];
+		}
+		w->reads++;
+		usleep(10 * 1000);
+	}
+	return NULL;
+}
+
+/*
+ * A rebalance while applier a works through a backlog under a long time
+ * window (batch_ms 30 s; small batches, so that a is bound by its store
+ * commits and always holds a batch in flight and a full one behind it).
+ * b joins the group, so a's partitions are revoked, and leaves again
+ * later. a must apply everything it took in before letting partitions go:
+ * its store holds exactly what it took in (nothing lost, nothing read or
+ * applied twice) and its offsets, read all along, never go back. b reads
+ * what it gets from the start (a's group commits name a's store), so its
+ * store holds exactly what it took in too.
+ */
+START_TEST(test_applier__a_rebalance_applies_both_batches_first)
+{
+	size_t n = 36000, bad;   /* 8000 a partition: the mock keeps them all */
+	struct oplog_gen_msg *ms = make_stream(19, n, &bad);
+	struct oplog_config *ca = config("g9"), *cb;
+	struct oplog_store *sa, *sb;
+	struct runner ra, rb;
+	struct oplog_applier_stats sta, stb;
+	struct watcher w = { 0 };
+	int64_t oa[PARTITIONS];
+	char a[600], b[600];
+	time_t deadline;
+
+	snprintf(a, sizeof(a), "%s/a", base);
+	snprintf(b, sizeof(b), "%s/b", base);
+	UTIL_OK(oplog_config_set(ca, "apply.batch_ms", "30s", "test"));
+	UTIL_OK(oplog_config_set(ca, "apply.batch_size", "10", "test"));
+	produce(ms, n);
+	UTIL_OK(util_store_open(&sa, a, 0, 0, 0));
+	UTIL_OK(oplog_applier_new(&ra.a, ca, sa));
+	ra.stop = 0;
+	ck_assert(pthread_create(&ra.thread, NULL, run_thread, &ra) == 0);
+	w.dir = a;
+	ck_assert(pthread_create(&w.thread, NULL, watch_thread, &w) == 0);
+	ck_assert(wait_consumed(a, 1000, 60));
+
+	start_runner(&rb, b, "g9", &cb, &sb);
+	ck_assert_msg(wait_consumed(b, 1, 60), "b never got a partition");
+	stb = stop_runner(&rb, cb, sb);
+
+	/* a alone again: it ends with every partition, at its end. */
+	for (deadline = time(NULL) + 120; time(NULL) < deadline; usleep(50 * 1000)) {
+		store_offsets(a, oa);
+		if (oa[0] + oa[1] + oa[2] >= (int64_t)n)
+			break;
+	}
+	w.stop = 1;
+	ck_assert(pthread_join(w.thread, NULL) == 0);
+	ra.stop = 1;
+	ck_assert(pthread_join(ra.thread, NULL) == 0);
+	ck_assert_msg(ra.rc == 0, "a failed: %s", oplog_error_last());
+	oplog_applier_stats(ra.a, &sta);
+	oplog_applier_free(ra.a);
+	oplog_store_close(sa);
+	oplog_config_free(ca);
+
+	ck_assert_msg(!w.backwards, "a's offset on partition %d went back from %lld to %lld",
+	              w.backwards - 1, (long long)w.from, (long long)w.to);
+	ck_assert(w.reads > 10);
+	/* a's partitions were revoked (b joining, b leaving, a stopping)
+	 * while it held messages not yet applied. */
+	ck_assert_uint_eq(sta.offset_resets, 0);
+	ck_assert_uint_ge(sta.revokes, 2);
+	ck_assert_msg(sta.revoke_pending > 0, "a held nothing unapplied at any of its %llu "
+	              "revokes: the case under test did not happen",
+	              (unsigned long long)sta.revokes);
+	/* Exactly what each took in is in its store. */
+	ck_assert_int_eq(consumed(a), (int64_t)sta.messages);
+	ck_assert_int_eq(consumed(b), (int64_t)stb.messages);
+	store_offsets(a, oa);
+	ck_assert_int_eq(oa[0] + oa[1] + oa[2], (int64_t)n);
+	assert_same_as_direct_import(a, ms, n);
+	free_stream(ms, n);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	Suite *s;
+	TCase *t;
 	SRunner *sr;
 	int failed;
 
+	if (argc == 3 && strcmp(argv[1], "offsets") == 0)
+		return print_offsets(argv[2]);
+	s = suite_create("applier");
+	t = tcase_create("mock_cluster");
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, test_applier__stream_with_dups_late_and_bad_applies_exactly);
@@ -560,6 +810,8 @@ int main(void)
 	tcase_add_test(t, test_applier__two_appliers_split_then_one_takes_over);
 	tcase_add_test(t, test_applier__lost_offsets_are_recorded_then_read_from_earliest);
 	tcase_add_test(t, test_applier__lost_offsets_stop_when_configured);
+	tcase_add_test(t, test_applier__an_entry_on_an_idle_stream_is_applied_at_once);
+	tcase_add_test(t, test_applier__a_rebalance_applies_both_batches_first);
 	suite_add_tcase(s, t);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -92,7 +92,7 @@ START_TEST(test_config__defaults_match_the_table)
 	size_t n, i, ntopics;
 
 	keys = oplog_config_keys(&n);
-	ck_assert_uint_eq(n, 19);
+	ck_assert_uint_eq(n, 20);
 	for (i = 0; i < n; i++) {
 		char name[128];
 		snprintf(name, sizeof(name), "%s.%s", keys[i].section, keys[i].name);
@@ -104,8 +104,9 @@ START_TEST(test_config__defaults_match_the_table)
 	topics = oplog_config_list(cfg, "apply.topics", &ntopics);
 	ck_assert_uint_eq(ntopics, 1);
 	ck_assert_str_eq(topics[0], "oplog");
-	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 10000);
-	ck_assert_int_eq(oplog_config_ms(cfg, "apply.batch_ms"), 50);
+	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 100000);
+	ck_assert_uint_eq(oplog_config_size(cfg, "apply.batch_bytes"), 64 * MiB);
+	ck_assert_int_eq(oplog_config_ms(cfg, "apply.batch_ms"), 1000);
 	ck_assert_uint_eq(oplog_config_size(cfg, "apply.max_message_bytes"), 2 * MiB);
 	ck_assert_int_eq(oplog_config_ms(cfg, "apply.clock_skew_ms"), 0);
 	ck_assert_str_eq(oplog_config_str(cfg, "apply.fresh_start"), "earliest");
@@ -231,6 +232,11 @@ START_TEST(test_config__size_suffixes_and_bounds)
 	ERR_IS("--set store.map_size: bad size 'abc' (expected a number with optional K, M, G suffix)");
 	FAILS(set("store.map_size", "1023K"), OPLOG_ECONFIG);
 	ERR_IS("--set store.map_size: '1023K' is out of range (1M .. 1048576G)");
+	OK(set("apply.batch_bytes", "1G"));
+	ck_assert_uint_eq(oplog_config_size(cfg, "apply.batch_bytes"), GiB);
+	FAILS(set("apply.batch_bytes", "1025M"), OPLOG_ECONFIG);
+	ERR_IS("--set apply.batch_bytes: '1025M' is out of range (1 .. 1G)");
+	FAILS(set("apply.batch_bytes", "0"), OPLOG_ECONFIG);
 }
 END_TEST
 
@@ -540,6 +546,26 @@ START_TEST(test_config__dump_loads_back_the_same)
 }
 END_TEST
 
+/* The [apply] section as the release before batch_bytes wrote it: every
+ * key still loads and keeps its meaning; the new key takes its default. */
+START_TEST(test_config__previous_release_file_still_loads)
+{
+	OK(load("[apply]\n"
+	        "topics = oplog\n"
+	        "batch_size = 10000\n"
+	        "batch_ms = 50ms\n"
+	        "max_message_bytes = 2M\n"
+	        "clock_skew_ms = 0\n"
+	        "fresh_start = earliest\n"
+	        "dead_letter_topic =\n"
+	        "commit_interval = 1s\n"
+	        "on_offset_lost = continue\n"));
+	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 10000);
+	ck_assert_int_eq(oplog_config_ms(cfg, "apply.batch_ms"), 50);
+	ck_assert_uint_eq(oplog_config_size(cfg, "apply.batch_bytes"), 64 * MiB);
+}
+END_TEST
+
 START_TEST(test_config__example_file_loads_with_documented_defaults)
 {
 	const char *top = getenv("OPLOG_SRCDIR");
@@ -578,7 +604,7 @@ START_TEST(test_config__example_file_loads_with_documented_defaults)
 			ck_assert_str_eq(oplog_config_str(cfg, name), keys[i].def);
 	}
 	ck_assert_uint_eq(oplog_config_size(cfg, "store.map_size"), 256 * MiB);
-	ck_assert_int_eq(oplog_config_ms(cfg, "apply.batch_ms"), 50);
+	ck_assert_int_eq(oplog_config_ms(cfg, "apply.batch_ms"), 1000);
 }
 END_TEST
 
@@ -619,6 +645,7 @@ int main(void)
 	add(s, "override_errors", test_config__override_errors);
 	add(s, "kafka", test_config__kafka_keeps_order_and_lines);
 	add(s, "dump", test_config__dump_loads_back_the_same);
+	add(s, "previous_release", test_config__previous_release_file_still_loads);
 	add(s, "example", test_config__example_file_loads_with_documented_defaults);
 
 	sr = srunner_create(s);
