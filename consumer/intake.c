@@ -159,13 +159,27 @@ static void handoff(struct oplog_intake *in, enum oplog_handoff why)
 	oplog_writer__submit(in->writer, in->flight->batch);
 }
 
+/*
+ * Messages and bytes that count against the limits. Adaptive batches
+ * share them with the batch in flight, so that what is taken in and not
+ * yet stored never passes batch_count (the crash bound); a fixed batch
+ * holds exactly batch_count of its own.
+ */
+static size_t held_count(const struct oplog_intake *in)
+{
+	return in->fill->count + (in->flight && !in->o.fixed ? in->flight->count : 0);
+}
+
+static size_t held_bytes(const struct oplog_intake *in)
+{
+	return in->fill->bytes + (in->flight && !in->o.fixed ? in->flight->bytes : 0);
+}
+
 /* The filling batch cannot take another message. */
 static int full(const struct oplog_intake *in)
 {
-	const struct slot *f = in->fill;
-
-	return f->count >= in->o.batch_count ||
-	       (!in->o.fixed && in->o.batch_bytes && f->bytes >= in->o.batch_bytes);
+	return held_count(in) >= in->o.batch_count ||
+	       (!in->o.fixed && in->o.batch_bytes && held_bytes(in) >= in->o.batch_bytes);
 }
 
 /* Why the filling batch should go to the writer now, or -1. */
@@ -175,11 +189,11 @@ static int due(const struct oplog_intake *in, int idle)
 
 	if (oplog_batch_empty(f->batch))
 		return -1;
-	if (f->count >= in->o.batch_count)
+	if (held_count(in) >= in->o.batch_count)
 		return OPLOG_HANDOFF_COUNT;
 	if (in->o.fixed)
 		return -1;
-	if (in->o.batch_bytes && f->bytes >= in->o.batch_bytes)
+	if (in->o.batch_bytes && held_bytes(in) >= in->o.batch_bytes)
 		return OPLOG_HANDOFF_BYTES;
 	if (idle)
 		return OPLOG_HANDOFF_IDLE;
@@ -189,9 +203,10 @@ static int due(const struct oplog_intake *in, int idle)
 }
 
 /*
- * Before a message joins: hand a due batch over when the writer is free;
- * a full one waits for the writer. Leaves room for one message, or
- * returns the store's failure.
+ * Before a message joins: when the two batches hold all the limits allow,
+ * wait for the one in flight (the filling one then has the room to
+ * itself); then hand the filling batch over if it is due and the writer is
+ * free. Leaves room for one message, or returns the store's failure.
  */
 static int make_room(struct oplog_intake *in)
 {
@@ -199,10 +214,10 @@ static int make_room(struct oplog_intake *in)
 
 	if ((rc = reap(in, 0)))
 		return rc;
-	if ((why = due(in, 0)) < 0 || (in->flight && !full(in)))
-		return 0;
-	if ((rc = reap(in, 1)))
+	if (in->flight && full(in) && (rc = reap(in, 1)))
 		return rc;
+	if (in->flight || (why = due(in, 0)) < 0)
+		return 0;
 	handoff(in, (enum oplog_handoff)why);
 	return 0;
 }

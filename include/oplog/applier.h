@@ -17,7 +17,8 @@
  * their offsets committed before the rebalance goes on.
  *
  * After a kill -9, what was taken in but is not in the store (read again
- * by the next run) is at most two batches: 2 x [apply] batch_size.
+ * by the next run) is at most [apply] batch_size messages: the batch being
+ * written and the one filling share that limit.
  *
  * Threading: oplog_applier_run runs on one thread, which makes every
  * librdkafka call; it starts the intake's writer thread, and joins it in

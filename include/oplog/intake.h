@@ -18,15 +18,17 @@
  *   - the caller says nothing more is waiting (oplog_intake_tick idle), or
  *   - it holds batch_count messages or batch_bytes message bytes, or
  *   - its first message has waited batch_ms.
- * A due batch keeps filling while the writer is busy (group commit), up to
- * batch_count messages / batch_bytes; then oplog_intake_room (or the next
- * oplog_intake_take) waits for the writer. With `fixed`, a batch is handed
- * over at exactly batch_count messages, or by oplog_intake_flush, and
- * nothing else.
+ * A due batch keeps filling while the writer is busy (group commit), until
+ * it and the batch being applied hold batch_count messages / batch_bytes
+ * together; then oplog_intake_room (or the next oplog_intake_take) waits
+ * for the writer. With `fixed`, a batch is handed over at exactly
+ * batch_count messages of its own, or by oplog_intake_flush, and nothing
+ * else.
  *
- * Crash bound: what was taken in but is not in the store yet is at most the
- * batch being applied plus the batch filling: 2 x batch_count messages
- * (and fewer than 2 x (batch_bytes + the largest message) bytes).
+ * Crash bound: what was taken in but is not in the store yet (the batch
+ * being applied plus the batch filling) is at most batch_count messages
+ * (and less than batch_bytes + the largest message bytes); with `fixed`,
+ * 2 x batch_count.
  *
  * Threading: every function is called from one thread, the intake thread,
  * and every callback runs there too, from inside these calls, except
@@ -162,7 +164,8 @@ struct oplog_batch *oplog_intake_batch(struct oplog_intake *in);
  * Make room for one more message: hand a full filling batch to the writer,
  * first waiting for the batch in flight. A loop that polls calls this
  * before each poll, so that no message is read that cannot join a batch
- * at once: the crash bound is then exactly 2 x batch_count messages read.
+ * at once: the crash bound is then exactly batch_count messages read
+ * (2 x batch_count with `fixed`).
  * Returns 0, or the store's failure.
  */
 int oplog_intake_room(struct oplog_intake *in);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# 0105-import-batches: `import` makes the same store however its batches
+# 0106-import-batches: `import` makes the same store however its batches
 # are cut: fixed with --batch N (N messages per write transaction, from a
 # handful to the whole file in one), or adaptive by the [apply] limits
 # (here small ones, so that one file spans many batches cut by count, by

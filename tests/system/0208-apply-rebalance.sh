@@ -1,5 +1,5 @@
 #!/bin/sh
-# 0207-apply-rebalance: a rebalance while appliers hold a batch being
+# 0208-apply-rebalance: a rebalance while appliers hold a batch being
 # committed and a batch filling under a long time window, against a real
 # Kafka broker.
 #
