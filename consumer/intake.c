@@ -162,8 +162,9 @@ static void handoff(struct oplog_intake *in, enum oplog_handoff why)
 /*
  * Messages and bytes that count against the limits. Adaptive batches
  * share them with the batch in flight, so that what is taken in and not
- * yet stored never passes batch_count (the crash bound); a fixed batch
- * holds exactly batch_count of its own.
+ * yet stored never passes batch_count (the crash bound), and each is due
+ * at half of them, so that one fills while the other is written; a fixed
+ * batch holds exactly batch_count of its own.
  */
 static size_t held_count(const struct oplog_intake *in)
 {
@@ -189,11 +190,14 @@ static int due(const struct oplog_intake *in, int idle)
 
 	if (oplog_batch_empty(f->batch))
 		return -1;
-	if (held_count(in) >= in->o.batch_count)
-		return OPLOG_HANDOFF_COUNT;
 	if (in->o.fixed)
-		return -1;
-	if (in->o.batch_bytes && held_bytes(in) >= in->o.batch_bytes)
+		return f->count >= in->o.batch_count ? OPLOG_HANDOFF_COUNT : -1;
+	/* Half the limits: the next batch fills in the other half while this
+	 * one is written. */
+	if (held_count(in) >= in->o.batch_count || 2 * f->count >= in->o.batch_count)
+		return OPLOG_HANDOFF_COUNT;
+	if (in->o.batch_bytes &&
+	    (held_bytes(in) >= in->o.batch_bytes || 2 * f->bytes >= in->o.batch_bytes))
 		return OPLOG_HANDOFF_BYTES;
 	if (idle)
 		return OPLOG_HANDOFF_IDLE;
