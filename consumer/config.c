@@ -36,10 +36,12 @@ static int check_listen(const char *text);
 static const struct oplog_config_key keys[] = {
 	{ "apply", "topics", OPLOG_CONFIG_LIST, "oplog", 0, 0, NULL,
 	  "Kafka topics to consume, comma-separated", NULL },
-	{ "apply", "batch_size", OPLOG_CONFIG_INT, "100000", 1, 1000000, NULL,
-	  "most messages applied in one LMDB write transaction", NULL },
-	{ "apply", "batch_bytes", OPLOG_CONFIG_SIZE, "64M", 1, GiB, NULL,
-	  "most message bytes applied in one LMDB write transaction", NULL },
+	{ "apply", "batch_size", OPLOG_CONFIG_INT, "200000", 1, 1000000, NULL,
+	  "most messages taken in and not yet committed (the batch being written "
+	  "and the one filling); a batch is due at half", NULL },
+	{ "apply", "batch_bytes", OPLOG_CONFIG_SIZE, "128M", 1, GiB, NULL,
+	  "most message bytes taken in and not yet committed; a batch is due at half",
+	  NULL },
 	{ "apply", "batch_ms", OPLOG_CONFIG_DURATION, "1s", 0, HOUR, NULL,
 	  "longest time a batch fills while more keeps arriving before it is "
 	  "committed", NULL },

@@ -104,8 +104,8 @@ START_TEST(test_config__defaults_match_the_table)
 	topics = oplog_config_list(cfg, "apply.topics", &ntopics);
 	ck_assert_uint_eq(ntopics, 1);
 	ck_assert_str_eq(topics[0], "oplog");
-	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 100000);
-	ck_assert_uint_eq(oplog_config_size(cfg, "apply.batch_bytes"), 64 * MiB);
+	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 200000);
+	ck_assert_uint_eq(oplog_config_size(cfg, "apply.batch_bytes"), 128 * MiB);
 	ck_assert_int_eq(oplog_config_ms(cfg, "apply.batch_ms"), 1000);
 	ck_assert_uint_eq(oplog_config_size(cfg, "apply.max_message_bytes"), 2 * MiB);
 	ck_assert_int_eq(oplog_config_ms(cfg, "apply.clock_skew_ms"), 0);
@@ -562,7 +562,7 @@ START_TEST(test_config__previous_release_file_still_loads)
 	        "on_offset_lost = continue\n"));
 	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 10000);
 	ck_assert_int_eq(oplog_config_ms(cfg, "apply.batch_ms"), 50);
-	ck_assert_uint_eq(oplog_config_size(cfg, "apply.batch_bytes"), 64 * MiB);
+	ck_assert_uint_eq(oplog_config_size(cfg, "apply.batch_bytes"), 128 * MiB);
 }
 END_TEST
 
