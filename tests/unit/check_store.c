@@ -456,33 +456,50 @@ END_TEST
  * rules out finds nothing, and verify reports a filter that rules out an
  * entry it should hold, or a filter of an epoch that is not complete.
  */
-static int bloom_zeroed(void)
+/* The next log id is 2^18 - 2: the second entry applied completes epoch 0. */
+static void near_epoch_end(void)
 {
-	static uint8_t zero[1 << 19];
-	uint8_t k[4] = { 0, 0, 0, 0 };
-
-	return util_lmdb_put(util_dir, "blooms", k, 4, zero, sizeof(zero));
-}
-
-static int bloom_early(void)
-{
-	static uint8_t zero[1 << 19];
-	uint8_t k[4] = { 0, 0, 0, 7 };
-
-	return util_lmdb_put(util_dir, "blooms", k, 4, zero, sizeof(zero));
-}
-
-START_TEST(test_get__completed_epoch_found_through_its_filter)
-{
-	struct util_entry c[4];
-	uint8_t next[8] = { 0, 0, 0, 0, 0, 0x03, 0xff, 0xfe };   /* 2^18 - 2 */
-	uint8_t other[OPLOG_HASH_LEN], k[64], v[1 << 19];
-	size_t kl = 0, vl = 0, i;
+	uint8_t next[8] = { 0, 0, 0, 0, 0, 0x03, 0xff, 0xfe };
 
 	oplog_store_close(util_s);
 	util_s = NULL;
 	UTIL_EQ(util_lmdb_put(util_dir, "meta", "next_id.log", 11, next, 8), 0);
 	reopen();
+}
+
+/* Put an all-zero filter for `epoch` into the closed store. */
+static int bloom_zero(uint8_t epoch)
+{
+	static uint8_t zero[1 << 19];
+	uint8_t k[4] = { 0, 0, 0, epoch };
+
+	return util_lmdb_put(util_dir, "blooms", k, 4, zero, sizeof(zero));
+}
+
+/* Close the store, damage it, reopen it: verify must say `mention`. */
+static void damaged_reports(int (*damage)(uint8_t), uint8_t arg, const char *mention)
+{
+	char *problems = NULL;
+	int64_t n;
+
+	oplog_store_close(util_s);
+	util_s = NULL;
+	UTIL_EQ(damage(arg), 0);
+	UTIL_OK(util_store_open(&util_s, util_dir, 0, 0, 0));
+	n = util_verify(util_s, &problems);
+	ck_assert_msg(n >= 1 && problems && strstr(problems, mention),
+	              "verify found %lld problems, none saying \"%s\":\n%s", (long long)n, mention,
+	              problems ? problems : "(none)");
+	free(problems);
+}
+
+START_TEST(test_get__completed_epoch_found_through_its_filter)
+{
+	struct util_entry c[4];
+	uint8_t other[OPLOG_HASH_LEN], k[64], v[1 << 19];
+	size_t kl = 0, vl = 0, i;
+
+	near_epoch_end();
 	UTIL_OK(util_chain_build(c, 4, DS, "n", 1, NULL, 1000));
 	UTIL_OK(util_apply_array(util_s, c, 2, NULL));    /* ids 2^18 - 2, 2^18 - 1: epoch 0 is complete */
 	UTIL_OK(util_apply_array(util_s, c + 2, 2, NULL)); /* epoch 1 */
@@ -506,41 +523,13 @@ END_TEST
 START_TEST(test_verify__filter_ruling_out_an_entry_reported)
 {
 	struct util_entry c[4];
-	uint8_t next[8] = { 0, 0, 0, 0, 0, 0x03, 0xff, 0xfe };
 
-	oplog_store_close(util_s);
-	util_s = NULL;
-	UTIL_EQ(util_lmdb_put(util_dir, "meta", "next_id.log", 11, next, 8), 0);
-	reopen();
+	near_epoch_end();
 	UTIL_OK(util_chain_build(c, 4, DS, "n", 1, NULL, 1000));
 	UTIL_OK(util_apply_array(util_s, c, 4, NULL));
 	UTIL_CONSISTENT(util_s);
-	oplog_store_close(util_s);
-	util_s = NULL;
-	UTIL_EQ(bloom_zeroed(), 0);
-	UTIL_OK(util_store_open(&util_s, util_dir, 0, 0, 0));
-	{
-		char *problems = NULL;
-		int64_t n = util_verify(util_s, &problems);
-
-		ck_assert_msg(n >= 1 && problems && strstr(problems, "blooms: the filter of epoch 0"),
-		              "verify found %lld problems:\n%s", (long long)n,
-		              problems ? problems : "(none)");
-		free(problems);
-	}
-	oplog_store_close(util_s);
-	util_s = NULL;
-	UTIL_EQ(bloom_early(), 0);
-	UTIL_OK(util_store_open(&util_s, util_dir, 0, 0, 0));
-	{
-		char *problems = NULL;
-		int64_t n = util_verify(util_s, &problems);
-
-		ck_assert_msg(n >= 1 && problems && strstr(problems, "epoch 7, which is not complete"),
-		              "verify found %lld problems:\n%s", (long long)n,
-		              problems ? problems : "(none)");
-		free(problems);
-	}
+	damaged_reports(bloom_zero, 0, "blooms: the filter of epoch 0");
+	damaged_reports(bloom_zero, 7, "epoch 7, which is not complete");
 	util_entries_free(c, 4);
 }
 END_TEST
@@ -554,16 +543,12 @@ END_TEST
 START_TEST(test_get__entries_on_both_sides_of_an_epoch_boundary)
 {
 	struct util_entry c[4], x;
-	uint8_t next[8] = { 0, 0, 0, 0, 0, 0x03, 0xff, 0xfe };   /* 2^18 - 2 */
 	uint8_t hx[OPLOG_HASH_LEN], k[64], v[8];
 	struct oplog_prune_stats ps;
 	struct oplog_hlc cut;
 	size_t kl = 0, vl = 0, i;
 
-	oplog_store_close(util_s);
-	util_s = NULL;
-	UTIL_EQ(util_lmdb_put(util_dir, "meta", "next_id.log", 11, next, 8), 0);
-	reopen();
+	near_epoch_end();
 	UTIL_OK(util_chain_build(c, 4, DS, "n", 1, NULL, 1000));
 	UTIL_OK(util_apply_array(util_s, c, 4, NULL));    /* ids 2^18 - 2 .. 2^18 + 1 */
 	prefixed(hx, c[0].hash, 0xee);                    /* c[0] is in epoch 0 */
