@@ -16,7 +16,8 @@
  * commit). The filling batch is handed to the writer when it is due and
  * the writer is free. It is due when
  *   - the caller says nothing more is waiting (oplog_intake_tick idle), or
- *   - it holds batch_count messages or batch_bytes message bytes, or
+ *   - it holds half of batch_count messages or of batch_bytes message
+ *     bytes (with `fixed`: all of batch_count), or
  *   - its first message has waited batch_ms.
  * A due batch keeps filling while the writer is busy (group commit), until
  * it and the batch being applied hold batch_count messages / batch_bytes
