@@ -31,6 +31,8 @@
 
 #include <lmdb.h>
 
+#include "bench_map.h"
+
 #define MAP_START ((size_t)256 << 20)
 #define MAP_MAX   ((size_t)64 << 30)
 
@@ -45,37 +47,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Map `path` read-only into *in. 0, or -1 with the cause on stderr. */
-static int map_input(const char *path, struct input *in)
-{
-	struct stat st;
-	void *p;
-	int fd, rc = -1;
-
-	in->buf = NULL;
-	in->len = 0;
-	if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) != 0) {
-		fprintf(stderr, "bench_append: %s: %s\n", path, strerror(errno));
-		goto done;
-	}
-	if (st.st_size == 0) {
-		rc = 0;
-		goto done;
-	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (p == MAP_FAILED) {
-		fprintf(stderr, "bench_append: mmap %s: %s\n", path, strerror(errno));
-		goto done;
-	}
-	in->buf = p;
-	in->len = (size_t)st.st_size;
-	rc = 0;
-done:
-	if (fd >= 0)
-		close(fd);
-	return rc;
 }
 
 /*
@@ -169,7 +140,7 @@ int main(int argc, char **argv)
 	for (int f = 3; f < argc; f++) {
 		size_t pos = 0;
 
-		if (map_input(argv[f], &in) != 0)
+		if (bench_map("bench_append", argv[f], &in.buf, &in.len) != 0)
 			goto done;
 		while (pos < in.len) {
 			mrc = put_batch(env, dbi, &in, &pos, &index, batch);

@@ -69,12 +69,8 @@ cleanup() {
 	rm -rf "$T"
 	exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 # Also when stdout goes away (e.g. piped into head): the broker must stop.
-trap 'exit 129' HUP
-trap 'exit 141' PIPE
+trap_exit cleanup
 
 # Messages taken into the store so far: applied, duplicate or rejected.
 # Empty while there is no store yet.

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_map.h"
 #include "oplog/entry.h"
 #include "oplog/error.h"
 #include "oplog/store.h"
@@ -61,27 +62,12 @@ static double now_us(void)
  * it lives as long as the process. 0, or -1 with the cause on stderr. */
 static int add_file(const char *path, struct corpus *c)
 {
-	struct stat st;
 	const uint8_t *buf;
 	size_t pos = 0, len;
-	void *p;
-	int fd, rc = -1;
+	int rc = -1;
 
-	if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) != 0) {
-		fprintf(stderr, "bench_get: %s: %s\n", path, strerror(errno));
-		goto done;
-	}
-	if (st.st_size == 0) {
-		rc = 0;
-		goto done;
-	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (p == MAP_FAILED) {
-		fprintf(stderr, "bench_get: mmap %s: %s\n", path, strerror(errno));
-		goto done;
-	}
-	buf = p;
-	len = (size_t)st.st_size;
+	if (bench_map("bench_get", path, &buf, &len))
+		return -1;
 	while (pos < len) {
 		size_t n;
 
@@ -111,8 +97,6 @@ static int add_file(const char *path, struct corpus *c)
 	}
 	rc = 0;
 done:
-	if (fd >= 0)
-		close(fd);
 	return rc;
 }
 

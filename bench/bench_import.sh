@@ -55,11 +55,7 @@ cleanup() {
 	rm -rf "$T"
 	exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-trap 'exit 141' PIPE
+trap_exit cleanup
 
 STREAM=${BENCH_STREAM_DIR:-$T/stream}
 stream_make "$OPLOGD" "$STREAM"

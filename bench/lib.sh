@@ -19,6 +19,17 @@ else
 fi
 BENCH_SLICES=5
 
+# trap_exit FN: run FN when the script exits, and exit (so that FN runs)
+# on INT, TERM, HUP and PIPE too: a benchmark interrupted or piped into
+# head still removes its stores and stops its broker.
+trap_exit() {
+	trap "$1" EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+	trap 'exit 141' PIPE
+}
+
 die() {
 	echo "$BENCH_NAME: $*" >&2
 	exit 2

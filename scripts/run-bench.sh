@@ -34,11 +34,7 @@ cleanup() {
 	rm -rf "$W"
 	exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-trap 'exit 141' PIPE
+trap_exit cleanup
 
 BENCH_RESULTS=$W/results
 BENCH_STREAM_DIR=$W/stream
