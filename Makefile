@@ -21,7 +21,7 @@ LDFLAGS ?=
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 LIBS    = $(PKG_LIBS) -lpthread
 
-LIB_SRC   = $(wildcard store/*.c consumer/*.c)
+LIB_SRC   = $(wildcard core/*.c wire/*.c store/*.c gen/*.c render/*.c intake/*.c consumer/*.c)
 CLI_SRC   = $(wildcard cli/*.c)
 TEST_SRC  = $(wildcard tests/unit/check_*.c)
 TEST_UTIL = $(wildcard tests/unit/util_*.c)

@@ -1,5 +1,5 @@
 /*
- * writer.c: one thread applying submitted batches (consumer/writer.h).
+ * writer.c: one thread applying submitted batches (intake/writer.h).
  */
 #include <assert.h>
 #include <pthread.h>

@@ -1,4 +1,4 @@
-/* hex.c: lowercase hex for hashes in details, logs and the CLI. */
+/* bytes.c: lowercase hex for hashes in details, logs and the CLI. */
 #include <stddef.h>
 #include <stdint.h>
 

@@ -1,6 +1,6 @@
 /*
- * store/mp.h: a strict msgpack reader for the wire-format decoder
- * (semi-private: store/ only).
+ * wire/mp.h: a strict msgpack reader for the wire-format decoder
+ * (semi-private: wire/ only).
  *
  * It reads values in place: strings, binaries and ext payloads are
  * pointers into the caller's buffer, nothing is allocated, and no count
