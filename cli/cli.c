@@ -5,9 +5,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
+#include "oplog/bytes.h"
 #include "oplog/error.h"
 #include "oplog/json.h"
 
@@ -408,14 +408,10 @@ static void print_field(FILE *out, const char *name, struct oplog_slice s)
 
 void cli_print_entry(FILE *out, const struct oplog_entry *e)
 {
-	char when[64] = "";
-	time_t secs = (time_t)(e->wall / 1000);
-	struct tm tm;
+	char iso[OPLOG_TIME_ISO_MAX], when[OPLOG_TIME_ISO_MAX + 3] = "";
 
-	if (e->wall / 1000 <= (uint64_t)253402300799 && gmtime_r(&secs, &tm) != NULL)
-		snprintf(when, sizeof(when), " (%04d-%02d-%02dT%02d:%02d:%02d.%03uZ)",
-		         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		         tm.tm_min, tm.tm_sec, (unsigned)(e->wall % 1000));
+	if (e->wall / 1000 <= (uint64_t)253402300799 && oplog_time_iso(e->wall, iso) == 0)
+		snprintf(when, sizeof(when), " (%s)", iso);
 	print_field(out, "ds:", e->ds);
 	print_field(out, "node:", e->node);
 	fprintf(out, "%-6s %" PRIu64 "\n", "seq:", e->seq);

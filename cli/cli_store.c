@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli_store.h"
+#include "oplog/bytes.h"
 #include "oplog/error.h"
 #include "oplog/json.h"
 #include "oplog/log.h"

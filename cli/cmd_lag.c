@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli_store.h"
+#include "oplog/bytes.h"
 #include "oplog/error.h"
 #include "oplog/json.h"
 #include "oplog/lag.h"

@@ -4,9 +4,9 @@
  * rejected, and its size.
  */
 #include <inttypes.h>
-#include <time.h>
 
 #include "cli_store.h"
+#include "oplog/bytes.h"
 #include "oplog/error.h"
 #include "oplog/json.h"
 
@@ -33,15 +33,13 @@ struct out {
 
 static void print_time(uint64_t ms)
 {
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
+	char iso[OPLOG_TIME_ISO_MAX];
 
-	if (gmtime_r(&secs, &tm) == NULL) {
+	if (oplog_time_iso(ms, iso) != 0) {
 		printf("%" PRIu64, ms);
 		return;
 	}
-	printf("%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	       tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
+	fputs(iso, stdout);
 }
 
 static int on_reject(const struct oplog_reject_rec *r, void *arg)

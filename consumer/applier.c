@@ -17,6 +17,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "oplog/applier.h"
+#include "oplog/bytes.h"
 #include "oplog/error.h"
 #include "oplog/intake.h"
 #include "oplog/kafka.h"

@@ -1,9 +1,11 @@
-/* bytes.c: lowercase hex for hashes in details, logs and the CLI. */
-#include <stddef.h>
-#include <stdint.h>
+/* bytes.c: bytes as text (oplog/bytes.h): hex, base64, UTF-8, UTC times. */
+#include <stdio.h>
+#include <time.h>
 
-#include "oplog/entry.h"
+#include "oplog/bytes.h"
 #include "oplog/error.h"
+
+/* ---- hex ----------------------------------------------------------- */
 
 void oplog_hex(const uint8_t *in, size_t n, char *out)
 {
@@ -49,6 +51,111 @@ int oplog_unhex(const char *hex, uint8_t *out, size_t n)
 		hi = nibble(hex[2 * i]);
 		lo = nibble(hex[2 * i + 1]);
 		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* ---- base64 -------------------------------------------------------- */
+
+size_t oplog_base64_len(size_t n)
+{
+	return (n + 2) / 3 * 4;
+}
+
+size_t oplog_base64(const uint8_t *in, size_t n, char *out)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i = 0, o = 0;
+
+	for (; i + 3 <= n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[o++] = tab[v >> 18 & 63];
+		out[o++] = tab[v >> 12 & 63];
+		out[o++] = tab[v >> 6 & 63];
+		out[o++] = tab[v & 63];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		out[o++] = tab[v >> 18 & 63];
+		out[o++] = tab[v >> 12 & 63];
+		out[o++] = '=';
+		out[o++] = '=';
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		out[o++] = tab[v >> 18 & 63];
+		out[o++] = tab[v >> 12 & 63];
+		out[o++] = tab[v >> 6 & 63];
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* ---- UTF-8 --------------------------------------------------------- */
+
+size_t oplog_utf8_seq(const uint8_t *p, size_t n)
+{
+	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;   /* overlong below U+0800 */
+	else if (c == 0xed)
+		hi = 0x9f;   /* U+D800..DFFF surrogates */
+	else if (c == 0xf0)
+		lo = 0x90;   /* overlong below U+10000 */
+	else if (c == 0xf4)
+		hi = 0x8f;   /* above U+10FFFF */
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+size_t oplog_utf8_span(const uint8_t *p, size_t n)
+{
+	size_t i = 0, len;
+
+	while (i < n) {
+		if ((len = oplog_utf8_seq(p + i, n - i)) == 0)
+			return i;
+		i += len;
+	}
+	return n;
+}
+
+/* ---- time ---------------------------------------------------------- */
+
+int oplog_time_iso(uint64_t ms, char out[OPLOG_TIME_ISO_MAX])
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+	int n;
+
+	out[0] = '\0';
+	if (gmtime_r(&secs, &tm) == NULL)
+		return OPLOG_EINVAL;
+	n = snprintf(out, OPLOG_TIME_ISO_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+	             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	             tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
+	if (n < 0 || n >= OPLOG_TIME_ISO_MAX) {
+		out[0] = '\0';
+		return OPLOG_EINVAL;
 	}
 	return 0;
 }

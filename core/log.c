@@ -3,10 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
+#include "oplog/bytes.h"
+#include "oplog/clock.h"
 #include "oplog/log.h"
 
 static enum oplog_log_level min_level = OPLOG_LOG_INFO;
@@ -27,18 +28,12 @@ int oplog_log_enabled(enum oplog_log_level level)
 
 void oplog_log(enum oplog_log_level level, const char *fmt, ...)
 {
-	char ts[64], msg[1024], line[1400];
-	struct timespec now;
-	struct tm tm;
+	char ts[OPLOG_TIME_ISO_MAX], msg[1024], line[1400];
 	va_list ap;
 
 	if (level < min_level)
 		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	         now.tv_nsec / 1000000);
+	oplog_time_iso(oplog_clock_wall_ms(), ts);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oplog/bytes.h"
 #include "oplog/error.h"
 #include "oplog/json.h"
 
@@ -9,41 +10,6 @@ static json_t *nomem(void)
 {
 	oplog_error__set(OPLOG_ENOMEM, "json: out of memory");
 	return NULL;
-}
-
-size_t oplog_base64_len(size_t n)
-{
-	return (n + 2) / 3 * 4;
-}
-
-size_t oplog_base64(const uint8_t *in, size_t n, char *out)
-{
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i = 0, o = 0;
-
-	for (; i + 3 <= n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		out[o++] = tab[v >> 18 & 63];
-		out[o++] = tab[v >> 12 & 63];
-		out[o++] = tab[v >> 6 & 63];
-		out[o++] = tab[v & 63];
-	}
-	if (n - i == 1) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		out[o++] = tab[v >> 18 & 63];
-		out[o++] = tab[v >> 12 & 63];
-		out[o++] = '=';
-		out[o++] = '=';
-	} else if (n - i == 2) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		out[o++] = tab[v >> 18 & 63];
-		out[o++] = tab[v >> 12 & 63];
-		out[o++] = tab[v >> 6 & 63];
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-	return o;
 }
 
 json_t *oplog_json_hex(const uint8_t *in, size_t n)
@@ -84,8 +50,7 @@ json_t *oplog_json_text(const uint8_t *in, size_t n)
 	json_t *j;
 
 	/* Fast path: most names are valid UTF-8 and need no copy. */
-	while (i < n && (len = oplog_utf8_seq(in + i, n - i)) != 0)
-		i += len;
+	i = oplog_utf8_span(in, n);
 	if (i == n) {
 		j = json_stringn_nocheck((const char *)in, n);
 		return j ? j : nomem();

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "oplog/bytes.h"
 #include "oplog/error.h"
 #include "store_int.h"
 

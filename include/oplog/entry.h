@@ -174,16 +174,4 @@ int oplog_entry_hlc_cmp(const struct oplog_entry *a, const struct oplog_entry *b
 int oplog_entry_frame_end(const uint8_t *buf, size_t len, size_t pos, size_t *end,
                           const char **why);
 
-/* Length of the well-formed UTF-8 sequence starting at p (n >= 1 bytes
- * available), or 0 when p[0] does not start one (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF). */
-size_t oplog_utf8_seq(const uint8_t *p, size_t n);
-
-/* Lowercase hex of n bytes into out (2n+1 bytes, NUL-terminated). */
-void oplog_hex(const uint8_t *in, size_t n, char *out);
-
-/* Parse hex, a NUL-terminated string of exactly 2n hex digits (either
- * case), into out. Returns 0, or OPLOG_EINVAL with out untouched. */
-int oplog_unhex(const char *hex, uint8_t *out, size_t n);
-
 #endif

@@ -42,13 +42,6 @@
 /* ------------------------------------------------------------------ */
 /* Encoding helpers                                                    */
 
-/* Length of the standard base64 text for n bytes, without the NUL. */
-size_t oplog_base64_len(size_t n);
-
-/* Standard base64 (with '=' padding) of n bytes into out, which must hold
- * oplog_base64_len(n) + 1 bytes; NUL-terminated. Returns the text length. */
-size_t oplog_base64(const uint8_t *in, size_t n, char *out);
-
 /* A JSON string with the lowercase hex of n bytes. NULL on ENOMEM. */
 json_t *oplog_json_hex(const uint8_t *in, size_t n);
 

@@ -11,6 +11,7 @@
 
 #include <msgpack.h>
 
+#include "oplog/bytes.h"
 #include "oplog/entry.h"
 #include "oplog/error.h"
 #include "oplog/gen.h"

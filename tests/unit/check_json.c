@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "oplog/bytes.h"
 #include "oplog/dump.h"
 #include "oplog/entry.h"
 #include "oplog/error.h"

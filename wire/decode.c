@@ -1,14 +1,11 @@
-/* entry.c: the wire-format-v1 codec (decode, verify, encode, HLC order). */
+/* decode.c: decoding and rejection, one verdict per message; reason and field names. */
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <msgpack.h>
-#include <openssl/evp.h>
-
+#include "oplog/bytes.h"
 #include "oplog/entry.h"
 #include "oplog/error.h"
 #include "mp.h"
@@ -121,54 +118,6 @@ static void excerpt(char *out, size_t cap, const uint8_t *p, size_t n)
 		o += 3;
 	}
 	out[o] = '\0';
-}
-
-/* ---- UTF-8 --------------------------------------------------------- */
-
-size_t oplog_utf8_seq(const uint8_t *p, size_t n)
-{
-	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;   /* overlong below U+0800 */
-	else if (c == 0xed)
-		hi = 0x9f;   /* U+D800..DFFF surrogates */
-	else if (c == 0xf0)
-		lo = 0x90;   /* overlong below U+10000 */
-	else if (c == 0xf4)
-		hi = 0x8f;   /* above U+10FFFF */
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
-/* The offset of the first byte that breaks UTF-8, or n when all is valid. */
-static size_t utf8_bad_at(const uint8_t *s, size_t n)
-{
-	size_t i = 0, len;
-
-	while (i < n) {
-		if ((len = oplog_utf8_seq(s + i, n - i)) == 0)
-			return i;
-		i += len;
-	}
-	return n;
 }
 
 /* ---- duplicate unknown keys ---------------------------------------- */
@@ -411,20 +360,40 @@ done:
 
 /* ---- field checks, in the field table's order ----------------------- */
 
+static int check_present(const struct fields *fs, enum oplog_field f,
+                         struct oplog_reject *rej)
+{
+	if (fs->seen & FIELD_BIT(f))
+		return 0;
+	return reject(rej, OPLOG_R_MISSING_FIELD, f, "field '%s' is missing",
+	              field_names[f]);
+}
+
+/* A present field's msgpack type; an integer may take any width. */
+static int check_type(const struct fields *fs, enum oplog_field f,
+                      enum oplog_mp_type want, struct oplog_reject *rej)
+{
+	enum oplog_mp_type got = fs->val[f].type;
+
+	if (got == want)
+		return 0;
+	return reject(rej, OPLOG_R_BAD_TYPE, f, "field '%s' is %s, not %s",
+	              field_names[f], oplog_mp__type_name(got),
+	              want == OPLOG_MP_INT ? "an integer" : oplog_mp__type_name(want));
+}
+
 static int check_str(const struct fields *fs, enum oplog_field f, size_t max,
                      int utf8, struct oplog_slice *out,
                      struct oplog_reject *rej)
 {
 	const struct oplog_mp_val *v = &fs->val[f];
 	size_t bad;
+	int rc;
 
-	if (!(fs->seen & FIELD_BIT(f)))
-		return reject(rej, OPLOG_R_MISSING_FIELD, f,
-		              "field '%s' is missing", field_names[f]);
-	if (v->type != OPLOG_MP_STR)
-		return reject(rej, OPLOG_R_BAD_TYPE, f, "field '%s' is %s, not str",
-		              field_names[f], oplog_mp__type_name(v->type));
-	if (utf8 && (bad = utf8_bad_at(v->ptr, v->len)) < v->len)
+	if ((rc = check_present(fs, f, rej)) != 0 ||
+	    (rc = check_type(fs, f, OPLOG_MP_STR, rej)) != 0)
+		return rc;
+	if (utf8 && (bad = oplog_utf8_span(v->ptr, v->len)) < v->len)
 		return reject(rej, OPLOG_R_BAD_TYPE, f,
 		              "field '%s' is not valid UTF-8 (byte %zu is 0x%02x)",
 		              field_names[f], bad, v->ptr[bad]);
@@ -446,14 +415,11 @@ static int check_uint(const struct fields *fs, enum oplog_field f,
                       struct oplog_reject *rej)
 {
 	const struct oplog_mp_val *v = &fs->val[f];
+	int rc;
 
-	if (!(fs->seen & FIELD_BIT(f)))
-		return reject(rej, OPLOG_R_MISSING_FIELD, f,
-		              "field '%s' is missing", field_names[f]);
-	if (v->type != OPLOG_MP_INT)
-		return reject(rej, OPLOG_R_BAD_TYPE, f,
-		              "field '%s' is %s, not an integer",
-		              field_names[f], oplog_mp__type_name(v->type));
+	if ((rc = check_present(fs, f, rej)) != 0 ||
+	    (rc = check_type(fs, f, OPLOG_MP_INT, rej)) != 0)
+		return rc;
 	if (v->neg)
 		return reject(rej, OPLOG_R_BAD_SIZE, f,
 		              "field '%s' is negative (%" PRId64 ")",
@@ -474,10 +440,10 @@ static int check_bin32(const struct fields *fs, enum oplog_field f,
                        const uint8_t **out, struct oplog_reject *rej)
 {
 	const struct oplog_mp_val *v = &fs->val[f];
+	int rc;
 
-	if (v->type != OPLOG_MP_BIN)
-		return reject(rej, OPLOG_R_BAD_TYPE, f, "field '%s' is %s, not bin",
-		              field_names[f], oplog_mp__type_name(v->type));
+	if ((rc = check_type(fs, f, OPLOG_MP_BIN, rej)) != 0)
+		return rc;
 	if (v->len != OPLOG_HASH_LEN)
 		return reject(rej, OPLOG_R_BAD_SIZE, f,
 		              "field '%s' is %zu bytes; it must be %d",
@@ -513,13 +479,11 @@ static int check_op(const struct fields *fs, enum oplog_op *op,
 {
 	const struct oplog_mp_val *v = &fs->val[OPLOG_F_OP];
 	char ex[112];
+	int rc;
 
-	if (!(fs->seen & FIELD_BIT(OPLOG_F_OP)))
-		return reject(rej, OPLOG_R_MISSING_FIELD, OPLOG_F_OP,
-		              "field 'op' is missing");
-	if (v->type != OPLOG_MP_STR)
-		return reject(rej, OPLOG_R_BAD_TYPE, OPLOG_F_OP,
-		              "field 'op' is %s, not str", oplog_mp__type_name(v->type));
+	if ((rc = check_present(fs, OPLOG_F_OP, rej)) != 0 ||
+	    (rc = check_type(fs, OPLOG_F_OP, OPLOG_MP_STR, rej)) != 0)
+		return rc;
 	if (v->len == 3 && memcmp(v->ptr, "put", 3) == 0) {
 		*op = OPLOG_OP_PUT;
 		return 0;
@@ -538,6 +502,7 @@ static int check_data(const struct fields *fs, struct oplog_entry *e,
 {
 	const struct oplog_mp_val *v = &fs->val[OPLOG_F_DATA];
 	int present = (fs->seen & FIELD_BIT(OPLOG_F_DATA)) != 0;
+	int rc;
 
 	e->data.ptr = NULL;
 	e->data.len = 0;
@@ -551,10 +516,8 @@ static int check_data(const struct fields *fs, struct oplog_entry *e,
 	if (!present)
 		return reject(rej, OPLOG_R_MISSING_FIELD, OPLOG_F_DATA,
 		              "field 'data' is missing; a put needs it");
-	if (v->type != OPLOG_MP_BIN)
-		return reject(rej, OPLOG_R_BAD_TYPE, OPLOG_F_DATA,
-		              "field 'data' is %s, not bin",
-		              oplog_mp__type_name(v->type));
+	if ((rc = check_type(fs, OPLOG_F_DATA, OPLOG_MP_BIN, rej)) != 0)
+		return rc;
 	if (v->len > OPLOG_MAX_DATA)
 		return reject(rej, OPLOG_R_BAD_SIZE, OPLOG_F_DATA,
 		              "field 'data' is %zu bytes; the limit is %u",
@@ -651,404 +614,10 @@ int oplog_entry_decode(const void *msg, size_t len, size_t max_len,
 	    (rc = check_data(&fs, e, rej)) != 0 ||
 	    (rc = check_prev(&fs, e, rej)) != 0)
 		return rc;
-	if (!(fs.seen & FIELD_BIT(OPLOG_F_HASH)))
-		return reject(rej, OPLOG_R_MISSING_FIELD, OPLOG_F_HASH,
-		              "field 'hash' is missing");
-	if ((rc = check_bin32(&fs, OPLOG_F_HASH, &e->hash, rej)) != 0)
+	if ((rc = check_present(&fs, OPLOG_F_HASH, rej)) != 0 ||
+	    (rc = check_bin32(&fs, OPLOG_F_HASH, &e->hash, rej)) != 0)
 		return rc;
 	if (!(flags & OPLOG_DECODE_NOVERIFY))
 		return verify_hash(e, rej);
 	return 0;
-}
-
-/* ---- preimage and hash --------------------------------------------- */
-
-/*
- * Where preimage bytes go: copied into a caller's buffer (counting the
- * full length even past its capacity), or batched into a small buffer
- * that is fed to a digest. Bulk data bypasses the batch, so the document
- * body is hashed in place, never copied.
- */
-struct pre_out {
-	uint8_t    *buf;
-	size_t      cap;
-	size_t      n;      /* copy: logical length; digest: batched bytes */
-	EVP_MD_CTX *ctx;    /* NULL in copy mode */
-	int         failed;
-};
-
-static void pre_flush(struct pre_out *o)
-{
-	if (o->ctx != NULL && o->n > 0) {
-		if (EVP_DigestUpdate(o->ctx, o->buf, o->n) != 1)
-			o->failed = 1;
-		o->n = 0;
-	}
-}
-
-static void pre_put(struct pre_out *o, const void *p, size_t n)
-{
-	size_t k;
-
-	if (n == 0)
-		return;
-	if (o->ctx == NULL) {
-		if (o->n < o->cap) {
-			k = o->cap - o->n < n ? o->cap - o->n : n;
-			memcpy(o->buf + o->n, p, k);
-		}
-		o->n += n;
-		return;
-	}
-	if (n > o->cap - o->n) {
-		pre_flush(o);
-		if (n > o->cap) {
-			if (EVP_DigestUpdate(o->ctx, p, n) != 1)
-				o->failed = 1;
-			return;
-		}
-	}
-	memcpy(o->buf + o->n, p, n);
-	o->n += n;
-}
-
-/* Bulk bytes: in digest mode, hashed straight from where they are. */
-static void pre_put_bulk(struct pre_out *o, const void *p, size_t n)
-{
-	if (o->ctx == NULL || n == 0) {
-		pre_put(o, p, n);
-		return;
-	}
-	pre_flush(o);
-	if (EVP_DigestUpdate(o->ctx, p, n) != 1)
-		o->failed = 1;
-}
-
-static void pre_be(struct pre_out *o, uint64_t v, unsigned bytes)
-{
-	uint8_t b[8];
-	unsigned i;
-
-	for (i = 0; i < bytes; i++)
-		b[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
-	pre_put(o, b, bytes);
-}
-
-static void pre_str16(struct pre_out *o, const struct oplog_slice *s)
-{
-	pre_be(o, s->len, 2);
-	pre_put(o, s->ptr, s->len);
-}
-
-static void preimage_emit(const struct oplog_entry *e, struct pre_out *o)
-{
-	static const uint8_t zero[OPLOG_HASH_LEN];
-	int put = e->op != OPLOG_OP_DEL;
-
-	pre_put(o, "oplog.v1", 8);
-	pre_str16(o, &e->ds);
-	pre_str16(o, &e->node);
-	pre_be(o, e->seq, 8);
-	pre_be(o, e->wall, 8);
-	pre_be(o, e->logic, 4);
-	pre_str16(o, &e->col);
-	pre_str16(o, &e->key);
-	pre_be(o, (uint64_t)e->op, 1);
-	pre_be(o, put ? e->data.len : 0, 4);
-	if (put)
-		pre_put_bulk(o, e->data.ptr, e->data.len);
-	pre_put(o, e->prev != NULL ? e->prev : zero, OPLOG_HASH_LEN);
-}
-
-size_t oplog_entry_preimage(const struct oplog_entry *e, uint8_t *buf, size_t cap)
-{
-	struct pre_out o = { buf, cap, 0, NULL, 0 };
-
-	preimage_emit(e, &o);
-	return o.n;
-}
-
-static pthread_once_t hash_once = PTHREAD_ONCE_INIT;
-static EVP_MD *sha256;
-static pthread_key_t ctx_key;
-static int ctx_key_ok;
-static _Thread_local EVP_MD_CTX *thread_ctx;
-
-static void free_thread_ctx(void *ctx)
-{
-	EVP_MD_CTX_free(ctx);
-}
-
-/* Fetch the digest once per process: an explicit fetch skips the
- * per-call provider lookup that EVP_sha256() implies. */
-static void hash_init(void)
-{
-	sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	ctx_key_ok = pthread_key_create(&ctx_key, free_thread_ctx) == 0;
-}
-
-/* This thread's digest context; the key's destructor frees it when the
- * thread exits. NULL (with the error message set) if OpenSSL fails. */
-static EVP_MD_CTX *hash_ctx(void)
-{
-	EVP_MD_CTX *ctx;
-
-	if (thread_ctx != NULL)
-		return thread_ctx;
-	pthread_once(&hash_once, hash_init);
-	if (sha256 == NULL) {
-		oplog_error__set(OPLOG_ERROR, "EVP_MD_fetch(SHA256) failed");
-		return NULL;
-	}
-	ctx = EVP_MD_CTX_new();
-	if (ctx == NULL) {
-		oplog_error__set(OPLOG_ERROR, "EVP_MD_CTX_new failed");
-		return NULL;
-	}
-	if (ctx_key_ok)
-		pthread_setspecific(ctx_key, ctx);
-	thread_ctx = ctx;
-	return ctx;
-}
-
-int oplog_entry__sha256(const struct oplog_slice *parts, size_t n, uint8_t out[OPLOG_HASH_LEN])
-{
-	EVP_MD_CTX *ctx = hash_ctx();
-	unsigned int len = 0;
-
-	if (ctx == NULL)
-		return OPLOG_ERROR;
-	if (EVP_DigestInit_ex2(ctx, sha256, NULL) != 1)
-		return oplog_error__set(OPLOG_ERROR, "EVP_DigestInit_ex2 failed");
-	for (size_t i = 0; i < n; i++)
-		if (parts[i].len && EVP_DigestUpdate(ctx, parts[i].ptr, parts[i].len) != 1)
-			return oplog_error__set(OPLOG_ERROR, "EVP_DigestUpdate failed");
-	if (EVP_DigestFinal_ex(ctx, out, &len) != 1)
-		return oplog_error__set(OPLOG_ERROR, "EVP_DigestFinal_ex failed");
-	return 0;
-}
-
-int oplog_entry_hash(const struct oplog_entry *e, uint8_t out[OPLOG_HASH_LEN])
-{
-	uint8_t batch[1536];
-	struct pre_out o = { batch, sizeof(batch), 0, NULL, 0 };
-	unsigned int n = 0;
-
-	if (e->ds.len > UINT16_MAX || e->node.len > UINT16_MAX ||
-	    e->col.len > UINT16_MAX || e->key.len > UINT16_MAX ||
-	    e->data.len > UINT32_MAX)
-		return oplog_error__set(OPLOG_EINVAL, "hash: a field is too long "
-		                        "for its length prefix");
-	o.ctx = hash_ctx();
-	if (o.ctx == NULL)
-		return OPLOG_ERROR;
-	if (EVP_DigestInit_ex2(o.ctx, sha256, NULL) != 1)
-		return oplog_error__set(OPLOG_ERROR, "EVP_DigestInit_ex2 failed");
-	preimage_emit(e, &o);
-	pre_flush(&o);
-	if (o.failed)
-		return oplog_error__set(OPLOG_ERROR, "EVP_DigestUpdate failed");
-	if (EVP_DigestFinal_ex(o.ctx, out, &n) != 1 || n != OPLOG_HASH_LEN)
-		return oplog_error__set(OPLOG_ERROR, "EVP_DigestFinal_ex failed");
-	return 0;
-}
-
-/* ---- encoding ------------------------------------------------------ */
-
-static int pack_cstr(msgpack_packer *pk, const char *k)
-{
-	size_t n = strlen(k);
-
-	if (msgpack_pack_str(pk, n) != 0)
-		return -1;
-	return msgpack_pack_str_body(pk, k, n);
-}
-
-static int pack_str(msgpack_packer *pk, const char *k, const struct oplog_slice *s)
-{
-	if (pack_cstr(pk, k) != 0 || msgpack_pack_str(pk, s->len) != 0)
-		return -1;
-	return s->len == 0 ? 0 : msgpack_pack_str_body(pk, s->ptr, s->len);
-}
-
-static int pack_bin(msgpack_packer *pk, const char *k, const uint8_t *p, size_t n)
-{
-	if (pack_cstr(pk, k) != 0 || msgpack_pack_bin(pk, n) != 0)
-		return -1;
-	return n == 0 ? 0 : msgpack_pack_bin_body(pk, p, n);
-}
-
-static int pack_uint(msgpack_packer *pk, const char *k, uint64_t v)
-{
-	if (pack_cstr(pk, k) != 0)
-		return -1;
-	return msgpack_pack_uint64(pk, v);
-}
-
-int oplog_entry_encode(const struct oplog_entry *e, uint8_t **out, size_t *out_len)
-{
-	msgpack_sbuffer sb = { 0, NULL, 0 };
-	msgpack_packer pk;
-	int has_data = e->op == OPLOG_OP_PUT || e->data.ptr != NULL;
-	int has_prev = e->prev != NULL;
-	size_t cap;
-	int rc = 0;
-
-	if (e->op != OPLOG_OP_PUT && e->op != OPLOG_OP_DEL)
-		return oplog_error__set(OPLOG_EINVAL, "encode: op %d is neither put "
-		                        "nor del", (int)e->op);
-	if (e->ds.len > UINT32_MAX || e->node.len > UINT32_MAX ||
-	    e->col.len > UINT32_MAX || e->key.len > UINT32_MAX ||
-	    e->data.len > UINT32_MAX)
-		return oplog_error__set(OPLOG_EINVAL, "encode: a field is longer "
-		                        "than msgpack allows");
-	/* Room for the worst-case headers, so the buffer never grows. */
-	cap = 192 + e->ds.len + e->node.len + e->col.len + e->key.len +
-	      (has_data ? e->data.len : 0);
-	sb.data = malloc(cap);
-	if (sb.data == NULL) {
-		rc = oplog_error__set(OPLOG_ENOMEM, "encode: %zu bytes", cap);
-		goto done;
-	}
-	sb.alloc = cap;
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	if (msgpack_pack_map(&pk, 10 + (size_t)has_data + (size_t)has_prev) != 0 ||
-	    pack_uint(&pk, "v", 1) != 0 ||
-	    pack_str(&pk, "ds", &e->ds) != 0 ||
-	    pack_str(&pk, "node", &e->node) != 0 ||
-	    pack_uint(&pk, "seq", e->seq) != 0 ||
-	    pack_uint(&pk, "wall", e->wall) != 0 ||
-	    pack_uint(&pk, "logic", e->logic) != 0 ||
-	    pack_str(&pk, "col", &e->col) != 0 ||
-	    pack_str(&pk, "key", &e->key) != 0 ||
-	    pack_cstr(&pk, "op") != 0 ||
-	    pack_cstr(&pk, e->op == OPLOG_OP_PUT ? "put" : "del") != 0 ||
-	    pack_bin(&pk, "hash", e->hash, e->hash != NULL ? OPLOG_HASH_LEN : 0) != 0 ||
-	    (has_data && pack_bin(&pk, "data", e->data.ptr, e->data.len) != 0) ||
-	    (has_prev && pack_bin(&pk, "prev", e->prev, OPLOG_HASH_LEN) != 0)) {
-		rc = oplog_error__set(OPLOG_ENOMEM, "encode: out of memory");
-		goto done;
-	}
-	*out = (uint8_t *)sb.data;
-	*out_len = sb.size;
-	sb.data = NULL;
-done:
-	free(sb.data);
-	return rc;
-}
-
-/* ---- order and hex ------------------------------------------------- */
-
-int oplog_entry_hlc_cmp(const struct oplog_entry *a, const struct oplog_entry *b)
-{
-	size_t n;
-	int c;
-
-	if (a->wall != b->wall)
-		return a->wall < b->wall ? -1 : 1;
-	if (a->logic != b->logic)
-		return a->logic < b->logic ? -1 : 1;
-	n = a->node.len < b->node.len ? a->node.len : b->node.len;
-	c = n == 0 ? 0 : memcmp(a->node.ptr, b->node.ptr, n);
-	if (c != 0)
-		return c < 0 ? -1 : 1;
-	if (a->node.len != b->node.len)
-		return a->node.len < b->node.len ? -1 : 1;
-	if (a->hash == NULL || b->hash == NULL)
-		return (a->hash != NULL) - (b->hash != NULL);
-	c = memcmp(a->hash, b->hash, OPLOG_HASH_LEN);
-	return c < 0 ? -1 : c > 0;
-}
-
-/* ---- framing in a stream ------------------------------------------- */
-
-static uint64_t frame_be(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | *p++;
-	return v;
-}
-
-/*
- * Where the msgpack value starting at buf[pos] ends. Reads headers only and
- * counts the items still due, so any nesting depth costs no stack and no
- * memory, and a count taken from the input sizes nothing. The value's
- * validity beyond its framing is the decoder's business.
- * Returns 0 with *end set, or -1 with *why (truncated, or the byte 0xc1
- * that no encoder writes, after which nothing can be trusted).
- */
-int oplog_entry_frame_end(const uint8_t *buf, size_t len, size_t pos, size_t *end,
-                          const char **why)
-{
-	uint64_t due = 1;
-
-	while (due > 0) {
-		size_t hdr = 1, lw = 0;
-		uint64_t body = 0, items = 0, n;
-		int kind = 0;  /* 0 fixed body, 1 body of n bytes, 2 n items, 3 n pairs */
-		uint8_t c;
-
-		/* Every value due takes one byte at least. */
-		if (due > len - pos)
-			goto truncated;
-		c = buf[pos];
-		due--;
-		if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
-			/* fixint, nil, bool: the header is all */
-		} else if (c <= 0x8f) {
-			items = 2u * (c & 0x0f);
-		} else if (c <= 0x9f) {
-			items = c & 0x0f;
-		} else if (c <= 0xbf) {
-			body = c & 0x1f;
-		} else {
-			switch (c) {
-			case 0xc1:
-				*why = "the reserved byte 0xc1";
-				return -1;
-			case 0xc4: case 0xd9: hdr = 2; lw = 1; kind = 1; break;  /* bin8 str8 */
-			case 0xc5: case 0xda: hdr = 3; lw = 2; kind = 1; break;  /* bin16 str16 */
-			case 0xc6: case 0xdb: hdr = 5; lw = 4; kind = 1; break;  /* bin32 str32 */
-			case 0xc7: hdr = 3; lw = 1; kind = 1; break;             /* ext8 */
-			case 0xc8: hdr = 4; lw = 2; kind = 1; break;             /* ext16 */
-			case 0xc9: hdr = 6; lw = 4; kind = 1; break;             /* ext32 */
-			case 0xca: body = 4; break;                              /* float32 */
-			case 0xcb: body = 8; break;                              /* float64 */
-			case 0xcc: case 0xd0: body = 1; break;
-			case 0xcd: case 0xd1: body = 2; break;
-			case 0xce: case 0xd2: body = 4; break;
-			case 0xcf: case 0xd3: body = 8; break;
-			case 0xd4: body = 2; break;                              /* fixext1..16: */
-			case 0xd5: body = 3; break;                              /* type + data */
-			case 0xd6: body = 5; break;
-			case 0xd7: body = 9; break;
-			case 0xd8: body = 17; break;
-			case 0xdc: hdr = 3; lw = 2; kind = 2; break;             /* array16 */
-			case 0xdd: hdr = 5; lw = 4; kind = 2; break;             /* array32 */
-			case 0xde: hdr = 3; lw = 2; kind = 3; break;             /* map16 */
-			case 0xdf: hdr = 5; lw = 4; kind = 3; break;             /* map32 */
-			}
-		}
-		if (hdr > len - pos)
-			goto truncated;
-		n = frame_be(buf + pos + 1, (unsigned)lw);
-		pos += hdr;
-		if (kind == 1)
-			body = n;
-		else if (kind == 2)
-			items = n;
-		else if (kind == 3)
-			items = 2 * n;
-		if (body > len - pos)
-			goto truncated;
-		pos += (size_t)body;
-		due += items;
-	}
-	*end = pos;
-	return 0;
-truncated:
-	*why = "a truncated value";
-	return -1;
 }
