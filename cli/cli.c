@@ -378,10 +378,14 @@ void cli_print_text(FILE *out, const uint8_t *p, size_t n)
 
 void cli_print_hex(FILE *out, const uint8_t *p, size_t n)
 {
-	size_t i;
+	char text[2 * 64 + 1];
+	size_t piece;
 
-	for (i = 0; i < n; i++)
-		fprintf(out, "%02x", p[i]);
+	for (; n > 0; p += piece, n -= piece) {
+		piece = n < 64 ? n : 64;
+		oplog_hex(p, piece, text);
+		fputs(text, out);
+	}
 }
 
 /* Base64 in pieces of a multiple of 3 bytes, which encode exactly as the

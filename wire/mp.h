@@ -17,8 +17,8 @@
  *
  * Threading: a reader is plain data on the caller's stack; reentrant.
  */
-#ifndef OPLOG_STORE_MP_H
-#define OPLOG_STORE_MP_H
+#ifndef OPLOG_WIRE_MP_H
+#define OPLOG_WIRE_MP_H
 
 #include <stddef.h>
 #include <stdint.h>
