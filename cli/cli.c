@@ -353,6 +353,23 @@ int cli_print_json(const json_t *doc)
 	return 0;
 }
 
+int cli_answer_json(const struct cli_spec *spec, json_t *doc)
+{
+	int rc;
+
+	if (doc == NULL)
+		return cli_error(spec, "out of memory");
+	rc = cli_print_json(doc) ? cli_fail(spec, OPLOG_EIO) : CLI_EXIT_OK;
+	json_decref(doc);
+	return rc;
+}
+
+const struct cli_option cli_json_options[] = {
+	CLI_OPTION_JSON,
+	CLI_OPTIONS_COMMON,
+	CLI_OPTIONS_END
+};
+
 void cli_print_text(FILE *out, const uint8_t *p, size_t n)
 {
 	size_t i = 0;
