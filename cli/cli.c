@@ -128,6 +128,17 @@ static const struct cli_option *option_by_id(const struct cli_spec *spec, int id
 	return NULL;
 }
 
+/* getopt_long returns a short option's letter rather than its id. */
+static int option_id(const struct cli_spec *spec, int ret)
+{
+	const struct cli_option *o;
+
+	for (o = spec->options; o->name || o->short_name; o++)
+		if (o->short_name != 0 && o->short_name == ret)
+			return o->id;
+	return ret;
+}
+
 /* The usage error for what getopt_long refused at argv[optind - 1]. */
 static int bad_option(const struct cli_spec *spec, int ret, char **argv, int argc)
 {
@@ -184,6 +195,8 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv,
 	opterr = 0;
 	optind = 0;  /* glibc: a full reset, for a second parse in one process */
 	while (rc == CLI_RUN && (ret = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (ret != '?' && ret != ':')
+			ret = option_id(spec, ret);
 		switch (ret) {
 		case '?':
 		case ':':
