@@ -1,7 +1,9 @@
-# oplogd: one static library (store/ + consumer/), the oplogd binary (cli/),
-# Check unit tests (tests/unit/check_*.c), system tests (tests/system/*.sh)
-# and benchmarks (bench/bench_*.c, and bench/bench_apply.sh for the applier
-# against a real broker). Every program links build/liboplog.a.
+# oplogd: one static library built from the layers (core/ wire/ store/
+# gen/ render/ intake/ consumer/, lowest first; docs/DESIGN.md draws them),
+# the oplogd binary (cli/), Check unit tests (tests/unit/check_*.c), system
+# tests (tests/system/*.sh) and benchmarks (bench/bench_*.c, and
+# bench/bench_apply.sh for the applier against a real broker). Every program
+# links build/liboplog.a.
 
 CC     ?= cc
 OPT    ?= -O2 -g
@@ -35,7 +37,7 @@ BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB       = $(BUILD)/liboplog.a
 BIN       = $(BUILD)/oplogd
 
-.PHONY: all deps test unit system asan bench demo install clean
+.PHONY: all deps test layers unit system asan bench demo install clean
 all: $(BIN) $(TEST_BIN) $(BENCH_BIN)
 
 deps:
@@ -61,10 +63,15 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lm
 
-# The full suite: unit tests, then the black-box scripts against the binary.
+# The full suite: the layer check, unit tests, then the black-box scripts
+# against the binary.
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory layers all
 	@$(MAKE) --no-print-directory unit system
+
+# Each folder includes only the layers below it (scripts/check-layers.sh).
+layers:
+	@sh scripts/check-layers.sh
 
 unit: $(TEST_BIN)
 	@sh scripts/run-unit.sh $(TEST_BIN)

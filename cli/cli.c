@@ -128,6 +128,17 @@ static const struct cli_option *option_by_id(const struct cli_spec *spec, int id
 	return NULL;
 }
 
+/* getopt_long returns a short option's letter rather than its id. */
+static int option_id(const struct cli_spec *spec, int ret)
+{
+	const struct cli_option *o;
+
+	for (o = spec->options; o->name || o->short_name; o++)
+		if (o->short_name != 0 && o->short_name == ret)
+			return o->id;
+	return ret;
+}
+
 /* The usage error for what getopt_long refused at argv[optind - 1]. */
 static int bad_option(const struct cli_spec *spec, int ret, char **argv, int argc)
 {
@@ -184,6 +195,8 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv,
 	opterr = 0;
 	optind = 0;  /* glibc: a full reset, for a second parse in one process */
 	while (rc == CLI_RUN && (ret = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (ret != '?' && ret != ':')
+			ret = option_id(spec, ret);
 		switch (ret) {
 		case '?':
 		case ':':
@@ -352,6 +365,23 @@ int cli_print_json(const json_t *doc)
 		return oplog_error__set(OPLOG_EIO, "write stdout: %s", strerror(errno));
 	return 0;
 }
+
+int cli_answer_json(const struct cli_spec *spec, json_t *doc)
+{
+	int rc;
+
+	if (doc == NULL)
+		return cli_error(spec, "out of memory");
+	rc = cli_print_json(doc) ? cli_fail(spec, OPLOG_EIO) : CLI_EXIT_OK;
+	json_decref(doc);
+	return rc;
+}
+
+const struct cli_option cli_json_options[] = {
+	CLI_OPTION_JSON,
+	CLI_OPTIONS_COMMON,
+	CLI_OPTIONS_END
+};
 
 void cli_print_text(FILE *out, const uint8_t *p, size_t n)
 {

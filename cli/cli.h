@@ -262,6 +262,16 @@ int cli_read_input(const char *path, size_t max, uint8_t **buf, size_t *len,
 int cli_print_json(const json_t *doc);
 
 /*
+ * A command's JSON answer: print doc as cli_print_json() does and take its
+ * reference. doc NULL means building it ran out of memory. Returns the
+ * exit code: CLI_EXIT_OK, or CLI_EXIT_ERROR after one line on stderr.
+ */
+int cli_answer_json(const struct cli_spec *spec, json_t *doc);
+
+/* The options of a command with --json and nothing of its own. */
+extern const struct cli_option cli_json_options[];
+
+/*
  * Print bytes that should be text for a person to read: valid UTF-8 as
  * is, except control characters; those, backslash and every byte that is
  * not valid UTF-8 are written as \\, \n, \t or \xNN, so that the output is

@@ -227,6 +227,33 @@ int cli_jlist_finish(const struct cli_spec *spec, struct cli_jlist *l, int json,
 	return err ? cli_fail(spec, err) : CLI_EXIT_OK;
 }
 
+const struct cli_option cli_dataset_options[] = {
+	CLI_OPTION_DATASET,
+	CLI_OPTION_JSON,
+	CLI_OPTIONS_COMMON,
+	CLI_OPTIONS_END
+};
+
+int cli_store_list(const struct cli_spec *spec, int argc, char **argv, unsigned flags,
+                   const char *header, cli_list_walk walk)
+{
+	struct cli_store_cmd c;
+	struct cli_list l;
+	int rc;
+
+	rc = cli_store_begin(spec, argc, argv, &c, flags, 0, 0, NULL, NULL);
+	if (rc != CLI_RUN)
+		goto done;
+	l.json = c.common.json;
+	cli_jlist_begin(&l.items, stdout, "[");
+	if (!l.json)
+		puts(header);
+	rc = cli_jlist_finish(spec, &l.items, l.json, walk(&c, &l));
+done:
+	cli_store_end(&c);
+	return rc;
+}
+
 static int lost_fn(const struct oplog_lost *l, void *arg)
 {
 	json_t *n = l->to > l->from ? json_integer(l->to - l->from) : json_null();

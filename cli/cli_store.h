@@ -132,6 +132,30 @@ int cli_json_end(FILE *out);
  * Returns the command's exit code. */
 int cli_jlist_finish(const struct cli_spec *spec, struct cli_jlist *l, int json, int err);
 
+/* The options of a command over one dataset and nothing else: --dataset,
+ * --json and the common ones (heads, watermarks, forks, get). */
+extern const struct cli_option cli_dataset_options[];
+
+/* What a list command's callbacks write to: a JSON array element by
+ * element (--json), or text lines on stdout. */
+struct cli_list {
+	int              json;
+	struct cli_jlist items;
+};
+
+/* A list command's walk over the open store: one store iteration with l as
+ * the callback argument. Returns 0 or the iteration's error. */
+typedef int (*cli_list_walk)(struct cli_store_cmd *c, struct cli_list *l);
+
+/*
+ * The whole run of a list command (heads, watermarks, forks, rejects):
+ * cli_store_begin() with flags and no operands, the text header line
+ * (not with --json), the walk, then cli_jlist_finish(). Returns the exit
+ * code.
+ */
+int cli_store_list(const struct cli_spec *spec, int argc, char **argv, unsigned flags,
+                   const char *header, cli_list_walk walk);
+
 /* The store's lost offset ranges as a new JSON array (*out, caller
  * decrefs, also on failure): [{"topic","partition","from","to","messages",
  * "at_ms"}], messages null where the offsets went backwards. Returns 0,

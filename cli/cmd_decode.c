@@ -15,12 +15,6 @@
 #include "oplog/error.h"
 #include "oplog/json.h"
 
-static const struct cli_option options[] = {
-	CLI_OPTION_JSON,
-	CLI_OPTIONS_COMMON,
-	CLI_OPTIONS_END
-};
-
 static const struct cli_spec spec = {
 	"decode", "[FILE|-]",
 	"Reads FILE, or stdin when FILE is - or absent. Valid: the entry's fields,\n"
@@ -28,7 +22,7 @@ static const struct cli_spec spec = {
 	"--json: {\"ok\":true,\"ds\",\"node\",\"seq\",\"wall\",\"logic\",\"col\",\"key\","
 	"\"op\",\"data\",\"prev\",\"hash\"}\n"
 	"    or {\"ok\":false,\"reason\",\"field\",\"detail\"}.",
-	options
+	cli_json_options
 };
 
 /* {"ok":true, the entry's fields}. NULL on ENOMEM. */

@@ -6,12 +6,6 @@
 #include "cli_store.h"
 #include "oplog/dump.h"
 
-static const struct cli_option options[] = {
-	CLI_OPTION_JSON,
-	CLI_OPTIONS_COMMON,
-	CLI_OPTIONS_END
-};
-
 static const struct cli_spec spec = {
 	"dump", NULL,
 	"The output is JSON with or without --json (there is no table form), one\n"
@@ -20,7 +14,7 @@ static const struct cli_spec spec = {
 	"order. Keyed by names and hashes; offsets, counters, rejects and the store\n"
 	"id are left out. Each section is read in its own transaction: for a\n"
 	"point-in-time dump of a store being written, dump a snapshot.",
-	options
+	cli_json_options
 };
 
 int cmd_dump(int argc, char **argv)

@@ -11,20 +11,13 @@
 #include "oplog/error.h"
 #include "oplog/json.h"
 
-static const struct cli_option options[] = {
-	CLI_OPTION_DATASET,
-	CLI_OPTION_JSON,
-	CLI_OPTIONS_COMMON,
-	CLI_OPTIONS_END
-};
-
 static const struct cli_spec spec = {
 	"get", "HASH",
 	"HASH is the entry's 64-digit hex hash. Exit 1 when not found; with --json\n"
 	"the output is then null.\n"
 	"--json: {\"ds\",\"node\",\"seq\",\"wall\",\"logic\",\"col\",\"key\",\"op\","
 	"\"data\",\"prev\",\"hash\"}.",
-	options
+	cli_dataset_options
 };
 
 struct out {

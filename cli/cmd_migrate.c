@@ -11,12 +11,6 @@
 #include "oplog/error.h"
 #include "oplog/json.h"
 
-static const struct cli_option options[] = {
-	CLI_OPTION_JSON,
-	CLI_OPTIONS_COMMON,
-	CLI_OPTIONS_END
-};
-
 static const struct cli_spec spec = {
 	"migrate", NULL,
 	"The new layout is built in DIR/migrate.tmp and then replaces the old file,\n"
@@ -26,7 +20,7 @@ static const struct cli_spec spec = {
 	"the store open. Progress is logged on stderr.\n"
 	"--json: {\"store\",\"from_schema\",\"schema\",\"entries\",\"seconds\"};\n"
 	"from_schema is 0 when the store was already current.",
-	options
+	cli_json_options
 };
 
 int cmd_migrate(int argc, char **argv)

@@ -111,7 +111,6 @@ int cmd_prune(int argc, char **argv)
 	struct prune_args a = { NULL, NULL, 0 };
 	struct oplog_prune_stats st = { 0 };
 	struct oplog_hlc cut;
-	json_t *doc = NULL;
 	uint64_t wall = 0, batch;
 	uint8_t max_node[OPLOG_MAX_NAME], max_hash[OPLOG_HASH_LEN];
 	uint32_t logic = 0;
@@ -159,16 +158,12 @@ int cmd_prune(int argc, char **argv)
 		rc = CLI_EXIT_OK;
 		goto done;
 	}
-	doc = json_pack("{s:I,s:I,s:I,s:{s:I,s:I}}", "pruned", (json_int_t)st.pruned,
-	                "batches", (json_int_t)st.batches, "kept_gap", (json_int_t)st.kept_gap,
-	                "cutoff", "wall", (json_int_t)wall, "logic", (json_int_t)logic);
-	if (doc == NULL) {
-		rc = cli_error(&spec, "out of memory");
-		goto done;
-	}
-	rc = cli_print_json(doc) ? cli_fail(&spec, OPLOG_EIO) : CLI_EXIT_OK;
+	rc = cli_answer_json(&spec, json_pack("{s:I,s:I,s:I,s:{s:I,s:I}}",
+	                                      "pruned", (json_int_t)st.pruned,
+	                                      "batches", (json_int_t)st.batches,
+	                                      "kept_gap", (json_int_t)st.kept_gap, "cutoff",
+	                                      "wall", (json_int_t)wall, "logic", (json_int_t)logic));
 done:
-	json_decref(doc);
 	cli_store_end(&c);
 	return rc;
 }

@@ -26,11 +26,6 @@ static const struct cli_spec spec = {
 	options
 };
 
-struct out {
-	int              json;
-	struct cli_jlist list;
-};
-
 static void print_time(uint64_t ms)
 {
 	char iso[OPLOG_TIME_ISO_MAX];
@@ -44,12 +39,12 @@ static void print_time(uint64_t ms)
 
 static int on_reject(const struct oplog_reject_rec *r, void *arg)
 {
-	struct out *o = arg;
+	struct cli_list *o = arg;
 	const char *reason = oplog_reason_name(r->reason);
 	const char *field = oplog_field_name(r->field);
 
 	if (o->json)
-		return cli_jlist_add(&o->list, oplog_json_reject(r));
+		return cli_jlist_add(&o->items, oplog_json_reject(r));
 	printf("%" PRIu64 " ", r->id);
 	print_time(r->time_ms);
 	putchar(' ');
@@ -60,22 +55,13 @@ static int on_reject(const struct oplog_reject_rec *r, void *arg)
 	return 0;
 }
 
+static int walk(struct cli_store_cmd *c, struct cli_list *l)
+{
+	return oplog_store_rejects(c->s, c->limit, on_reject, l);
+}
+
 int cmd_rejects(int argc, char **argv)
 {
-	struct cli_store_cmd c;
-	struct out o;
-	int err, rc;
-
-	rc = cli_store_begin(&spec, argc, argv, &c, CLI_STORE_RDONLY, 0, 0, NULL, NULL);
-	if (rc != CLI_RUN)
-		goto done;
-	o.json = c.common.json;
-	cli_jlist_begin(&o.list, stdout, "[");
-	if (!o.json)
-		puts("ID TIME SOURCE REASON FIELD SIZE DETAIL");
-	err = oplog_store_rejects(c.s, c.limit, on_reject, &o);
-	rc = cli_jlist_finish(&spec, &o.list, o.json, err);
-done:
-	cli_store_end(&c);
-	return rc;
+	return cli_store_list(&spec, argc, argv, CLI_STORE_RDONLY,
+	                      "ID TIME SOURCE REASON FIELD SIZE DETAIL", walk);
 }

@@ -11,24 +11,17 @@
 #include "oplog/error.h"
 #include "oplog/json.h"
 
-static const struct cli_option options[] = {
-	CLI_OPTION_JSON,
-	CLI_OPTIONS_COMMON,
-	CLI_OPTIONS_END
-};
-
 static const struct cli_spec spec = {
 	"snapshot", "DIR",
 	"DIR must be new or empty; it is created when missing.\n"
 	"--json: {\"snapshot\":DIR}.",
-	options
+	cli_json_options
 };
 
 int cmd_snapshot(int argc, char **argv)
 {
 	struct cli_store_cmd c;
 	const char *dir;
-	json_t *doc = NULL;
 	int err, rc;
 
 	rc = cli_store_begin(&spec, argc, argv, &c, CLI_STORE_RDONLY, 1, 1, NULL, NULL);
@@ -44,14 +37,9 @@ int cmd_snapshot(int argc, char **argv)
 		rc = CLI_EXIT_OK;
 		goto done;
 	}
-	if ((doc = json_pack("{s:o}", "snapshot",
-	                     oplog_json_text((const uint8_t *)dir, strlen(dir)))) == NULL) {
-		rc = cli_error(&spec, "out of memory");
-		goto done;
-	}
-	rc = cli_print_json(doc) ? cli_fail(&spec, OPLOG_EIO) : CLI_EXIT_OK;
+	rc = cli_answer_json(&spec, json_pack("{s:o}", "snapshot",
+	                                      oplog_json_text((const uint8_t *)dir, strlen(dir))));
 done:
-	json_decref(doc);
 	cli_store_end(&c);
 	return rc;
 }

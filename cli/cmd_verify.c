@@ -10,17 +10,11 @@
 #include "oplog/error.h"
 #include "oplog/json.h"
 
-static const struct cli_option options[] = {
-	CLI_OPTION_JSON,
-	CLI_OPTIONS_COMMON,
-	CLI_OPTIONS_END
-};
-
 static const struct cli_spec spec = {
 	"verify", NULL,
 	"Without --json: one problem per line, then \"consistent\" or \"N problems\".\n"
 	"--json: {\"problems\":[TEXT,...],\"consistent\":true|false}.",
-	options
+	cli_json_options
 };
 
 struct out {

@@ -439,11 +439,12 @@ static enum oplog_field pick(struct oplog_gen *g, const enum oplog_field *f, siz
 }
 
 /*
- * An invalid message made from a valid draft by exactly one defect, so
- * the decoder's verdict is known: earlier checks all pass by
- * construction. The chain does not advance.
+ * Give the draft d (or the variant va it is packed with) one defect of
+ * this kind, and set the verdict the decoder must reach in m. Truncation
+ * and trailing bytes are made after packing, by make_bad().
  */
-static int make_bad(struct oplog_gen *g, struct oplog_gen_msg *m)
+static void add_defect(struct oplog_gen *g, enum bad_kind kind, struct draft *d,
+                       struct variant *va, struct oplog_gen_msg *m)
 {
 	static const enum oplog_field always[] = {
 		OPLOG_F_DS, OPLOG_F_NODE, OPLOG_F_SEQ, OPLOG_F_WALL, OPLOG_F_LOGIC,
@@ -451,57 +452,47 @@ static int make_bad(struct oplog_gen *g, struct oplog_gen_msg *m)
 		OPLOG_F_PREV
 	};
 	static const uint8_t fake_prev[OPLOG_HASH_LEN] = { 1 };
-	struct variant va = { OPLOG_F_NONE, OPLOG_F_NONE, 1, NULL, 0, 0 };
-	struct oplog_entry *e;
-	struct draft d;
-	uint8_t *msg = NULL, *grown;
-	size_t len = 0, nf;
-	enum bad_kind kind;
-	int rc;
+	struct oplog_entry *e = &d->e;
+	size_t nf;
 
-	rc = draft_entry(g, &d, 0);
-	if (rc != 0)
-		goto done;
-	e = &d.e;
-	kind = (enum bad_kind)oplog_gen_rng_below(&g->rng, BAD__COUNT);
 	m->expect_field = OPLOG_F_NONE;
 	switch (kind) {
 	case BAD_TRUNCATED:
 	case BAD_TRAILING:
 	case BAD_DUP_KEY:
 		m->expect = OPLOG_R_MALFORMED;
-		va.dup_key = kind == BAD_DUP_KEY;
+		va->dup_key = kind == BAD_DUP_KEY;
 		break;
 	case BAD_NOT_MAP:
 		m->expect = OPLOG_R_NOT_MAP;
-		va.as_array = 1;
+		va->as_array = 1;
 		break;
 	case BAD_VERSION:
 		m->expect = OPLOG_R_BAD_VERSION;
 		m->expect_field = OPLOG_F_V;
-		va.version = 2 + oplog_gen_rng_below(&g->rng, 200);
+		va->version = 2 + oplog_gen_rng_below(&g->rng, 200);
 		break;
 	case BAD_MISSING:
 		/* data only for a put; v and prev have reasons of their own */
 		nf = e->op == OPLOG_OP_PUT ? 10 : 9;
 		m->expect = OPLOG_R_MISSING_FIELD;
-		m->expect_field = va.omit = pick(g, always, nf);
+		m->expect_field = va->omit = pick(g, always, nf);
 		break;
 	case BAD_TYPE:
 		nf = 9 + (e->op == OPLOG_OP_PUT);
 		m->expect = OPLOG_R_BAD_TYPE;
-		m->expect_field = va.mistype = pick(g, always, nf);
+		m->expect_field = va->mistype = pick(g, always, nf);
 		if (e->prev != NULL && oplog_gen_rng_below(&g->rng, 8) == 0)
-			m->expect_field = va.mistype = OPLOG_F_PREV;
+			m->expect_field = va->mistype = OPLOG_F_PREV;
 		break;
 	case BAD_UTF8:
 		m->expect = OPLOG_R_BAD_TYPE;
 		if (oplog_gen_rng_below(&g->rng, 2) == 0) {
-			memcpy(d.ds, "ds-\xed\xa0\x80", 7);  /* a surrogate */
+			memcpy(d->ds, "ds-\xed\xa0\x80", 7);  /* a surrogate */
 			e->ds.len = 6;
 			m->expect_field = OPLOG_F_DS;
 		} else {
-			memcpy(d.node, "\xc0\xae", 3);       /* an overlong '.' */
+			memcpy(d->node, "\xc0\xae", 3);       /* an overlong '.' */
 			e->node.len = 2;
 			m->expect_field = OPLOG_F_NODE;
 		}
@@ -535,7 +526,7 @@ static int make_bad(struct oplog_gen *g, struct oplog_gen_msg *m)
 			e->op = OPLOG_OP_DEL;   /* a del that still carries data */
 			m->expect_field = OPLOG_F_DATA;
 		} else {
-			va.op = oplog_gen_rng_below(&g->rng, 2) ? "upd" : "PUT";
+			va->op = oplog_gen_rng_below(&g->rng, 2) ? "upd" : "PUT";
 			m->expect_field = OPLOG_F_OP;
 		}
 		break;
@@ -550,11 +541,32 @@ static int make_bad(struct oplog_gen *g, struct oplog_gen_msg *m)
 	default: /* BAD_HASH */
 		m->expect = OPLOG_R_HASH_MISMATCH;
 		m->expect_field = OPLOG_F_HASH;
-		d.hash[oplog_gen_rng_below(&g->rng, OPLOG_HASH_LEN)] ^=
+		d->hash[oplog_gen_rng_below(&g->rng, OPLOG_HASH_LEN)] ^=
 			(uint8_t)(1u << oplog_gen_rng_below(&g->rng, 8));
 		break;
 	}
-	rc = pack_variant(e, &va, &msg, &len);
+}
+
+/*
+ * An invalid message made from a valid draft by exactly one defect, so
+ * the decoder's verdict is known: earlier checks all pass by
+ * construction. The chain does not advance.
+ */
+static int make_bad(struct oplog_gen *g, struct oplog_gen_msg *m)
+{
+	struct variant va = { OPLOG_F_NONE, OPLOG_F_NONE, 1, NULL, 0, 0 };
+	struct draft d;
+	uint8_t *msg = NULL, *grown;
+	size_t len = 0;
+	enum bad_kind kind;
+	int rc;
+
+	rc = draft_entry(g, &d, 0);
+	if (rc != 0)
+		goto done;
+	kind = (enum bad_kind)oplog_gen_rng_below(&g->rng, BAD__COUNT);
+	add_defect(g, kind, &d, &va, m);
+	rc = pack_variant(&d.e, &va, &msg, &len);
 	if (rc != 0)
 		goto done;
 	if (kind == BAD_TRUNCATED) {

@@ -39,20 +39,6 @@ static int put_elem(struct sink *k, json_t *j)
 	return rc;
 }
 
-/* Open a section: `"name":[` on a line of its own. */
-static int open_section(struct sink *k, const char *name, int first)
-{
-	k->n = 0;
-	if (fprintf(k->out, "%s\"%s\":[", first ? "" : ",\n", name) < 0)
-		return write_err();
-	return 0;
-}
-
-static int close_section(struct sink *k)
-{
-	return put_raw(k, k->n ? "\n]" : "]");
-}
-
 static int on_entry(const struct oplog_entry *e, const void *msg, size_t len,
                     void *arg)
 {
@@ -93,6 +79,51 @@ static int on_break(struct oplog_slice node, uint64_t seq,
 	return put_elem(arg, oplog_json_break(node, seq, hash, prev));
 }
 
+static int walk_entries(struct oplog_store *s, struct oplog_slice ds, struct sink *k)
+{
+	return oplog_store_scan(s, ds, NULL, 0, on_entry, k);
+}
+
+static int walk_heads(struct oplog_store *s, struct oplog_slice ds, struct sink *k)
+{
+	return oplog_store_nodes(s, ds, on_head, k);
+}
+
+static int walk_watermarks(struct oplog_store *s, struct oplog_slice ds, struct sink *k)
+{
+	return oplog_store_nodes(s, ds, on_watermark, k);
+}
+
+static int walk_docs(struct oplog_store *s, struct oplog_slice ds, struct sink *k)
+{
+	return oplog_store_docs(s, ds, on_doc, k);
+}
+
+static int walk_forks(struct oplog_store *s, struct oplog_slice ds, struct sink *k)
+{
+	return oplog_store_forks(s, ds, on_fork, k);
+}
+
+static int walk_breaks(struct oplog_store *s, struct oplog_slice ds, struct sink *k)
+{
+	return oplog_store_breaks(s, ds, on_break, k);
+}
+
+/* A dataset's sections in the order dump.h lists them: each is `"name":[`
+ * on a line of its own, then one element a line. Adding a section: a walk
+ * and a row here, and its line in dump.h. */
+static const struct section {
+	const char *name;
+	int       (*walk)(struct oplog_store *s, struct oplog_slice ds, struct sink *k);
+} sections[] = {
+	{ "entries", walk_entries },
+	{ "heads", walk_heads },
+	{ "watermarks", walk_watermarks },
+	{ "documents", walk_docs },
+	{ "forks", walk_forks },
+	{ "chain_breaks", walk_breaks },
+};
+
 /* Dataset names, copied out of the walk: the per-dataset queries must not
  * run inside it (one read transaction per thread at a time in LMDB). */
 struct names {
@@ -128,6 +159,7 @@ static int dump_dataset(struct oplog_store *s, struct oplog_slice ds,
                         struct sink *k)
 {
 	json_t *name = oplog_json_text(ds.ptr, ds.len);
+	size_t i;
 	int rc = 0;
 
 	if (!name)
@@ -140,30 +172,14 @@ static int dump_dataset(struct oplog_store *s, struct oplog_slice ds,
 	if (rc)
 		return rc;
 
-	if ((rc = open_section(k, "entries", 1)) != 0 ||
-	    (rc = oplog_store_scan(s, ds, NULL, 0, on_entry, k)) != 0 ||
-	    (rc = close_section(k)) != 0)
-		return rc;
-	if ((rc = open_section(k, "heads", 0)) != 0 ||
-	    (rc = oplog_store_nodes(s, ds, on_head, k)) != 0 ||
-	    (rc = close_section(k)) != 0)
-		return rc;
-	if ((rc = open_section(k, "watermarks", 0)) != 0 ||
-	    (rc = oplog_store_nodes(s, ds, on_watermark, k)) != 0 ||
-	    (rc = close_section(k)) != 0)
-		return rc;
-	if ((rc = open_section(k, "documents", 0)) != 0 ||
-	    (rc = oplog_store_docs(s, ds, on_doc, k)) != 0 ||
-	    (rc = close_section(k)) != 0)
-		return rc;
-	if ((rc = open_section(k, "forks", 0)) != 0 ||
-	    (rc = oplog_store_forks(s, ds, on_fork, k)) != 0 ||
-	    (rc = close_section(k)) != 0)
-		return rc;
-	if ((rc = open_section(k, "chain_breaks", 0)) != 0 ||
-	    (rc = oplog_store_breaks(s, ds, on_break, k)) != 0 ||
-	    (rc = close_section(k)) != 0)
-		return rc;
+	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		k->n = 0;
+		if (fprintf(k->out, "%s\"%s\":[", i ? ",\n" : "", sections[i].name) < 0)
+			return write_err();
+		if ((rc = sections[i].walk(s, ds, k)) != 0 ||
+		    (rc = put_raw(k, k->n ? "\n]" : "]")) != 0)
+			return rc;
+	}
 	return put_raw(k, "}");
 }
 

@@ -13,6 +13,14 @@ assert_eq "$(json .messages)" 500 "messages read"
 assert_eq "$(json .applied)" 500 "entries applied"
 assert_eq "$(json '.rejected | length')" 0 "reject reasons"
 
+# Short options name the same options as the long ones.
+run "$OPLOGD" gen -o "$TDIR/short" -n 500 --nodes 2 --seed 3
+assert_rc 0 "gen with short options -o and -n"
+cmp -s "$TDIR/plain" "$TDIR/short" || fail "gen -o -n wrote another stream than --out --count"
+run "$OPLOGD" gen -o
+assert_rc 2 "gen -o without its argument"
+assert_contains "$(err)" "option '-o' needs an argument" "the usage error names the option"
+
 # Bad messages need length-prefixed framing, and say so.
 run "$OPLOGD" gen --out "$TDIR/x" --count 10 --bad-rate 0.5
 assert_rc 2 "gen --bad-rate with stream framing"
