@@ -147,18 +147,14 @@ static int write_node_states(struct apply *a)
 /* prev is the by_seq value: id | prev (absent at seq 1). */
 static int group_push(struct seq_group *g, const uint8_t *hash, const MDB_val *prev)
 {
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 8;
-		void *h = realloc(g->hash, cap * OPLOG_HASH_LEN);
-		void *p = h ? realloc(g->prev, cap * OPLOG_HASH_LEN) : NULL;
-		if (h)
-			g->hash = h;
-		if (p)
-			g->prev = p;
-		if (!h || !p)
-			return oplog_error__set(OPLOG_ENOMEM, "apply: out of memory");
-		g->cap = cap;
-	}
+	size_t hcap = g->cap, pcap = g->cap;
+	int rc;
+
+	/* Both arrays grow together; g->cap moves once both have. */
+	if ((rc = oplog_store__reserve(&g->hash, &hcap, g->n, OPLOG_HASH_LEN, 8, "apply")) ||
+	    (rc = oplog_store__reserve(&g->prev, &pcap, g->n, OPLOG_HASH_LEN, 8, "apply")))
+		return rc;
+	g->cap = hcap;
 	memcpy(g->hash[g->n], hash, OPLOG_HASH_LEN);
 	if (prev->mv_size == SEQ_VAL_MIN + OPLOG_HASH_LEN)
 		memcpy(g->prev[g->n], (uint8_t *)prev->mv_data + SEQ_VAL_MIN, OPLOG_HASH_LEN);
@@ -299,14 +295,10 @@ static int pending_add(struct pending *pd, const uint8_t *k, const void *v)
 {
 	size_t rl = pd->klen + pd->vlen;
 
-	if (pd->n == pd->cap) {
-		size_t cap = pd->cap ? pd->cap * 2 : 4096;
-		void *p = realloc(pd->rec, cap * rl);
-		if (!p)
-			return oplog_error__set(OPLOG_ENOMEM, "apply: out of memory");
-		pd->rec = p;
-		pd->cap = cap;
-	}
+	int rc;
+
+	if ((rc = oplog_store__reserve(&pd->rec, &pd->cap, pd->n, rl, 4096, "apply")))
+		return rc;
 	memcpy(pd->rec + pd->n * rl, k, pd->klen);
 	if (pd->vlen)
 		memcpy(pd->rec + pd->n * rl + pd->klen, v, pd->vlen);

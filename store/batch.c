@@ -7,22 +7,6 @@
 #include "oplog/error.h"
 #include "apply_int.h"
 
-/* Grow *arr (of elem-size items) to hold one more. */
-static int grow(void **arr, size_t *cap, size_t n, size_t elem)
-{
-	void *p;
-	size_t c;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 64;
-	if (!(p = realloc(*arr, c * elem)))
-		return oplog_error__set(OPLOG_ENOMEM, "batch: out of memory");
-	*arr = p;
-	*cap = c;
-	return 0;
-}
-
 int oplog_batch_new(struct oplog_batch **out)
 {
 	if (!(*out = calloc(1, sizeof(**out))))
@@ -68,7 +52,7 @@ int oplog_batch_empty(const struct oplog_batch *b)
 int oplog_batch_add(struct oplog_batch *b, const void *msg, size_t len,
                     const struct oplog_entry *e)
 {
-	if (grow((void **)&b->ents, &b->cap_ents, b->n_ents, sizeof(*b->ents)))
+	if (oplog_store__reserve(&b->ents, &b->cap_ents, b->n_ents, sizeof(*b->ents), 64, "batch"))
 		return OPLOG_ENOMEM;
 	b->ents[b->n_ents++] = (struct batch_entry){ msg, len, *e };
 	return 0;
@@ -79,7 +63,7 @@ int oplog_batch_reject(struct oplog_batch *b, const char *source,
 {
 	struct batch_reject *r;
 
-	if (grow((void **)&b->rejs, &b->cap_rejs, b->n_rejs, sizeof(*b->rejs)))
+	if (oplog_store__reserve(&b->rejs, &b->cap_rejs, b->n_rejs, sizeof(*b->rejs), 64, "batch"))
 		return OPLOG_ENOMEM;
 	r = &b->rejs[b->n_rejs];
 	*r = (struct batch_reject){ .size = len, .rej = *rej };
@@ -117,7 +101,7 @@ static int batch_position(struct oplog_batch *b, int cursor, const char *topic,
 			return 0;
 		}
 	}
-	if (grow((void **)&b->offs, &b->cap_offs, b->n_offs, sizeof(*b->offs)))
+	if (oplog_store__reserve(&b->offs, &b->cap_offs, b->n_offs, sizeof(*b->offs), 64, "batch"))
 		return OPLOG_ENOMEM;
 	o = &b->offs[b->n_offs];
 	*o = (struct batch_offset){ strdup(topic), partition, next, end, cursor };
@@ -151,7 +135,7 @@ int oplog_batch_lost(struct oplog_batch *b, const char *topic, int32_t partition
 	/* Checks topic and partition, and moves the partition on. */
 	if ((rc = oplog_batch_offset(b, topic, partition, to)))
 		return rc;
-	if (grow((void **)&b->lost, &b->cap_lost, b->n_lost, sizeof(*b->lost)))
+	if (oplog_store__reserve(&b->lost, &b->cap_lost, b->n_lost, sizeof(*b->lost), 64, "batch"))
 		return OPLOG_ENOMEM;
 	l = &b->lost[b->n_lost];
 	if (!(l->topic = strdup(topic)))

@@ -499,14 +499,11 @@ static int hlc_item_cmp(const void *a, const void *b)
 
 static int group_push(struct mig *m, size_t n, uint32_t nid, uint64_t id)
 {
-	if (n == m->group_cap) {
-		size_t cap = m->group_cap ? m->group_cap * 2 : 64;
-		void *g = realloc(m->group, cap * sizeof(*m->group));
-		if (!g)
-			return oplog_error__set(OPLOG_ENOMEM, "migrate: out of memory");
-		m->group = g;
-		m->group_cap = cap;
-	}
+	int rc = oplog_store__reserve(&m->group, &m->group_cap, n, sizeof(*m->group), 64,
+	                              "migrate");
+
+	if (rc)
+		return rc;
 	m->group[n] = (struct hlc_item){ nid, id };
 	return 0;
 }

@@ -43,6 +43,25 @@ int oplog_store__mdb_err(int rc, const char *what)
 	return oplog_error__set(OPLOG_EIO, "%s: %s", what, mdb_strerror(rc));
 }
 
+int oplog_store__reserve(void *arrp, size_t *cap, size_t n, size_t elem, size_t first,
+                         const char *who)
+{
+	void *arr, *p;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	/* arrp points at a pointer of some object type: copied, not cast. */
+	memcpy(&arr, arrp, sizeof(arr));
+	c = *cap ? *cap * 2 : first;
+	if (!(p = realloc(arr, c * elem)))
+		return oplog_error__set(OPLOG_ENOMEM, "%s%sout of memory", who ? who : "",
+		                        who ? ": " : "");
+	memcpy(arrp, &p, sizeof(p));
+	*cap = c;
+	return 0;
+}
+
 int oplog_store__txn_begin(struct oplog_store *s, unsigned flags, MDB_txn **txn)
 {
 	int rc = mdb_txn_begin(s->env, NULL, flags, txn);

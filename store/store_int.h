@@ -152,6 +152,15 @@ int oplog_store__mdb_err(int rc, const char *what);
  * OPLOG_EMAPFULL when already at max_size. */
 int oplog_store__grow(struct oplog_store *s);
 
+/*
+ * Make room for item n of the array *arrp points at (*cap items of elem
+ * bytes): once n reaches *cap, *cap doubles (from `first`) and the array
+ * is reallocated. 0, or OPLOG_ENOMEM with "who: out of memory" (the array
+ * and *cap unchanged). arrp is the address of the array's pointer.
+ */
+int oplog_store__reserve(void *arrp, size_t *cap, size_t n, size_t elem, size_t first,
+                         const char *who);
+
 /* Begin a transaction, adopting a map grown by another process. */
 int oplog_store__txn_begin(struct oplog_store *s, unsigned flags, MDB_txn **txn);
 
@@ -201,6 +210,24 @@ typedef int (*oplog_store__walk_fn)(const MDB_val *k, const MDB_val *v, void *ar
 int oplog_store__walk(struct oplog_store *s, MDB_txn *txn, int dbi,
                       const uint8_t *start, size_t slen, size_t plen,
                       oplog_store__walk_fn fn, void *arg);
+
+/* Begin a read txn (*txn, the caller aborts it) and resolve dataset ds
+ * (*dsid): 0, or OPLOG_ENOTFOUND when the dataset is unknown, or an
+ * LMDB failure; on failure no txn is left open. */
+int oplog_store__begin_ds(struct oplog_store *s, struct oplog_slice ds, MDB_txn **txn,
+                          uint32_t *dsid);
+
+/* Lists of an unknown dataset are empty, not an error. */
+#define EMPTY_IF_UNKNOWN(rc) ((rc) == OPLOG_ENOTFOUND ? 0 : (rc))
+
+/* Names (nodes, collections, keys) order bytewise, shorter first. */
+static inline int slice_cmp(struct oplog_slice a, struct oplog_slice b)
+{
+	size_t n = a.len < b.len ? a.len : b.len;
+	int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
+
+	return c ? c : (a.len > b.len) - (a.len < b.len);
+}
 
 /* The message stored under log id `id`, borrowed from txn: 0, or
  * OPLOG_ENOTFOUND (no such record). */
