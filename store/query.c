@@ -260,15 +260,31 @@ bad:
 int oplog_store__begin_ds(struct oplog_store *s, struct oplog_slice ds, MDB_txn **txn,
                           uint32_t *dsid)
 {
-	int rc = oplog_store__txn_begin(s, MDB_RDONLY, txn);
+	int rc;
 
-	if (rc)
+	*txn = NULL;
+	if ((rc = oplog_store__txn_begin(s, MDB_RDONLY, txn)))
 		return rc;
 	if ((rc = oplog_store__id_lookup(s, *txn, KIND_DS, ds, dsid))) {
 		mdb_txn_abort(*txn);
 		*txn = NULL;
 	}
 	return rc;
+}
+
+int oplog_store__walk_ds(struct oplog_store *s, struct oplog_slice ds, int dbi,
+                         oplog_store__walk_fn fn, void *arg, MDB_txn **txn, uint32_t *dsid)
+{
+	uint8_t kb[4];
+	uint32_t id;
+	int rc = oplog_store__begin_ds(s, ds, txn, &id);
+
+	if (rc)
+		return EMPTY_IF_UNKNOWN(rc);
+	if (dsid)
+		*dsid = id;
+	put_u32(kb, id);
+	return oplog_store__walk(s, *txn, dbi, kb, 4, 4, fn, arg);
 }
 
 int oplog_store_get(struct oplog_store *s, struct oplog_slice ds,
@@ -366,14 +382,9 @@ done:
 int oplog_store_docs(struct oplog_store *s, struct oplog_slice ds, oplog_doc_cb cb, void *arg)
 {
 	struct doc_walk w = { .s = s, .cb = cb, .arg = arg };
-	uint8_t kb[4];
-	uint32_t dsid;
-	int rc = oplog_store__begin_ds(s, ds, &w.txn, &dsid);
+	int rc = oplog_store__walk_ds(s, ds, DBI_DOCS, doc_fn, &w, &w.txn, NULL);
 
-	if (rc)
-		return EMPTY_IF_UNKNOWN(rc);
-	put_u32(kb, dsid);
-	rc = oplog_store__walk(s, w.txn, DBI_DOCS, kb, 4, 4, doc_fn, &w);
-	mdb_txn_abort(w.txn);
+	if (w.txn)
+		mdb_txn_abort(w.txn);
 	return rc;
 }

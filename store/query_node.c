@@ -90,12 +90,9 @@ static int nodes_walk(struct oplog_store *s, struct oplog_slice ds, int with_gap
 	struct gap_ctx g = { 0 };
 	uint8_t kb[16];
 	uint32_t dsid;
-	int rc = oplog_store__begin_ds(s, ds, &r.txn, &dsid);
+	int rc = oplog_store__walk_ds(s, ds, DBI_HEADS, node_row_fn, &r, &r.txn, &dsid);
 
-	if (rc)
-		return EMPTY_IF_UNKNOWN(rc);
-	put_u32(kb, dsid);
-	if ((rc = oplog_store__walk(s, r.txn, DBI_HEADS, kb, 4, 4, node_row_fn, &r)))
+	if (rc || !r.txn)
 		goto done;
 	if (r.n)
 		qsort(r.v, r.n, r.elem, node_row_cmp);
@@ -127,7 +124,8 @@ static int nodes_walk(struct oplog_store *s, struct oplog_slice ds, int with_gap
 done:
 	free(g.gaps);
 	free(r.v);
-	mdb_txn_abort(r.txn);
+	if (r.txn)
+		mdb_txn_abort(r.txn);
 	return rc;
 }
 
@@ -188,14 +186,9 @@ static int seq_row_cmp(const void *a, const void *b)
 
 static int collect_seq_rows(struct oplog_store *s, struct oplog_slice ds, int dbi, struct rows *r)
 {
-	uint8_t kb[4];
-	uint32_t dsid;
-	int rc = oplog_store__begin_ds(s, ds, &r->txn, &dsid);
+	int rc = oplog_store__walk_ds(s, ds, dbi, seq_row_fn, r, &r->txn, NULL);
 
-	if (rc)
-		return rc;
-	put_u32(kb, dsid);
-	if ((rc = oplog_store__walk(s, r->txn, dbi, kb, 4, 4, seq_row_fn, r)) == 0 && r->n)
+	if (rc == 0 && r->n)
 		qsort(r->v, r->n, r->elem, seq_row_cmp);
 	return rc;
 }

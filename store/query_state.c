@@ -71,18 +71,30 @@ struct offset_walk {
 	void           *arg;
 };
 
+/* The topic and partition of key k: topic | 0x00 | partition, then
+ * `tail` more bytes (key_offset). 0, or -1 when k is not such a key. */
+static int topic_key(const MDB_val *k, size_t tail, char topic[256], int32_t *partition)
+{
+	const uint8_t *kb = k->mv_data;
+	size_t tl = k->mv_size - 5 - tail;
+
+	if (k->mv_size < 6 + tail || tl >= 256 || kb[tl] != 0)
+		return -1;
+	memcpy(topic, kb, tl);
+	topic[tl] = 0;
+	*partition = (int32_t)get_u32(kb + tl + 1);
+	return 0;
+}
+
 static int offset_fn(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	struct offset_walk *w = arg;
-	const uint8_t *kb = k->mv_data;
 	char topic[256];
-	size_t tl = k->mv_size - 5;
+	int32_t partition;
 
-	if (k->mv_size < 6 || tl >= sizeof(topic) || kb[tl] != 0 || v->mv_size != 8)
+	if (topic_key(k, 0, topic, &partition) || v->mv_size != 8)
 		return oplog_error__set(OPLOG_ECORRUPT, "offsets: malformed record");
-	memcpy(topic, kb, tl);
-	topic[tl] = 0;
-	return w->cb(topic, (int32_t)get_u32(kb + tl + 1), (int64_t)get_u64(v->mv_data), w->arg);
+	return w->cb(topic, partition, (int64_t)get_u64(v->mv_data), w->arg);
 }
 
 /* Every record of one DBI, in key order, in a read transaction of its own. */
@@ -135,18 +147,13 @@ struct lost_walk {
 static int lost_fn(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	struct lost_walk *w = arg;
-	const uint8_t *kb = k->mv_data;
 	char topic[256];
 	struct oplog_lost l;
-	size_t tl = k->mv_size - 13;
 
-	if (k->mv_size < 14 || tl >= sizeof(topic) || kb[tl] != 0 || v->mv_size != 16)
+	if (topic_key(k, 8, topic, &l.partition) || v->mv_size != 16)
 		return oplog_error__set(OPLOG_ECORRUPT, "lost: malformed record");
-	memcpy(topic, kb, tl);
-	topic[tl] = 0;
 	l.topic = topic;
-	l.partition = (int32_t)get_u32(kb + tl + 1);
-	l.from = (int64_t)get_u64(kb + tl + 5);
+	l.from = (int64_t)get_u64((const uint8_t *)k->mv_data + k->mv_size - 8);
 	l.to = (int64_t)get_u64(v->mv_data);
 	l.at_ms = get_u64((const uint8_t *)v->mv_data + 8);
 	return w->cb(&l, w->arg);

@@ -220,6 +220,14 @@ int oplog_store__begin_ds(struct oplog_store *s, struct oplog_slice ds, MDB_txn 
 /* Lists of an unknown dataset are empty, not an error. */
 #define EMPTY_IF_UNKNOWN(rc) ((rc) == OPLOG_ENOTFOUND ? 0 : (rc))
 
+/* Begin a read txn, resolve ds (*dsid, when not NULL) and walk dbi's
+ * records of it (keys that start with its id) with fn, as
+ * oplog_store__walk. 0 with *txn NULL when ds is unknown (an empty list).
+ * Otherwise *txn stays open, even on failure, for the caller to abort
+ * after it is done with what fn kept (borrowed from the txn). */
+int oplog_store__walk_ds(struct oplog_store *s, struct oplog_slice ds, int dbi,
+                         oplog_store__walk_fn fn, void *arg, MDB_txn **txn, uint32_t *dsid);
+
 /* Names (nodes, collections, keys) order bytewise, shorter first. */
 static inline int slice_cmp(struct oplog_slice a, struct oplog_slice b)
 {
