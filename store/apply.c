@@ -75,14 +75,14 @@ static size_t slot_hash(uint32_t ds, uint32_t nid, size_t cap)
 	return (size_t)(((uint64_t)ds << 32 | nid) * 0x9E3779B97F4A7C15ULL >> 32) & (cap - 1);
 }
 
-static int slot_index(struct apply *a, size_t i)
+/* Enter slot i in the table (which has room: at most half full). */
+static void slot_index(struct apply *a, size_t i)
 {
 	size_t j = slot_hash(a->slots[i].ds, a->slots[i].nid, a->tab_cap);
 
 	while (a->slot_tab[j])
 		j = (j + 1) & (a->tab_cap - 1);
 	a->slot_tab[j] = (uint32_t)i + 1;
-	return 0;
 }
 
 /* The batch's copy of (ds, nid)'s node state, loaded on first use. */
@@ -697,22 +697,6 @@ int oplog_store_apply(struct oplog_store *s, const struct oplog_batch *b,
 		                        why, oplog_batch_count(b));
 	}
 	return rc;
-}
-
-int oplog_store__grow(struct oplog_store *s)
-{
-	size_t grown;
-	int rc;
-
-	if (s->map_size >= s->max_size)
-		return oplog_error__set(OPLOG_EMAPFULL, "store is full: the map reached "
-		                        "[store] max_size (%zu MiB)", s->max_size >> 20);
-	/* No transaction is open here, as mdb_env_set_mapsize requires. */
-	grown = s->map_size > s->max_size / 2 ? s->max_size : s->map_size * 2;
-	if ((rc = mdb_env_set_mapsize(s->env, grown)))
-		return oplog_store__mdb_err(rc, "mdb_env_set_mapsize");
-	s->map_size = grown;
-	return 0;
 }
 
 void oplog_apply_stats_add(struct oplog_apply_stats *sum, const struct oplog_apply_stats *add)

@@ -120,18 +120,13 @@ done:
 /* Double the new env's map, up to max_size; no txn of it may be open. */
 static int new_grow(struct mig *m)
 {
-	size_t grown;
-	int rc;
+	int rc = oplog_store__map_grow(m->env, &m->map_size, m->max_size, "migrate: ");
 
-	if (m->map_size >= m->max_size)
+	if (rc == OPLOG_EMAPFULL)
 		return oplog_error__set(OPLOG_EMAPFULL, "migrate: the upgraded store does not fit in "
 		                        "[store] max_size (%zu MiB); raise it and run again",
 		                        m->max_size >> 20);
-	grown = m->map_size > m->max_size / 2 ? m->max_size : m->map_size * 2;
-	if ((rc = mdb_env_set_mapsize(m->env, grown)))
-		return oplog_store__mdb_err(rc, "migrate: mdb_env_set_mapsize");
-	m->map_size = grown;
-	return 0;
+	return rc;
 }
 
 /* ---- passes --------------------------------------------------------- */
@@ -152,7 +147,25 @@ struct batch {
 	size_t      group_n;    /* walk: records of the current group seen so far */
 };
 
-typedef int (*pass_fn)(struct mig *m, struct batch *bt);
+/* What a pass makes of one old record (k, v, borrowed from the old txn):
+ * it writes the new record(s) with emit, or nothing to skip it. */
+typedef int (*record_fn)(struct mig *m, struct batch *bt, const MDB_val *k, const MDB_val *v);
+
+/* What a pass makes of a group once record_fn has seen all of it: the
+ * key prefix its records share, bt->group_n of them. */
+typedef int (*group_fn)(struct mig *m, struct batch *bt, const uint8_t *prefix);
+
+/* How a pass reads its old tree: `whole` writes a batch its own way (the
+ * log's merge, the schema record); else walk() hands each record to
+ * `record` and, with glen > 0, each group to `group`. */
+struct pass {
+	int     (*whole)(struct mig *m, struct batch *bt);
+	record_fn record;
+	size_t    glen;
+	group_fn  group;
+};
+
+static int walk(struct mig *m, struct batch *bt, record_fn fn, size_t glen, group_fn group);
 
 static int batch_full(const struct batch *bt)
 {
@@ -185,8 +198,8 @@ static int emit(struct batch *bt, MDB_val *k, MDB_val *v, unsigned flags, const 
 }
 
 /* One batch of a pass in its own write txn of the new env: committed when
- * fn succeeds, else aborted (never reused). */
-static int run_batch(struct mig *m, pass_fn fn, struct pos *p)
+ * the pass's batch succeeds, else aborted (never reused). */
+static int run_batch(struct mig *m, const struct pass *ps, struct pos *p)
 {
 	struct batch bt = { .p = p };
 	int rc;
@@ -201,7 +214,8 @@ static int run_batch(struct mig *m, pass_fn fn, struct pos *p)
 		rc = new_err(rc, "mdb_cursor_open", p->dbi);
 		goto done;
 	}
-	if ((rc = fn(m, &bt)))
+	rc = ps->whole ? ps->whole(m, &bt) : walk(m, &bt, ps->record, ps->glen, ps->group);
+	if (rc)
 		goto done;
 	mdb_cursor_close(bt.out);
 	bt.out = NULL;
@@ -217,14 +231,14 @@ done:
 	return rc;
 }
 
-static int run_pass(struct mig *m, pass_fn fn, int dbi, uint64_t *written)
+static int run_pass(struct mig *m, const struct pass *ps, int dbi, uint64_t *written)
 {
 	struct pos p = { .dbi = dbi }, next;
 	int rc;
 
 	while (!p.done) {
 		next = p;
-		rc = run_batch(m, fn, &next);
+		rc = run_batch(m, ps, &next);
 		if (rc == OPLOG_EMAPFULL && (rc = new_grow(m)) == 0)
 			continue;
 		if (rc)
@@ -267,14 +281,6 @@ static int pos_end(struct pos *p, int rc)
 	p->done = 1;
 	return 0;
 }
-
-/* What a pass makes of one old record (k, v, borrowed from the old txn):
- * it writes the new record(s) with emit, or nothing to skip it. */
-typedef int (*record_fn)(struct mig *m, struct batch *bt, const MDB_val *k, const MDB_val *v);
-
-/* What a pass makes of a group once record_fn has seen all of it: the
- * key prefix its records share, bt->group_n of them. */
-typedef int (*group_fn)(struct mig *m, struct batch *bt, const uint8_t *prefix);
 
 /*
  * A batch of a pass that reads its old tree in key order (every pass but
@@ -338,11 +344,6 @@ static int copy_record(struct mig *m, struct batch *bt, const MDB_val *k, const 
 	if (dbi == DBI_META && k->mv_size == 6 && memcmp(k->mv_data, "schema", 6) == 0)
 		return 0;
 	return emit(bt, &nk, &nv, oplog_store__dbi_flags[dbi] & MDB_DUPSORT ? 0 : MDB_APPEND, NULL);
-}
-
-static int pass_copy(struct mig *m, struct batch *bt)
-{
-	return walk(m, bt, copy_record, 0, NULL);
 }
 
 /* One dataset's log cursor, moved by op: key->mv_data NULL once it has
@@ -459,11 +460,6 @@ static int entries_record(struct mig *m, struct batch *bt, const MDB_val *k, con
 	return emit(bt, &nk, &nv, 0, NULL);
 }
 
-static int pass_entries(struct mig *m, struct batch *bt)
-{
-	return walk(m, bt, entries_record, 0, NULL);
-}
-
 /* by_seq: the same key; the value gains the log id in front of the prev. */
 static int by_seq_record(struct mig *m, struct batch *bt, const MDB_val *k, const MDB_val *v)
 {
@@ -481,11 +477,6 @@ static int by_seq_record(struct mig *m, struct batch *bt, const MDB_val *k, cons
 	if (v->mv_size)
 		memcpy(vb + SEQ_VAL_MIN, v->mv_data, OPLOG_HASH_LEN);
 	return emit(bt, &nk, &nv, MDB_APPEND, NULL);
-}
-
-static int pass_by_seq(struct mig *m, struct batch *bt)
-{
-	return walk(m, bt, by_seq_record, 0, NULL);
 }
 
 static int hlc_item_cmp(const void *a, const void *b)
@@ -557,11 +548,6 @@ static int hlc_group(struct mig *m, struct batch *bt, const uint8_t *prefix)
 		rc = emit(bt, &nk, &empty, MDB_APPEND, "one entry indexed twice");
 	}
 	return rc;
-}
-
-static int pass_hlc(struct mig *m, struct batch *bt)
-{
-	return walk(m, bt, hlc_record, hlc_glen(bt->p->dbi), hlc_group);
 }
 
 /* A name from the old ids tree, borrowed from the old txn. */
@@ -643,11 +629,6 @@ static int docs_record(struct mig *m, struct batch *bt, const MDB_val *k, const 
 	return 0;
 }
 
-static int pass_docs(struct mig *m, struct batch *bt)
-{
-	return walk(m, bt, docs_record, 0, NULL);
-}
-
 /* The schema record, last: the new file is complete once it is there. */
 static int pass_schema(struct mig *m, struct batch *bt)
 {
@@ -663,27 +644,31 @@ static int pass_schema(struct mig *m, struct batch *bt)
 	return 0;
 }
 
-/* Every tree of the new env, checking that each index holds one record
- * per entry. */
+/* Every tree of the new env (migrate_int.h). */
 int oplog_store__migrate_build(struct mig *m, uint64_t *entries)
 {
 	static const int verbatim[] = {
 		DBI_META, DBI_NAMES, DBI_IDS, DBI_HEADS, DBI_FORKS, DBI_BREAKS, DBI_OFFSETS,
 		DBI_REJECTS, DBI_COUNTERS, DBI_LOST, DBI_REPLAY
 	};
+	const struct pass log_pass = { .whole = pass_log }, schema_pass = { .whole = pass_schema },
+		entries_pass = { .record = entries_record }, seq_pass = { .record = by_seq_record },
+		hlc_pass = { .record = hlc_record, .glen = hlc_glen(DBI_BY_HLC), .group = hlc_group },
+		node_pass = { .record = hlc_record, .glen = hlc_glen(DBI_BY_NODE), .group = hlc_group },
+		docs_pass = { .record = docs_record }, copy_pass = { .record = copy_record };
 	uint64_t n_log = 0, n_entries = 0, n_seq = 0, n_hlc = 0, n_node = 0;
 	int rc;
 
 	if ((rc = old_datasets(m)) ||
-	    (rc = run_pass(m, pass_log, DBI_LOG, &n_log)) ||
-	    (rc = run_pass(m, pass_entries, DBI_ENTRIES, &n_entries)) ||
-	    (rc = run_pass(m, pass_by_seq, DBI_BY_SEQ, &n_seq)) ||
-	    (rc = run_pass(m, pass_hlc, DBI_BY_HLC, &n_hlc)) ||
-	    (rc = run_pass(m, pass_hlc, DBI_BY_NODE, &n_node)) ||
-	    (rc = run_pass(m, pass_docs, DBI_DOCS, NULL)))
+	    (rc = run_pass(m, &log_pass, DBI_LOG, &n_log)) ||
+	    (rc = run_pass(m, &entries_pass, DBI_ENTRIES, &n_entries)) ||
+	    (rc = run_pass(m, &seq_pass, DBI_BY_SEQ, &n_seq)) ||
+	    (rc = run_pass(m, &hlc_pass, DBI_BY_HLC, &n_hlc)) ||
+	    (rc = run_pass(m, &node_pass, DBI_BY_NODE, &n_node)) ||
+	    (rc = run_pass(m, &docs_pass, DBI_DOCS, NULL)))
 		return rc;
 	for (size_t i = 0; i < sizeof(verbatim) / sizeof(verbatim[0]); i++)
-		if ((rc = run_pass(m, pass_copy, verbatim[i], NULL)))
+		if ((rc = run_pass(m, &copy_pass, verbatim[i], NULL)))
 			return rc;
 	if (n_entries != n_log || n_seq != n_log || n_hlc != n_log || n_node != n_log)
 		return oplog_error__set(OPLOG_ECORRUPT, "migrate: the schema-1 store does not hold "
@@ -692,7 +677,7 @@ int oplog_store__migrate_build(struct mig *m, uint64_t *entries)
 		                        "that wrote it (verify)", (unsigned long long)n_log,
 		                        (unsigned long long)n_entries, (unsigned long long)n_seq,
 		                        (unsigned long long)n_hlc, (unsigned long long)n_node);
-	if ((rc = run_pass(m, pass_schema, DBI_META, NULL)))
+	if ((rc = run_pass(m, &schema_pass, DBI_META, NULL)))
 		return rc;
 	*entries = n_log;
 	return 0;

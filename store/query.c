@@ -77,8 +77,12 @@ static int msg_is(struct oplog_store *s, MDB_txn *txn, const MDB_val *msg, uint3
 	return 0;
 }
 
-int oplog_store__entry_bytes(struct oplog_store *s, MDB_txn *txn, uint32_t ds,
-                             const uint8_t *hash, MDB_val *msg, uint64_t *log_id)
+/* The original message bytes of entry (ds, hash), borrowed from txn,
+ * found through `entries` (each epoch, newest first; a shared hash prefix
+ * is resolved against the message). 0, OPLOG_ENOTFOUND, or OPLOG_ECORRUPT
+ * (an index points at a missing log record). */
+static int entry_bytes(struct oplog_store *s, MDB_txn *txn, uint32_t ds, const uint8_t *hash,
+                       MDB_val *msg)
 {
 	MDB_cursor *cur = NULL, *fcur = NULL;
 	uint8_t kb[ENTRIES_KEY_LEN];
@@ -132,11 +136,8 @@ int oplog_store__entry_bytes(struct oplog_store *s, MDB_txn *txn, uint32_t ds,
 			/* 8 bytes of the hash may be shared: the message decides. */
 			if ((rc = msg_is(s, txn, msg, ds, hash, &yes)))
 				goto done;
-			if (yes) {
-				if (log_id)
-					*log_id = id;
+			if (yes)
 				goto done;
-			}
 		}
 		if (rc != MDB_NOTFOUND) {
 			rc = oplog_store__mdb_err(rc, "mdb_cursor_get(entries)");
@@ -180,7 +181,7 @@ int oplog_store__emit(struct oplog_store *s, MDB_txn *txn, uint32_t ds,
 	struct oplog_entry e;
 	int rc;
 
-	if ((rc = oplog_store__entry_bytes(s, txn, ds, hash, &v, NULL)) ||
+	if ((rc = entry_bytes(s, txn, ds, hash, &v)) ||
 	    (rc = oplog_store__decode(&v, &e)))
 		return rc;
 	return cb(&e, v.mv_data, v.mv_size, arg);

@@ -319,14 +319,11 @@ static int first_entry(struct oplog_store *s, MDB_txn *txn, uint32_t ds, uint32_
 static int chain_emit(struct oplog_store *s, MDB_txn *txn, uint32_t ds, uint32_t nid,
                       uint64_t seq, const uint8_t *cur, uint64_t id, struct chain_step *st)
 {
-	int rc;
-
 	if (!id && seq && oplog_store__seq_get(s, txn, ds, nid, seq, cur, &id, NULL) != 0)
 		id = 0;
 	if (id)
 		return oplog_store__emit_id(s, txn, id, chain_fn, st);
-	rc = oplog_store__emit(s, txn, ds, cur, chain_fn, st);
-	return rc;
+	return oplog_store__emit(s, txn, ds, cur, chain_fn, st);
 }
 
 int oplog_store_chain(struct oplog_store *s, struct oplog_slice ds,

@@ -1,8 +1,11 @@
 /*
- * store.c: opening the store, its meta, and the name <-> id maps.
+ * store.c: opening the store, its meta, the name <-> id maps, and the
+ * helpers every store file uses (LMDB errors, growing an array or the
+ * map, node state records, HLC order, document keys).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -59,6 +62,32 @@ int oplog_store__reserve(void *arrp, size_t *cap, size_t n, size_t elem, size_t 
 		                        who ? ": " : "");
 	memcpy(arrp, &p, sizeof(p));
 	*cap = c;
+	return 0;
+}
+
+int oplog_store__map_grow(MDB_env *env, size_t *map_size, size_t max_size, const char *who)
+{
+	size_t grown;
+	int rc;
+
+	if (*map_size >= max_size)
+		return OPLOG_EMAPFULL;
+	grown = *map_size > max_size / 2 ? max_size : *map_size * 2;
+	if ((rc = mdb_env_set_mapsize(env, grown))) {
+		char what[64];
+		snprintf(what, sizeof(what), "%smdb_env_set_mapsize", who ? who : "");
+		return oplog_store__mdb_err(rc, what);
+	}
+	*map_size = grown;
+	return 0;
+}
+
+int oplog_store__grow(struct oplog_store *s)
+{
+	/* No transaction is open here, as mdb_env_set_mapsize requires. */
+	if (oplog_store__map_grow(s->env, &s->map_size, s->max_size, NULL) == OPLOG_EMAPFULL)
+		return oplog_error__set(OPLOG_EMAPFULL, "store is full: the map reached "
+		                        "[store] max_size (%zu MiB)", s->max_size >> 20);
 	return 0;
 }
 
