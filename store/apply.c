@@ -373,15 +373,62 @@ fail:
 	}
 }
 
+/*
+ * Rule 3 for a new entry: its by_seq record (the cursor is where
+ * load_neighbours left it), its bytes at the end of the log under the
+ * next log id (*id), and the keys of by_hlc, by_node and entries, which
+ * are put in key order before the batch commits.
+ */
+static int log_entry(struct apply *a, const struct batch_entry *be, uint32_t ds, uint32_t nid,
+                     uint64_t *id)
+{
+	const struct oplog_entry *e = &be->e;
+	uint8_t kb[KEY_MAX], vb[SEQ_VAL_MIN + OPLOG_HASH_LEN];
+	MDB_val k, v;
+	int rc;
+
+	*id = a->next_log;
+	k = (MDB_val){ key_seq(kb, ds, nid, e->seq, e->hash), kb };
+	put_u64(vb, *id);
+	if (e->prev)
+		memcpy(vb + SEQ_VAL_MIN, e->prev, OPLOG_HASH_LEN);
+	v = (MDB_val){ SEQ_VAL_MIN + (e->prev ? OPLOG_HASH_LEN : 0), vb };
+	if ((rc = mdb_cursor_put(a->seq_cur, &k, &v, MDB_NOOVERWRITE)))
+		return rc == MDB_KEYEXIST
+			? oplog_error__set(OPLOG_ECORRUPT, "by_seq: the entry is there but was not read")
+			: oplog_store__mdb_err(rc, "mdb_cursor_put(by_seq)");
+	if ((rc = group_push(&a->here, e->hash, &v)))
+		return rc;
+
+	/* The bytes go to the end of the log; the other paths name the id. */
+	k = (MDB_val){ key_log(kb, *id), kb };
+	v = (MDB_val){ be->len, (void *)be->msg };
+	rc = mdb_cursor_put(a->log_cur, &k, &v, MDB_APPEND);
+	if (rc == MDB_KEYEXIST)
+		return oplog_error__set(OPLOG_ECORRUPT, "log: id %llu is not past the log's end "
+		                        "(meta next_id.log is behind)", (unsigned long long)*id);
+	if (rc)
+		return oplog_store__mdb_err(rc, "mdb_cursor_put(log)");
+	a->next_log++;
+
+	key_hlc(kb, ds, e->wall, e->logic, nid, *id);
+	if ((rc = pending_add(&a->hlc, kb, NULL)))
+		return rc;
+	key_node_hlc(kb, ds, nid, e->wall, e->logic, *id);
+	if ((rc = pending_add(&a->node, kb, NULL)))
+		return rc;
+	key_entries(kb, log_epoch(*id), ds, e->hash);
+	put_u64(vb, *id);
+	return pending_add(&a->ents, kb, vb);
+}
+
 static int apply_entry(struct apply *a, const struct batch_entry *be)
 {
 	const struct oplog_entry *e = &be->e;
 	struct oplog_store *s = a->s;
 	struct ns_slot *sl;
-	uint8_t kb[KEY_MAX], vb[SEQ_VAL_MIN + OPLOG_HASH_LEN];
 	uint64_t id;
 	uint32_t ds, nid;
-	MDB_val k, v;
 	int rc;
 
 	if ((rc = oplog_store__id_get(s, a->txn, KIND_DS, e->ds, &ds)) ||
@@ -413,39 +460,7 @@ static int apply_entry(struct apply *a, const struct batch_entry *be)
 		a->st.duplicates++;
 		return 0;
 	}
-	id = a->next_log;
-	k = (MDB_val){ key_seq(kb, ds, nid, e->seq, e->hash), kb };
-	put_u64(vb, id);
-	if (e->prev)
-		memcpy(vb + SEQ_VAL_MIN, e->prev, OPLOG_HASH_LEN);
-	v = (MDB_val){ SEQ_VAL_MIN + (e->prev ? OPLOG_HASH_LEN : 0), vb };
-	if ((rc = mdb_cursor_put(a->seq_cur, &k, &v, MDB_NOOVERWRITE)))
-		return rc == MDB_KEYEXIST
-			? oplog_error__set(OPLOG_ECORRUPT, "by_seq: the entry is there but was not read")
-			: oplog_store__mdb_err(rc, "mdb_cursor_put(by_seq)");
-	if ((rc = group_push(&a->here, e->hash, &v)))
-		return rc;
-
-	/* The bytes go to the end of the log; the other paths name the id. */
-	k = (MDB_val){ key_log(kb, id), kb };
-	v = (MDB_val){ be->len, (void *)be->msg };
-	rc = mdb_cursor_put(a->log_cur, &k, &v, MDB_APPEND);
-	if (rc == MDB_KEYEXIST)
-		return oplog_error__set(OPLOG_ECORRUPT, "log: id %llu is not past the log's end "
-		                        "(meta next_id.log is behind)", (unsigned long long)id);
-	if (rc)
-		return oplog_store__mdb_err(rc, "mdb_cursor_put(log)");
-	a->next_log++;
-
-	key_hlc(kb, ds, e->wall, e->logic, nid, id);
-	if ((rc = pending_add(&a->hlc, kb, NULL)))
-		return rc;
-	key_node_hlc(kb, ds, nid, e->wall, e->logic, id);
-	if ((rc = pending_add(&a->node, kb, NULL)))
-		return rc;
-	key_entries(kb, log_epoch(id), ds, e->hash);
-	put_u64(vb, id);
-	if ((rc = pending_add(&a->ents, kb, vb)))
+	if ((rc = log_entry(a, be, ds, nid, &id)))
 		return rc;
 	a->st.applied++;
 

@@ -40,12 +40,6 @@ int oplog_store__doc_put(MDB_cursor *cur, const uint8_t *kb, const struct oplog_
 	return 0;
 }
 
-static int same_doc(const struct oplog_entry *a, struct oplog_slice col, struct oplog_slice key)
-{
-	return a->col.len == col.len && a->key.len == key.len &&
-	       memcmp(a->col.ptr, col.ptr, col.len) == 0 && memcmp(a->key.ptr, key.ptr, key.len) == 0;
-}
-
 static int doc_later(const struct oplog_entry *e, const struct oplog_entry *w)
 {
 	return oplog_store__hlc_cmp(e->wall, e->logic, e->node, e->hash,
@@ -157,7 +151,7 @@ int oplog_store__docs_write(struct oplog_store *s, MDB_txn *txn, struct doc_tabl
 
 			if ((rc = oplog_store__doc_read(s, txn, &v, &w)))
 				goto done;
-			if (!same_doc(c->e, w.d.col, w.d.key)) {
+			if (slice_cmp(c->e->col, w.d.col) || slice_cmp(c->e->key, w.d.key)) {
 				rc = oplog_error__set(OPLOG_ECORRUPT, "docs: key hash collision");
 				goto done;
 			}

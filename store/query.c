@@ -73,7 +73,7 @@ static int msg_is(struct oplog_store *s, MDB_txn *txn, const MDB_val *msg, uint3
 		return 0;
 	if ((rc = oplog_store__id_name(s, txn, KIND_DS, ds, &name)))
 		return rc;
-	*yes = name.len == e.ds.len && memcmp(name.ptr, e.ds.ptr, name.len) == 0;
+	*yes = slice_cmp(name, e.ds) == 0;
 	return 0;
 }
 

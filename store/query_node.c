@@ -37,7 +37,7 @@ static int node_row_fn(const MDB_val *k, const MDB_val *v, void *arg)
 	int rc;
 
 	if (!row)
-		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
+		return OPLOG_ENOMEM;   /* with oplog_store__reserve's message */
 	if (k->mv_size != 8)
 		return oplog_error__set(OPLOG_ECORRUPT, "heads: key of %zu bytes", k->mv_size);
 	row->nid = get_u32((uint8_t *)k->mv_data + 4);
@@ -158,7 +158,7 @@ static int seq_row_fn(const MDB_val *k, const MDB_val *v, void *arg)
 	struct seq_row *row = rows_push(r);
 
 	if (!row)
-		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
+		return OPLOG_ENOMEM;   /* with oplog_store__reserve's message */
 	if (k->mv_size < 16 || v->mv_size != OPLOG_HASH_LEN ||
 	    (k->mv_size != 16 && k->mv_size != 16 + OPLOG_HASH_LEN))
 		return oplog_error__set(OPLOG_ECORRUPT, "forks/breaks: malformed record");
