@@ -21,11 +21,6 @@ int oplog_error__set(int err, const char *fmt, ...)
 	return err;
 }
 
-void oplog_error__clear(void)
-{
-	last_msg[0] = '\0';
-}
-
 const char *oplog_strerror(int err)
 {
 	switch (err) {

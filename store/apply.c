@@ -1,5 +1,6 @@
 /*
- * apply.c: batches, and applying them by the rules of apply-semantics.
+ * apply.c: applying a batch by the rules of apply-semantics (the
+ * documents' rule 6 is apply_doc.c, the batch itself batch.c).
  *
  * One batch is one LMDB write transaction: entries in batch order, then
  * rejects, counters and offsets. Any failure aborts the whole transaction,
@@ -7,205 +8,10 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "oplog/clock.h"
 #include "oplog/error.h"
-#include "store_int.h"
-
-struct batch_entry {
-	const uint8_t     *msg;
-	size_t             len;
-	struct oplog_entry e;
-};
-
-struct batch_reject {
-	char               *source;
-	uint8_t            *raw;      /* first reject_max bytes, copied */
-	size_t              raw_len;
-	size_t              size;
-	struct oplog_reject rej;
-};
-
-struct batch_offset {
-	char   *topic;
-	int32_t partition;
-	int64_t next;
-	int64_t end;      /* cursors only */
-	int     cursor;   /* a replay cursor, not the live offset */
-};
-
-struct batch_lost {
-	char   *topic;
-	int32_t partition;
-	int64_t from, to;
-};
-
-struct oplog_batch {
-	struct batch_entry  *ents;
-	size_t               n_ents, cap_ents;
-	struct batch_reject *rejs;
-	size_t               n_rejs, cap_rejs;
-	struct batch_offset *offs;
-	size_t               n_offs, cap_offs;
-	struct batch_lost   *lost;
-	size_t               n_lost, cap_lost;
-};
-
-/* Grow *arr (of elem-size items) to hold one more. */
-static int grow(void **arr, size_t *cap, size_t n, size_t elem)
-{
-	void *p;
-	size_t c;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 64;
-	if (!(p = realloc(*arr, c * elem)))
-		return oplog_error__set(OPLOG_ENOMEM, "batch: out of memory");
-	*arr = p;
-	*cap = c;
-	return 0;
-}
-
-int oplog_batch_new(struct oplog_batch **out)
-{
-	if (!(*out = calloc(1, sizeof(**out))))
-		return oplog_error__set(OPLOG_ENOMEM, "batch: out of memory");
-	return 0;
-}
-
-void oplog_batch_clear(struct oplog_batch *b)
-{
-	for (size_t i = 0; i < b->n_rejs; i++) {
-		free(b->rejs[i].source);
-		free(b->rejs[i].raw);
-	}
-	for (size_t i = 0; i < b->n_offs; i++)
-		free(b->offs[i].topic);
-	for (size_t i = 0; i < b->n_lost; i++)
-		free(b->lost[i].topic);
-	b->n_ents = b->n_rejs = b->n_offs = b->n_lost = 0;
-}
-
-void oplog_batch_free(struct oplog_batch *b)
-{
-	if (!b)
-		return;
-	oplog_batch_clear(b);
-	free(b->ents);
-	free(b->rejs);
-	free(b->offs);
-	free(b->lost);
-	free(b);
-}
-
-size_t oplog_batch_count(const struct oplog_batch *b)
-{
-	return b->n_ents + b->n_rejs;
-}
-
-int oplog_batch_empty(const struct oplog_batch *b)
-{
-	return b->n_ents + b->n_rejs + b->n_offs + b->n_lost == 0;
-}
-
-int oplog_batch_add(struct oplog_batch *b, const void *msg, size_t len,
-                    const struct oplog_entry *e)
-{
-	if (grow((void **)&b->ents, &b->cap_ents, b->n_ents, sizeof(*b->ents)))
-		return OPLOG_ENOMEM;
-	b->ents[b->n_ents++] = (struct batch_entry){ msg, len, *e };
-	return 0;
-}
-
-int oplog_batch_reject(struct oplog_batch *b, const char *source,
-                       const void *msg, size_t len, const struct oplog_reject *rej)
-{
-	struct batch_reject *r;
-
-	if (grow((void **)&b->rejs, &b->cap_rejs, b->n_rejs, sizeof(*b->rejs)))
-		return OPLOG_ENOMEM;
-	r = &b->rejs[b->n_rejs];
-	*r = (struct batch_reject){ .size = len, .rej = *rej };
-	/* The store keeps at most its reject_max_bytes of these; a batch copies
-	 * no more than the largest message the applier accepts. */
-	r->raw_len = len < (size_t)OPLOG_MAX_REJECT_COPY ? len : (size_t)OPLOG_MAX_REJECT_COPY;
-	r->source = strdup(source ? source : "");
-	r->raw = malloc(r->raw_len ? r->raw_len : 1);
-	if (!r->source || !r->raw) {
-		free(r->source);
-		free(r->raw);
-		return oplog_error__set(OPLOG_ENOMEM, "batch: out of memory");
-	}
-	if (r->raw_len)
-		memcpy(r->raw, msg, r->raw_len);
-	b->n_rejs++;
-	return 0;
-}
-
-/* Set a live offset (cursor 0) or a replay cursor, replacing the same
- * kind's earlier one for the partition. */
-static int batch_position(struct oplog_batch *b, int cursor, const char *topic,
-                          int32_t partition, int64_t next, int64_t end)
-{
-	struct batch_offset *o;
-
-	if (!topic || !*topic || strlen(topic) > 255 || partition < 0 || next < 0 || end < 0)
-		return oplog_error__set(OPLOG_EINVAL, "batch: bad offset (%s, %d, %lld)",
-		                        topic ? topic : "(null)", partition, (long long)next);
-	for (size_t i = 0; i < b->n_offs; i++) {
-		o = &b->offs[i];
-		if (o->cursor == cursor && o->partition == partition && strcmp(o->topic, topic) == 0) {
-			o->next = next;
-			o->end = end;
-			return 0;
-		}
-	}
-	if (grow((void **)&b->offs, &b->cap_offs, b->n_offs, sizeof(*b->offs)))
-		return OPLOG_ENOMEM;
-	o = &b->offs[b->n_offs];
-	*o = (struct batch_offset){ strdup(topic), partition, next, end, cursor };
-	if (!o->topic)
-		return oplog_error__set(OPLOG_ENOMEM, "batch: out of memory");
-	b->n_offs++;
-	return 0;
-}
-
-int oplog_batch_offset(struct oplog_batch *b, const char *topic,
-                       int32_t partition, int64_t next_offset)
-{
-	return batch_position(b, 0, topic, partition, next_offset, 0);
-}
-
-int oplog_batch_cursor(struct oplog_batch *b, const char *topic, int32_t partition,
-                       int64_t next, int64_t end)
-{
-	return batch_position(b, 1, topic, partition, next, end);
-}
-
-int oplog_batch_lost(struct oplog_batch *b, const char *topic, int32_t partition,
-                     int64_t from, int64_t to)
-{
-	struct batch_lost *l;
-	int rc;
-
-	if (from < 0 || to < 0)
-		return oplog_error__set(OPLOG_EINVAL, "batch: bad lost range [%lld, %lld)",
-		                        (long long)from, (long long)to);
-	/* Checks topic and partition, and moves the partition on. */
-	if ((rc = oplog_batch_offset(b, topic, partition, to)))
-		return rc;
-	if (grow((void **)&b->lost, &b->cap_lost, b->n_lost, sizeof(*b->lost)))
-		return OPLOG_ENOMEM;
-	l = &b->lost[b->n_lost];
-	if (!(l->topic = strdup(topic)))
-		return oplog_error__set(OPLOG_ENOMEM, "batch: out of memory");
-	l->partition = partition;
-	l->from = from;
-	l->to = to;
-	b->n_lost++;
-	return 0;
-}
+#include "apply_int.h"
 
 /* ---- applying ------------------------------------------------------- */
 
@@ -234,26 +40,13 @@ struct pending {
 	size_t   klen, vlen;
 };
 
-/* A document's best candidate in this batch (rule 6 only needs the last
- * writer, so each document is looked up and written once per batch). */
-struct doc_cand {
-	uint8_t                   key[DOC_KEY_LEN];
-	uint64_t                  check; /* 8 more bytes of the document's SHA-256 */
-	uint64_t                  wall;  /* e's, so most comparisons stay in the table */
-	uint32_t                  logic;
-	uint32_t                  nid;
-	const struct oplog_entry *e;
-	uint64_t                  id;    /* its log id; 0 = not in the log (below boundary) */
-};
-
 struct apply {
 	struct oplog_store      *s;
 	MDB_txn                 *txn;
 	MDB_cursor              *seq_cur;
 	MDB_cursor              *log_cur;
 	struct pending           hlc, node, ents;
-	struct doc_cand         *docs;      /* open addressing on key */
-	size_t                   n_docs, docs_cap;
+	struct doc_table         docs;
 	struct oplog_apply_stats st;
 	struct seq_group         before, here, after;  /* seq-1, seq, seq+1 */
 	struct ns_slot          *slots;
@@ -282,14 +75,14 @@ static size_t slot_hash(uint32_t ds, uint32_t nid, size_t cap)
 	return (size_t)(((uint64_t)ds << 32 | nid) * 0x9E3779B97F4A7C15ULL >> 32) & (cap - 1);
 }
 
-static int slot_index(struct apply *a, size_t i)
+/* Enter slot i in the table (which has room: at most half full). */
+static void slot_index(struct apply *a, size_t i)
 {
 	size_t j = slot_hash(a->slots[i].ds, a->slots[i].nid, a->tab_cap);
 
 	while (a->slot_tab[j])
 		j = (j + 1) & (a->tab_cap - 1);
 	a->slot_tab[j] = (uint32_t)i + 1;
-	return 0;
 }
 
 /* The batch's copy of (ds, nid)'s node state, loaded on first use. */
@@ -354,18 +147,14 @@ static int write_node_states(struct apply *a)
 /* prev is the by_seq value: id | prev (absent at seq 1). */
 static int group_push(struct seq_group *g, const uint8_t *hash, const MDB_val *prev)
 {
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 8;
-		void *h = realloc(g->hash, cap * OPLOG_HASH_LEN);
-		void *p = h ? realloc(g->prev, cap * OPLOG_HASH_LEN) : NULL;
-		if (h)
-			g->hash = h;
-		if (p)
-			g->prev = p;
-		if (!h || !p)
-			return oplog_error__set(OPLOG_ENOMEM, "apply: out of memory");
-		g->cap = cap;
-	}
+	size_t hcap = g->cap, pcap = g->cap;
+	int rc;
+
+	/* Both arrays grow together; g->cap moves once both have. */
+	if ((rc = oplog_store__reserve(&g->hash, &hcap, g->n, OPLOG_HASH_LEN, 8, "apply")) ||
+	    (rc = oplog_store__reserve(&g->prev, &pcap, g->n, OPLOG_HASH_LEN, 8, "apply")))
+		return rc;
+	g->cap = hcap;
 	memcpy(g->hash[g->n], hash, OPLOG_HASH_LEN);
 	if (prev->mv_size == SEQ_VAL_MIN + OPLOG_HASH_LEN)
 		memcpy(g->prev[g->n], (uint8_t *)prev->mv_data + SEQ_VAL_MIN, OPLOG_HASH_LEN);
@@ -500,186 +289,16 @@ static int seq_bookkeeping(struct apply *a, uint32_t ds, uint32_t nid,
 	return 0;
 }
 
-int oplog_store__doc_put(MDB_cursor *cur, const uint8_t *kb, const struct oplog_entry *e,
-                         uint32_t nid, uint64_t id, unsigned flags)
-{
-	MDB_val k = { DOC_KEY_LEN, (void *)kb }, v;
-	uint8_t *p;
-	int rc;
-
-	v.mv_size = id ? DOC_PTR_LEN : DOC_HDR + e->col.len + e->key.len + e->data.len;
-	if ((rc = mdb_cursor_put(cur, &k, &v, flags | MDB_RESERVE)))
-		return oplog_store__mdb_err(rc, "mdb_cursor_put(docs)");
-	p = v.mv_data;
-	if (id) {
-		put_u32(put_u64(put_u64(p, id), e->wall), e->logic);
-		return 0;
-	}
-	p = put_u64(p, e->wall);
-	p = put_u32(p, e->logic);
-	p = put_u32(p, nid);
-	p = put_u64(p, e->seq);
-	p = put_bytes(p, e->hash, OPLOG_HASH_LEN);
-	*p++ = (uint8_t)e->op;
-	p = put_u16(p, (uint16_t)e->col.len);
-	p = put_u16(p, (uint16_t)e->key.len);
-	p = put_u32(p, (uint32_t)e->data.len);
-	p = put_u64(p, 0);
-	p = put_bytes(p, e->col.ptr, e->col.len);
-	p = put_bytes(p, e->key.ptr, e->key.len);
-	if (e->data.len)
-		put_bytes(p, e->data.ptr, e->data.len);
-	return 0;
-}
-
-static int same_doc(const struct oplog_entry *a, struct oplog_slice col, struct oplog_slice key)
-{
-	return a->col.len == col.len && a->key.len == key.len &&
-	       memcmp(a->col.ptr, col.ptr, col.len) == 0 && memcmp(a->key.ptr, key.ptr, key.len) == 0;
-}
-
-static int doc_later(const struct oplog_entry *e, const struct oplog_entry *w)
-{
-	return oplog_store__hlc_cmp(e->wall, e->logic, e->node, e->hash,
-	                            w->wall, w->logic, w->node, w->hash) > 0;
-}
-
-static size_t doc_slot(const uint8_t *key, size_t cap)
-{
-	return (size_t)get_u64(key + 4) & (cap - 1);   /* the key holds a SHA-256 */
-}
-
-/* Rule 6, first half: e becomes its document's candidate in this batch
- * when it is later than the one there. */
-static int doc_candidate(struct apply *a, uint32_t ds, uint32_t nid, uint64_t id,
-                         const struct oplog_entry *e)
-{
-	uint8_t sha[OPLOG_HASH_LEN];
-	struct doc_cand *c, cand;
-	size_t j;
-	int rc;
-
-	if ((rc = oplog_store__doc_sha(sha, e->col, e->key)))
-		return rc;
-	cand = (struct doc_cand){ .check = get_u64(sha + DOC_HASH_LEN), .wall = e->wall,
-	                          .logic = e->logic, .nid = nid, .e = e, .id = id };
-	put_bytes(put_u32(cand.key, ds), sha, DOC_HASH_LEN);
-	if ((a->n_docs + 1) * 2 > a->docs_cap) {
-		size_t cap = a->docs_cap ? a->docs_cap * 2 : 1024;
-		struct doc_cand *t = calloc(cap, sizeof(*t));
-		if (!t)
-			return oplog_error__set(OPLOG_ENOMEM, "apply: out of memory");
-		for (size_t i = 0; i < a->docs_cap; i++) {
-			if (!a->docs[i].e)
-				continue;
-			for (j = doc_slot(a->docs[i].key, cap); t[j].e; j = (j + 1) & (cap - 1))
-				;
-			t[j] = a->docs[i];
-		}
-		free(a->docs);
-		a->docs = t;
-		a->docs_cap = cap;
-	}
-	for (j = doc_slot(cand.key, a->docs_cap); (c = &a->docs[j])->e;
-	     j = (j + 1) & (a->docs_cap - 1)) {
-		if (memcmp(c->key, cand.key, DOC_KEY_LEN) != 0)
-			continue;
-		/* 20 bytes of SHA-256 name the document; the stored winner's
-		 * col and key are compared in write_docs. */
-		if (c->check != cand.check)
-			return oplog_error__set(OPLOG_ECORRUPT, "docs: key hash collision");
-		if (cand.wall > c->wall || (cand.wall == c->wall &&
-		    (cand.logic > c->logic || (cand.logic == c->logic && doc_later(e, c->e)))))
-			*c = cand;
-		return 0;
-	}
-	*c = cand;
-	a->n_docs++;
-	return 0;
-}
-
-static int doc_cand_cmp(const void *x, const void *y)
-{
-	const struct doc_cand *a = x, *b = y;
-
-	return memcmp(a->key, b->key, sizeof(a->key));
-}
-
-/* Rule 6, second half: each candidate against the stored winner, in key
- * order through one cursor. */
-static int write_docs(struct apply *a)
-{
-	MDB_cursor *cur = NULL;
-	int rc = 0;
-
-	if (!a->n_docs)
-		return 0;
-	for (size_t i = 0, j = 0; i < a->docs_cap; i++)
-		if (a->docs[i].e)
-			a->docs[j++] = a->docs[i];
-	qsort(a->docs, a->n_docs, sizeof(*a->docs), doc_cand_cmp);
-	if ((rc = mdb_cursor_open(a->txn, a->s->dbi[DBI_DOCS], &cur)))
-		return oplog_store__mdb_err(rc, "mdb_cursor_open(docs)");
-	for (size_t i = 0; i < a->n_docs; i++) {
-		const struct doc_cand *c = &a->docs[i];
-		MDB_val k = { sizeof(c->key), (void *)c->key }, v;
-		unsigned flags = 0;
-
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
-		if (rc == 0 && v.mv_size == DOC_PTR_LEN &&
-		    (get_u64((uint8_t *)v.mv_data + 8) != c->wall ||
-		     get_u32((uint8_t *)v.mv_data + 16) != c->logic)) {
-			/* The winner's (wall, logic) decides: no need to read it.
-			 * 16 bytes of SHA-256 name the document. */
-			uint64_t ww = get_u64((uint8_t *)v.mv_data + 8);
-			uint32_t wl = get_u32((uint8_t *)v.mv_data + 16);
-
-			if (c->wall < ww || (c->wall == ww && c->logic < wl))
-				continue;
-			flags = MDB_CURRENT;
-		} else if (rc == 0) {
-			struct doc_rec w;
-			struct oplog_entry we;
-
-			if ((rc = oplog_store__doc_read(a->s, a->txn, &v, &w)))
-				goto done;
-			if (!same_doc(c->e, w.d.col, w.d.key)) {
-				rc = oplog_error__set(OPLOG_ECORRUPT, "docs: key hash collision");
-				goto done;
-			}
-			we = (struct oplog_entry){ .wall = w.d.wall, .logic = w.d.logic,
-			                           .node = w.d.node };
-			we.hash = w.d.hash;
-			if (!doc_later(c->e, &we))
-				continue;
-			flags = MDB_CURRENT;
-		} else if (rc != MDB_NOTFOUND) {
-			rc = oplog_store__mdb_err(rc, "mdb_cursor_get(docs)");
-			goto done;
-		}
-		if ((rc = oplog_store__doc_put(cur, c->key, c->e, c->nid, c->id, flags)))
-			goto done;
-	}
-	rc = 0;
-done:
-	mdb_cursor_close(cur);
-	return rc;
-}
-
 /* ---- sorted puts ---------------------------------------------------- */
 
 static int pending_add(struct pending *pd, const uint8_t *k, const void *v)
 {
 	size_t rl = pd->klen + pd->vlen;
 
-	if (pd->n == pd->cap) {
-		size_t cap = pd->cap ? pd->cap * 2 : 4096;
-		void *p = realloc(pd->rec, cap * rl);
-		if (!p)
-			return oplog_error__set(OPLOG_ENOMEM, "apply: out of memory");
-		pd->rec = p;
-		pd->cap = cap;
-	}
+	int rc;
+
+	if ((rc = oplog_store__reserve(&pd->rec, &pd->cap, pd->n, rl, 4096, "apply")))
+		return rc;
 	memcpy(pd->rec + pd->n * rl, k, pd->klen);
 	if (pd->vlen)
 		memcpy(pd->rec + pd->n * rl + pd->klen, v, pd->vlen);
@@ -754,15 +373,62 @@ fail:
 	}
 }
 
+/*
+ * Rule 3 for a new entry: its by_seq record (the cursor is where
+ * load_neighbours left it), its bytes at the end of the log under the
+ * next log id (*id), and the keys of by_hlc, by_node and entries, which
+ * are put in key order before the batch commits.
+ */
+static int log_entry(struct apply *a, const struct batch_entry *be, uint32_t ds, uint32_t nid,
+                     uint64_t *id)
+{
+	const struct oplog_entry *e = &be->e;
+	uint8_t kb[KEY_MAX], vb[SEQ_VAL_MIN + OPLOG_HASH_LEN];
+	MDB_val k, v;
+	int rc;
+
+	*id = a->next_log;
+	k = (MDB_val){ key_seq(kb, ds, nid, e->seq, e->hash), kb };
+	put_u64(vb, *id);
+	if (e->prev)
+		memcpy(vb + SEQ_VAL_MIN, e->prev, OPLOG_HASH_LEN);
+	v = (MDB_val){ SEQ_VAL_MIN + (e->prev ? OPLOG_HASH_LEN : 0), vb };
+	if ((rc = mdb_cursor_put(a->seq_cur, &k, &v, MDB_NOOVERWRITE)))
+		return rc == MDB_KEYEXIST
+			? oplog_error__set(OPLOG_ECORRUPT, "by_seq: the entry is there but was not read")
+			: oplog_store__mdb_err(rc, "mdb_cursor_put(by_seq)");
+	if ((rc = group_push(&a->here, e->hash, &v)))
+		return rc;
+
+	/* The bytes go to the end of the log; the other paths name the id. */
+	k = (MDB_val){ key_log(kb, *id), kb };
+	v = (MDB_val){ be->len, (void *)be->msg };
+	rc = mdb_cursor_put(a->log_cur, &k, &v, MDB_APPEND);
+	if (rc == MDB_KEYEXIST)
+		return oplog_error__set(OPLOG_ECORRUPT, "log: id %llu is not past the log's end "
+		                        "(meta next_id.log is behind)", (unsigned long long)*id);
+	if (rc)
+		return oplog_store__mdb_err(rc, "mdb_cursor_put(log)");
+	a->next_log++;
+
+	key_hlc(kb, ds, e->wall, e->logic, nid, *id);
+	if ((rc = pending_add(&a->hlc, kb, NULL)))
+		return rc;
+	key_node_hlc(kb, ds, nid, e->wall, e->logic, *id);
+	if ((rc = pending_add(&a->node, kb, NULL)))
+		return rc;
+	key_entries(kb, log_epoch(*id), ds, e->hash);
+	put_u64(vb, *id);
+	return pending_add(&a->ents, kb, vb);
+}
+
 static int apply_entry(struct apply *a, const struct batch_entry *be)
 {
 	const struct oplog_entry *e = &be->e;
 	struct oplog_store *s = a->s;
 	struct ns_slot *sl;
-	uint8_t kb[KEY_MAX], vb[SEQ_VAL_MIN + OPLOG_HASH_LEN];
 	uint64_t id;
 	uint32_t ds, nid;
-	MDB_val k, v;
 	int rc;
 
 	if ((rc = oplog_store__id_get(s, a->txn, KIND_DS, e->ds, &ds)) ||
@@ -781,7 +447,7 @@ static int apply_entry(struct apply *a, const struct batch_entry *be)
 		if (rc != OPLOG_ENOTFOUND)
 			return rc;
 		a->st.below_boundary++;
-		return doc_candidate(a, ds, nid, 0, e);
+		return oplog_store__doc_candidate(&a->docs, ds, nid, 0, e);
 	}
 
 	/* 1, 3. Into the oplog. The hash covers (ds, node, seq) and was
@@ -794,39 +460,7 @@ static int apply_entry(struct apply *a, const struct batch_entry *be)
 		a->st.duplicates++;
 		return 0;
 	}
-	id = a->next_log;
-	k = (MDB_val){ key_seq(kb, ds, nid, e->seq, e->hash), kb };
-	put_u64(vb, id);
-	if (e->prev)
-		memcpy(vb + SEQ_VAL_MIN, e->prev, OPLOG_HASH_LEN);
-	v = (MDB_val){ SEQ_VAL_MIN + (e->prev ? OPLOG_HASH_LEN : 0), vb };
-	if ((rc = mdb_cursor_put(a->seq_cur, &k, &v, MDB_NOOVERWRITE)))
-		return rc == MDB_KEYEXIST
-			? oplog_error__set(OPLOG_ECORRUPT, "by_seq: the entry is there but was not read")
-			: oplog_store__mdb_err(rc, "mdb_cursor_put(by_seq)");
-	if ((rc = group_push(&a->here, e->hash, &v)))
-		return rc;
-
-	/* The bytes go to the end of the log; the other paths name the id. */
-	k = (MDB_val){ key_log(kb, id), kb };
-	v = (MDB_val){ be->len, (void *)be->msg };
-	rc = mdb_cursor_put(a->log_cur, &k, &v, MDB_APPEND);
-	if (rc == MDB_KEYEXIST)
-		return oplog_error__set(OPLOG_ECORRUPT, "log: id %llu is not past the log's end "
-		                        "(meta next_id.log is behind)", (unsigned long long)id);
-	if (rc)
-		return oplog_store__mdb_err(rc, "mdb_cursor_put(log)");
-	a->next_log++;
-
-	key_hlc(kb, ds, e->wall, e->logic, nid, id);
-	if ((rc = pending_add(&a->hlc, kb, NULL)))
-		return rc;
-	key_node_hlc(kb, ds, nid, e->wall, e->logic, id);
-	if ((rc = pending_add(&a->node, kb, NULL)))
-		return rc;
-	key_entries(kb, log_epoch(id), ds, e->hash);
-	put_u64(vb, id);
-	if ((rc = pending_add(&a->ents, kb, vb)))
+	if ((rc = log_entry(a, be, ds, nid, &id)))
 		return rc;
 	a->st.applied++;
 
@@ -848,7 +482,7 @@ static int apply_entry(struct apply *a, const struct batch_entry *be)
 		return rc;
 
 	/* 6. Document. */
-	return doc_candidate(a, ds, nid, id, e);
+	return oplog_store__doc_candidate(&a->docs, ds, nid, id, e);
 }
 
 /* Log ids come from a counter in meta, read once per batch and written
@@ -889,15 +523,6 @@ static int add_counter(struct apply *a, const char *name, uint64_t n)
 	return put(a, DBI_COUNTERS, name, strlen(name), vb, 8, 0);
 }
 
-/* Wall-clock milliseconds, for when rejects and losses were stored. */
-static uint64_t wall_ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int store_rejects(struct apply *a, const struct oplog_batch *b,
                          uint64_t *by_reason)
 {
@@ -917,7 +542,7 @@ static int store_rejects(struct apply *a, const struct oplog_batch *b,
 	if (rc && rc != MDB_NOTFOUND)
 		return oplog_store__mdb_err(rc, "mdb_cursor_get(rejects)");
 
-	now = wall_ms_now();
+	now = oplog_clock_wall_ms();
 	for (size_t i = 0; i < b->n_rejs; i++, id++) {
 		const struct batch_reject *r = &b->rejs[i];
 		size_t src = strlen(r->source), det = strlen(r->rej.detail);
@@ -973,7 +598,7 @@ static int store_offsets(struct apply *a, const struct oplog_batch *b)
 		size_t kl = key_offset(kb, l->topic, l->partition);
 
 		put_u64(kb + kl, (uint64_t)l->from);
-		put_u64(put_u64(vb, (uint64_t)l->to), wall_ms_now());
+		put_u64(put_u64(vb, (uint64_t)l->to), oplog_clock_wall_ms());
 		if ((rc = put(a, DBI_LOST, kb, kl + 8, vb, 16, 0)))
 			return rc;
 	}
@@ -1003,13 +628,8 @@ static int apply_once(struct oplog_store *s, const struct oplog_batch *b,
 	if ((rc = next_log_id(&a, 0)))
 		goto done;
 	first_log = a.next_log;
-	/* The documents' table, sized for the batch: one slot in two used. */
-	for (a.docs_cap = 1024; a.docs_cap < 2 * b->n_ents; a.docs_cap *= 2)
-		;
-	if (!(a.docs = calloc(a.docs_cap, sizeof(*a.docs)))) {
-		rc = oplog_error__set(OPLOG_ENOMEM, "apply: out of memory");
+	if ((rc = oplog_store__docs_init(&a.docs, b->n_ents)))
 		goto done;
-	}
 	for (size_t i = 0; i < b->n_ents; i++)
 		if ((rc = apply_entry(&a, &b->ents[i])))
 			goto done;
@@ -1018,7 +638,7 @@ static int apply_once(struct oplog_store *s, const struct oplog_batch *b,
 	    (rc = pending_flush(&a, DBI_ENTRIES, &a.ents)) ||
 	    (log_epoch(a.next_log) != log_epoch(first_log) &&
 	     (rc = oplog_store__bloom_update(s, a.txn, a.next_log))) ||
-	    (rc = write_docs(&a)) ||
+	    (rc = oplog_store__docs_write(s, a.txn, &a.docs)) ||
 	    (rc = write_node_states(&a)) ||
 	    (rc = next_log_id(&a, 1)) ||
 	    (rc = store_rejects(&a, b, by_reason)) ||
@@ -1068,7 +688,7 @@ done:
 	free(a.hlc.rec);
 	free(a.node.rec);
 	free(a.ents.rec);
-	free(a.docs);
+	free(a.docs.docs);
 	return rc;
 }
 
@@ -1092,22 +712,6 @@ int oplog_store_apply(struct oplog_store *s, const struct oplog_batch *b,
 		                        why, oplog_batch_count(b));
 	}
 	return rc;
-}
-
-int oplog_store__grow(struct oplog_store *s)
-{
-	size_t grown;
-	int rc;
-
-	if (s->map_size >= s->max_size)
-		return oplog_error__set(OPLOG_EMAPFULL, "store is full: the map reached "
-		                        "[store] max_size (%zu MiB)", s->max_size >> 20);
-	/* No transaction is open here, as mdb_env_set_mapsize requires. */
-	grown = s->map_size > s->max_size / 2 ? s->max_size : s->map_size * 2;
-	if ((rc = mdb_env_set_mapsize(s->env, grown)))
-		return oplog_store__mdb_err(rc, "mdb_env_set_mapsize");
-	s->map_size = grown;
-	return 0;
 }
 
 void oplog_apply_stats_add(struct oplog_apply_stats *sum, const struct oplog_apply_stats *add)

@@ -29,16 +29,8 @@ static struct touched *touched_get(struct prune_batch *pb, uint32_t nid, int *rc
 	for (size_t i = 0; i < pb->n; i++)
 		if (pb->t[i].nid == nid)
 			return &pb->t[i];
-	if (pb->n == pb->cap) {
-		size_t cap = pb->cap ? pb->cap * 2 : 16;
-		void *p = realloc(pb->t, cap * sizeof(*pb->t));
-		if (!p) {
-			*rc = oplog_error__set(OPLOG_ENOMEM, "prune: out of memory");
-			return NULL;
-		}
-		pb->t = p;
-		pb->cap = cap;
-	}
+	if ((*rc = oplog_store__reserve(&pb->t, &pb->cap, pb->n, sizeof(*pb->t), 16, "prune")))
+		return NULL;
 	pb->t[pb->n] = (struct touched){ .nid = nid };
 	if ((*rc = oplog_store__node_state_get(pb->s, pb->txn, pb->ds, nid, &pb->t[pb->n].ns)))
 		return NULL;
@@ -115,6 +107,65 @@ static int prune_entry(struct prune_batch *pb, const uint8_t *hlc_key, uint32_t 
 }
 
 /*
+ * The entry of by_hlc key k (where cur is, at or before the cutoff):
+ * pruned with all its records (0), or kept because it is above its node's
+ * watermark, so that the gap stays visible (1). Either way kb holds k's
+ * key afterwards, for the walk to go on from. Else an OPLOG_E* code.
+ */
+static int prune_at(struct prune_batch *pb, MDB_cursor *cur, const MDB_val *k, uint8_t *kb)
+{
+	const uint8_t *key = k->mv_data;
+	struct touched *t;
+	struct oplog_entry e;
+	MDB_val msg;
+	uint32_t nid;
+	uint64_t seq, id;
+	int rc;
+
+	if (k->mv_size != HLC_KEY_LEN)
+		return oplog_error__set(OPLOG_ECORRUPT, "by_hlc: key of %zu bytes", k->mv_size);
+	nid = get_u32(key + 16);
+	id = get_u64(key + 20);
+	memcpy(kb, key, HLC_KEY_LEN);
+	if ((rc = oplog_store__log_get(pb->s, pb->txn, id, &msg)) == OPLOG_ENOTFOUND)
+		rc = oplog_error__set(OPLOG_ECORRUPT, "by_hlc: log record %llu is missing",
+		                      (unsigned long long)id);
+	if (rc || (rc = oplog_store__decode(&msg, &e)))
+		return rc;
+	seq = e.seq;
+	if (!(t = touched_get(pb, nid, &rc)))
+		return rc;
+	if (seq > t->ns.watermark)
+		return 1;
+	if ((rc = prune_entry(pb, kb, nid, id, &e)))
+		return rc;
+	if ((rc = mdb_cursor_del(cur, 0)))
+		return oplog_store__mdb_err(rc, "prune: mdb_cursor_del(by_hlc)");
+	if (seq > t->ns.pruned)
+		t->ns.pruned = seq;
+	t->dirty = 1;
+	return 0;
+}
+
+/* Write back the node states this batch changed. */
+static int write_touched(struct prune_batch *pb)
+{
+	for (size_t i = 0; i < pb->n; i++) {
+		uint8_t hk[8], hv[NODE_STATE_LEN];
+		MDB_val key = { 8, hk }, val = { NODE_STATE_LEN, hv };
+		int rc;
+
+		if (!pb->t[i].dirty)
+			continue;
+		put_u32(put_u32(hk, pb->ds), pb->t[i].nid);
+		oplog_store__node_state_encode(&pb->t[i].ns, hv);
+		if ((rc = mdb_put(pb->txn, pb->s->dbi[DBI_HEADS], &key, &val, 0)))
+			return oplog_store__mdb_err(rc, "prune: mdb_put(heads)");
+	}
+	return 0;
+}
+
+/*
  * One write transaction: delete up to `batch` prunable entries starting at
  * the by_hlc key in resume[0..*resume_len) (exclusive when it still exists).
  * Sets *done when the walk passed the cutoff or the dataset's end.
@@ -146,13 +197,6 @@ static int prune_once(struct oplog_store *s, uint32_t ds, const uint8_t *cut,
 	/* Kept entries count toward the bound too: a long run of entries above
 	 * a gap must not hold the write lock any longer than deletions would. */
 	while (local.pruned + local.kept_gap < batch) {
-		struct touched *t;
-		const uint8_t *key;
-		struct oplog_entry e;
-		MDB_val msg;
-		uint32_t nid;
-		uint64_t seq, id;
-
 		if (rc == MDB_NOTFOUND || (rc == 0 && !key_has_prefix(&k, kb, 4))) {
 			*done = 1;
 			break;
@@ -161,60 +205,26 @@ static int prune_once(struct oplog_store *s, uint32_t ds, const uint8_t *cut,
 			rc = oplog_store__mdb_err(rc, "prune: by_hlc");
 			goto done;
 		}
-		key = k.mv_data;
 		/* At or before the cutoff: (wall, logic) <= the cutoff's. */
-		if (memcmp(key + 4, cut, 12) > 0) {
+		if (memcmp((const uint8_t *)k.mv_data + 4, cut, 12) > 0) {
 			*done = 1;
 			break;
 		}
-		if (k.mv_size != HLC_KEY_LEN) {
-			rc = oplog_error__set(OPLOG_ECORRUPT, "by_hlc: key of %zu bytes", k.mv_size);
+		if ((rc = prune_at(&pb, cur, &k, kb)) < 0)
 			goto done;
-		}
-		nid = get_u32(key + 16);
-		id = get_u64(key + 20);
-		memcpy(kb, key, HLC_KEY_LEN);
 		klen = HLC_KEY_LEN;
-		if ((rc = oplog_store__log_get(s, pb.txn, id, &msg)) == OPLOG_ENOTFOUND)
-			rc = oplog_error__set(OPLOG_ECORRUPT, "by_hlc: log record %llu is missing",
-			                      (unsigned long long)id);
-		if (rc || (rc = oplog_store__decode(&msg, &e)))
-			goto done;
-		seq = e.seq;
-		if (!(t = touched_get(&pb, nid, &rc)))
-			goto done;
-		if (seq > t->ns.watermark) {
-			/* Above a gap: keep it, so the gap stays visible. */
+		if (rc == 1) {
 			local.kept_gap++;
 			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 			continue;
 		}
-		if ((rc = prune_entry(&pb, kb, nid, id, &e)))
-			goto done;
-		if ((rc = mdb_cursor_del(cur, 0))) {
-			rc = oplog_store__mdb_err(rc, "prune: mdb_cursor_del(by_hlc)");
-			goto done;
-		}
-		if (seq > t->ns.pruned)
-			t->ns.pruned = seq;
-		t->dirty = 1;
 		local.pruned++;
 		/* Re-seek: after a delete the cursor's position is the next key. */
 		k = (MDB_val){ klen, kb };
 		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	}
-	for (size_t i = 0; i < pb.n; i++) {
-		uint8_t hk[8], hv[NODE_STATE_LEN];
-		MDB_val key = { 8, hk }, val = { NODE_STATE_LEN, hv };
-		if (!pb.t[i].dirty)
-			continue;
-		put_u32(put_u32(hk, ds), pb.t[i].nid);
-		oplog_store__node_state_encode(&pb.t[i].ns, hv);
-		if ((rc = mdb_put(pb.txn, s->dbi[DBI_HEADS], &key, &val, 0))) {
-			rc = oplog_store__mdb_err(rc, "prune: mdb_put(heads)");
-			goto done;
-		}
-	}
+	if ((rc = write_touched(&pb)))
+		goto done;
 	mdb_cursor_close(cur);
 	cur = NULL;
 	rc = mdb_txn_commit(pb.txn);

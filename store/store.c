@@ -1,8 +1,11 @@
 /*
- * store.c: opening the store, its meta, and the name <-> id maps.
+ * store.c: opening the store, its meta, the name <-> id maps, and the
+ * helpers every store file uses (LMDB errors, growing an array or the
+ * map, node state records, HLC order, document keys).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -41,6 +44,51 @@ int oplog_store__mdb_err(int rc, const char *what)
 	if (rc == ENOMEM)
 		return oplog_error__set(OPLOG_ENOMEM, "%s: %s", what, mdb_strerror(rc));
 	return oplog_error__set(OPLOG_EIO, "%s: %s", what, mdb_strerror(rc));
+}
+
+int oplog_store__reserve(void *arrp, size_t *cap, size_t n, size_t elem, size_t first,
+                         const char *who)
+{
+	void *arr, *p;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	/* arrp points at a pointer of some object type: copied, not cast. */
+	memcpy(&arr, arrp, sizeof(arr));
+	c = *cap ? *cap * 2 : first;
+	if (!(p = realloc(arr, c * elem)))
+		return oplog_error__set(OPLOG_ENOMEM, "%s%sout of memory", who ? who : "",
+		                        who ? ": " : "");
+	memcpy(arrp, &p, sizeof(p));
+	*cap = c;
+	return 0;
+}
+
+int oplog_store__map_grow(MDB_env *env, size_t *map_size, size_t max_size, const char *who)
+{
+	size_t grown;
+	int rc;
+
+	if (*map_size >= max_size)
+		return OPLOG_EMAPFULL;
+	grown = *map_size > max_size / 2 ? max_size : *map_size * 2;
+	if ((rc = mdb_env_set_mapsize(env, grown))) {
+		char what[64];
+		snprintf(what, sizeof(what), "%smdb_env_set_mapsize", who ? who : "");
+		return oplog_store__mdb_err(rc, what);
+	}
+	*map_size = grown;
+	return 0;
+}
+
+int oplog_store__grow(struct oplog_store *s)
+{
+	/* No transaction is open here, as mdb_env_set_mapsize requires. */
+	if (oplog_store__map_grow(s->env, &s->map_size, s->max_size, NULL) == OPLOG_EMAPFULL)
+		return oplog_error__set(OPLOG_EMAPFULL, "store is full: the map reached "
+		                        "[store] max_size (%zu MiB)", s->max_size >> 20);
+	return 0;
 }
 
 int oplog_store__txn_begin(struct oplog_store *s, unsigned flags, MDB_txn **txn)
@@ -411,6 +459,93 @@ static int meta_init(struct oplog_store *s, MDB_txn *txn, uint32_t schema)
 }
 
 /*
+ * Create (read-write) or find (read-only) the directory, and open s's
+ * environment there with the map at least as large as the file. *txn_flags
+ * gets MDB_RDONLY for a read-only store. 0, OPLOG_ENOTFOUND (read-only and
+ * no store), or an OPLOG_E* code; s->env is closed by oplog_store_close.
+ */
+static int env_open(struct oplog_store *s, const char *path, unsigned *txn_flags)
+{
+	unsigned env_flags = MDB_NOTLS;
+	MDB_envinfo info;
+	struct stat st;
+	int rc;
+
+	*txn_flags = 0;
+	if (s->flags & OPLOG_STORE_RDONLY) {
+		if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+			return oplog_error__set(OPLOG_ENOTFOUND, "no store at %s", path);
+		env_flags |= MDB_RDONLY;
+		*txn_flags = MDB_RDONLY;
+	} else if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+		return oplog_error__set(OPLOG_EIO, "mkdir %s: %s", path, strerror(errno));
+	}
+	if (s->flags & OPLOG_STORE_NOSYNC)
+		env_flags |= MDB_NOSYNC;
+	if (s->flags & OPLOG_STORE_WRITEMAP)
+		env_flags |= MDB_WRITEMAP;
+
+	if ((rc = mdb_env_create(&s->env)) ||
+	    (rc = mdb_env_set_maxdbs(s->env, DBI__COUNT + 4)) ||
+	    (rc = mdb_env_set_mapsize(s->env, s->map_size)))
+		return oplog_store__mdb_err(rc, "mdb_env_create");
+	if ((rc = mdb_env_open(s->env, path, env_flags, 0644))) {
+		if (rc == ENOENT && (s->flags & OPLOG_STORE_RDONLY))
+			return oplog_error__set(OPLOG_ENOTFOUND, "no store at %s", path);
+		return oplog_error__set(OPLOG_EIO, "mdb_env_open %s: %s", path, mdb_strerror(rc));
+	}
+	/* An existing store may be larger than the configured initial size. */
+	mdb_env_info(s->env, &info);
+	s->map_size = info.me_mapsize;
+	if (s->max_size < s->map_size)
+		s->max_size = s->map_size;
+	return 0;
+}
+
+/* Open tree d in txn with flags: OPLOG_ENOTFOUND when the store has none. */
+static int dbi_open(struct oplog_store *s, MDB_txn *txn, int d, unsigned flags,
+                    const char *path)
+{
+	int rc = mdb_dbi_open(txn, oplog_store__dbi_names[d], flags, &s->dbi[d]);
+
+	if (rc == MDB_NOTFOUND)
+		return oplog_error__set(OPLOG_ENOTFOUND, "%s is not an oplogd store (no '%s' database)",
+		                        path, oplog_store__dbi_names[d]);
+	return rc ? oplog_store__mdb_err(rc, oplog_store__dbi_names[d]) : 0;
+}
+
+/*
+ * Open every tree in txn (creating them unless txn_flags says read-only),
+ * the schema first: an older store's trees have other flags. *schema gets
+ * the stored one (0 for a new store). OPLOG_ESCHEMA with *old set for an
+ * older schema, ESCHEMA for a newer one, ENOTFOUND when a tree is missing.
+ */
+static int dbis_open(struct oplog_store *s, MDB_txn *txn, unsigned txn_flags, const char *path,
+                     uint32_t *schema, uint32_t *old)
+{
+	unsigned create = txn_flags ? 0 : MDB_CREATE;
+	int rc;
+
+	if ((rc = dbi_open(s, txn, DBI_META, create, path)) ||
+	    (rc = meta_schema(s, txn, schema)))
+		return rc;
+	if (*schema > OPLOG_STORE_SCHEMA)
+		return oplog_error__set(OPLOG_ESCHEMA, "store schema %u is newer than this oplogd's "
+		                        "(%d): upgrade oplogd", *schema, OPLOG_STORE_SCHEMA);
+	if (*schema && *schema < OPLOG_STORE_SCHEMA) {
+		*old = *schema;
+		return oplog_error__set(OPLOG_ESCHEMA, "%s has store schema %u, this oplogd writes %d: "
+		                        "upgrade it with `oplogd migrate --store %s` (a read-write "
+		                        "command such as apply or import also upgrades it)",
+		                        path, *schema, OPLOG_STORE_SCHEMA, path);
+	}
+	for (int i = 0; i < DBI__COUNT; i++)
+		if ((rc = dbi_open(s, txn, i, oplog_store__dbi_flags[i] | create, path)))
+			return rc;
+	return 0;
+}
+
+/*
  * Open once. A store of an older schema is left as it is: the return is
  * OPLOG_ESCHEMA with *old set to its schema, for oplog_store_open to
  * upgrade it.
@@ -420,10 +555,8 @@ static int open_once(struct oplog_store **out, const struct oplog_store_opts *op
 {
 	struct oplog_store *s = NULL;
 	MDB_txn *txn = NULL;
-	MDB_envinfo info;
-	struct stat st;
-	unsigned env_flags = MDB_NOTLS, txn_flags = 0;
-	uint32_t schema;
+	unsigned txn_flags;
+	uint32_t schema = 0;
 	int rc;
 
 	*out = NULL;
@@ -438,85 +571,10 @@ static int open_once(struct oplog_store **out, const struct oplog_store_opts *op
 		s->max_size = s->map_size;
 	s->reject_max = opts->reject_max_bytes ? opts->reject_max_bytes : DEFAULT_REJECT_MAX;
 
-	if (s->flags & OPLOG_STORE_RDONLY) {
-		if (stat(opts->path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			rc = oplog_error__set(OPLOG_ENOTFOUND, "no store at %s", opts->path);
-			goto done;
-		}
-		env_flags |= MDB_RDONLY;
-		txn_flags = MDB_RDONLY;
-	} else if (mkdir(opts->path, 0755) != 0 && errno != EEXIST) {
-		rc = oplog_error__set(OPLOG_EIO, "mkdir %s: %s", opts->path, strerror(errno));
-		goto done;
-	}
-	if (s->flags & OPLOG_STORE_NOSYNC)
-		env_flags |= MDB_NOSYNC;
-	if (s->flags & OPLOG_STORE_WRITEMAP)
-		env_flags |= MDB_WRITEMAP;
-
-	if ((rc = mdb_env_create(&s->env)) ||
-	    (rc = mdb_env_set_maxdbs(s->env, DBI__COUNT + 4)) ||
-	    (rc = mdb_env_set_mapsize(s->env, s->map_size))) {
-		rc = oplog_store__mdb_err(rc, "mdb_env_create");
-		goto done;
-	}
-	if ((rc = mdb_env_open(s->env, opts->path, env_flags, 0644))) {
-		if (rc == ENOENT && (s->flags & OPLOG_STORE_RDONLY))
-			rc = oplog_error__set(OPLOG_ENOTFOUND, "no store at %s", opts->path);
-		else
-			rc = oplog_error__set(OPLOG_EIO, "mdb_env_open %s: %s", opts->path,
-			                      mdb_strerror(rc));
-		goto done;
-	}
-	/* An existing store may be larger than the configured initial size. */
-	mdb_env_info(s->env, &info);
-	s->map_size = info.me_mapsize;
-	if (s->max_size < s->map_size)
-		s->max_size = s->map_size;
-
-	if ((rc = oplog_store__txn_begin(s, txn_flags, &txn)))
-		goto done;
-	/* The schema first: an older store's trees have other flags. */
-	rc = mdb_dbi_open(txn, oplog_store__dbi_names[DBI_META], txn_flags ? 0 : MDB_CREATE,
-	                  &s->dbi[DBI_META]);
-	if (rc == MDB_NOTFOUND) {
-		rc = oplog_error__set(OPLOG_ENOTFOUND, "%s is not an oplogd store (no 'meta' database)",
-		                      opts->path);
-		goto done;
-	}
-	if (rc) {
-		rc = oplog_store__mdb_err(rc, "meta");
-		goto done;
-	}
-	if ((rc = meta_schema(s, txn, &schema)))
-		goto done;
-	if (schema > OPLOG_STORE_SCHEMA) {
-		rc = oplog_error__set(OPLOG_ESCHEMA, "store schema %u is newer than this oplogd's "
-		                      "(%d): upgrade oplogd", schema, OPLOG_STORE_SCHEMA);
-		goto done;
-	}
-	if (schema && schema < OPLOG_STORE_SCHEMA) {
-		*old = schema;
-		rc = oplog_error__set(OPLOG_ESCHEMA, "%s has store schema %u, this oplogd writes %d: "
-		                      "upgrade it with `oplogd migrate --store %s` (a read-write "
-		                      "command such as apply or import also upgrades it)",
-		                      opts->path, schema, OPLOG_STORE_SCHEMA, opts->path);
-		goto done;
-	}
-	for (int i = 0; i < DBI__COUNT; i++) {
-		unsigned f = oplog_store__dbi_flags[i] | (txn_flags ? 0 : MDB_CREATE);
-		int mrc = mdb_dbi_open(txn, oplog_store__dbi_names[i], f, &s->dbi[i]);
-		if (mrc == MDB_NOTFOUND) {
-			rc = oplog_error__set(OPLOG_ENOTFOUND, "%s is not an oplogd store (no '%s' database)",
-			                      opts->path, oplog_store__dbi_names[i]);
-			goto done;
-		}
-		if (mrc) {
-			rc = oplog_store__mdb_err(mrc, oplog_store__dbi_names[i]);
-			goto done;
-		}
-	}
-	if ((rc = meta_init(s, txn, schema)))
+	if ((rc = env_open(s, opts->path, &txn_flags)) ||
+	    (rc = oplog_store__txn_begin(s, txn_flags, &txn)) ||
+	    (rc = dbis_open(s, txn, txn_flags, opts->path, &schema, old)) ||
+	    (rc = meta_init(s, txn, schema)))
 		goto done;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;

@@ -10,6 +10,38 @@
 
 #include "oplog/store.h"
 
+/*
+ * The trees (DBIs). Adding a tree `foo`:
+ *   1. Here: DBI_FOO before DBI__COUNT, and its key builder below with the
+ *      others (key_foo, writing big-endian fixed-width fields so that
+ *      LMDB's byte order is the order queries want).
+ *   2. store.c: its name in oplog_store__dbi_names and its mdb_dbi_open
+ *      flags in oplog_store__dbi_flags. A read-write open creates it; a
+ *      read-only open of a store written before it fails (ENOTFOUND), so
+ *      a tree that existing stores lack comes with a schema bump
+ *      (OPLOG_STORE_SCHEMA) and an upgrade: migrate.c's old_begin says
+ *      which trees an old store may lack, and
+ *      oplog_store__migrate_build (migrate_copy.c) copies (its `verbatim`
+ *      list) or rebuilds each tree.
+ *   3. Writes: apply.c, in the batch's transaction (apply_entry for a
+ *      record per entry, apply_once for one per batch; apply_doc.c for
+ *      documents). Records derived from entries keep apply's order-free
+ *      rules: the same set of entries gives the same records whatever
+ *      order they came in.
+ *   4. Prune (maint.c prune_entry): delete the tree's records of a pruned
+ *      entry, or say in docs/STORE.md why they stay (forks and breaks
+ *      stay as history).
+ *   5. verify.c: check each record against the oplog (check_entry_* for
+ *      records per entry, a pass of its own for the others).
+ *   6. Reads: a query in the file of its concern (query.c shared reads
+ *      and single lookups, query_scan.c entries in order, query_node.c
+ *      per-node state, query_state.c bookkeeping), declared in
+ *      include/oplog/store.h with its ownership and errors.
+ *   7. docs/STORE.md: a row in the table (key, value, who uses it) and,
+ *      if it is not obvious, a "Why" section.
+ *   8. tests/unit: apply, prune, verify and the query, and a damaged record
+ *      that verify must report.
+ */
 enum store_dbi {
 	DBI_META, DBI_NAMES, DBI_IDS, DBI_LOG, DBI_ENTRIES, DBI_BY_HLC, DBI_BY_NODE,
 	DBI_BY_SEQ, DBI_HEADS, DBI_DOCS, DBI_FORKS, DBI_BREAKS,
@@ -152,6 +184,20 @@ int oplog_store__mdb_err(int rc, const char *what);
  * OPLOG_EMAPFULL when already at max_size. */
 int oplog_store__grow(struct oplog_store *s);
 
+/* The same for any env: *map_size doubles, up to max_size. 0, or
+ * OPLOG_EMAPFULL with no message when already at max_size (the caller
+ * says what is full), or the LMDB failure, its message prefixed by who. */
+int oplog_store__map_grow(MDB_env *env, size_t *map_size, size_t max_size, const char *who);
+
+/*
+ * Make room for item n of the array *arrp points at (*cap items of elem
+ * bytes): once n reaches *cap, *cap doubles (from `first`) and the array
+ * is reallocated. 0, or OPLOG_ENOMEM with "who: out of memory" (the array
+ * and *cap unchanged). arrp is the address of the array's pointer.
+ */
+int oplog_store__reserve(void *arrp, size_t *cap, size_t n, size_t elem, size_t first,
+                         const char *who);
+
 /* Begin a transaction, adopting a map grown by another process. */
 int oplog_store__txn_begin(struct oplog_store *s, unsigned flags, MDB_txn **txn);
 
@@ -202,6 +248,32 @@ int oplog_store__walk(struct oplog_store *s, MDB_txn *txn, int dbi,
                       const uint8_t *start, size_t slen, size_t plen,
                       oplog_store__walk_fn fn, void *arg);
 
+/* Begin a read txn (*txn, the caller aborts it) and resolve dataset ds
+ * (*dsid): 0, or OPLOG_ENOTFOUND when the dataset is unknown, or an
+ * LMDB failure; on failure no txn is left open. */
+int oplog_store__begin_ds(struct oplog_store *s, struct oplog_slice ds, MDB_txn **txn,
+                          uint32_t *dsid);
+
+/* Lists of an unknown dataset are empty, not an error. */
+#define EMPTY_IF_UNKNOWN(rc) ((rc) == OPLOG_ENOTFOUND ? 0 : (rc))
+
+/* Begin a read txn, resolve ds (*dsid, when not NULL) and walk dbi's
+ * records of it (keys that start with its id) with fn, as
+ * oplog_store__walk. 0 with *txn NULL when ds is unknown (an empty list).
+ * Otherwise *txn stays open, even on failure, for the caller to abort
+ * after it is done with what fn kept (borrowed from the txn). */
+int oplog_store__walk_ds(struct oplog_store *s, struct oplog_slice ds, int dbi,
+                         oplog_store__walk_fn fn, void *arg, MDB_txn **txn, uint32_t *dsid);
+
+/* Names (nodes, collections, keys) order bytewise, shorter first. */
+static inline int slice_cmp(struct oplog_slice a, struct oplog_slice b)
+{
+	size_t n = a.len < b.len ? a.len : b.len;
+	int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
+
+	return c ? c : (a.len > b.len) - (a.len < b.len);
+}
+
 /* The message stored under log id `id`, borrowed from txn: 0, or
  * OPLOG_ENOTFOUND (no such record). */
 int oplog_store__log_get(struct oplog_store *s, MDB_txn *txn, uint64_t id, MDB_val *msg);
@@ -209,14 +281,6 @@ int oplog_store__log_get(struct oplog_store *s, MDB_txn *txn, uint64_t id, MDB_v
 /* Decode a stored message without verifying its hash (it was verified
  * before it was stored). OPLOG_ECORRUPT when it does not decode. */
 int oplog_store__decode(const MDB_val *msg, struct oplog_entry *e);
-
-/* The original message bytes of entry (ds, hash), borrowed from txn,
- * found through `entries` (each epoch, newest first; a shared hash prefix
- * is resolved against the message). 0, OPLOG_ENOTFOUND, or OPLOG_ECORRUPT
- * (an index points at a missing log record). If log_id is not NULL it
- * receives the entry's log id. */
-int oplog_store__entry_bytes(struct oplog_store *s, MDB_txn *txn, uint32_t ds,
-                             const uint8_t *hash, MDB_val *msg, uint64_t *log_id);
 
 /* The entry (ds, nid, seq, hash) through its by_seq record: 0 with *log_id
  * (and *prev pointing into the map, NULL at seq 1, when prev is not

@@ -76,14 +76,9 @@ static int load_group(struct verify *v, uint32_t ds, uint32_t nid, uint64_t seq)
 	for (rc = mdb_cursor_get(v->seq_cur, &k, &val, MDB_SET_RANGE);
 	     rc == 0 && key_has_prefix(&k, kb, 16);
 	     rc = mdb_cursor_get(v->seq_cur, &k, &val, MDB_NEXT)) {
-		if (v->group_n == v->group_cap) {
-			size_t cap = v->group_cap ? v->group_cap * 2 : 8;
-			void *p = realloc(v->group, cap * OPLOG_HASH_LEN);
-			if (!p)
-				return oplog_error__set(OPLOG_ENOMEM, "verify: out of memory");
-			v->group = p;
-			v->group_cap = cap;
-		}
+		if ((rc = oplog_store__reserve(&v->group, &v->group_cap, v->group_n,
+		                               OPLOG_HASH_LEN, 8, "verify")))
+			return rc;
 		memcpy(v->group[v->group_n++], (uint8_t *)k.mv_data + 16, OPLOG_HASH_LEN);
 	}
 	return rc && rc != MDB_NOTFOUND ? oplog_store__mdb_err(rc, "by_seq") : 0;
@@ -97,20 +92,162 @@ static int in_group(struct verify *v, const uint8_t *hash)
 	return 0;
 }
 
+/* Does the DUPSORT tree dbi hold exactly the pair (k, val)? 1, 0 or an
+ * OPLOG_E* code. */
+static int exists_dup(struct verify *v, int dbi, MDB_val *k, MDB_val *val)
+{
+	MDB_cursor *cur;
+	int rc;
+
+	if ((rc = mdb_cursor_open(v->txn, v->s->dbi[dbi], &cur)))
+		return oplog_store__mdb_err(rc, oplog_store__dbi_names[dbi]);
+	rc = mdb_cursor_get(cur, k, val, MDB_GET_BOTH);
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return oplog_store__mdb_err(rc, oplog_store__dbi_names[dbi]);
+	return rc == 0;
+}
+
+/* The entry en's id `id` of kind names its own `want`: a problem when the
+ * id has no name (1: checking the entry stops there) or another one (0).
+ * Else an OPLOG_E* code. */
+static int check_entry_name(struct verify *v, int kind, uint32_t id,
+                            struct oplog_slice want, const char *en)
+{
+	const char *what = kind == KIND_DS ? "dataset" : "node";
+	struct oplog_slice name;
+	int rc = oplog_store__id_name(v->s, v->txn, kind, id, &name);
+
+	if (rc == OPLOG_ECORRUPT) {
+		problem(v, "ids: %s id %u of %s has no name", what, id, en);
+		return 1;
+	}
+	if (rc)
+		return rc;
+	if (slice_cmp(name, want))
+		problem(v, "by_seq: %s is stored under %s id %u of another name", en, what, id);
+	return 0;
+}
+
+/* The entry's other paths: by_hlc, by_node and the hash index. */
+static int check_entry_paths(struct verify *v, uint32_t ds, uint32_t nid, uint64_t id,
+                             const struct oplog_entry *e, const char *en)
+{
+	uint8_t kb[KEY_MAX], ib[8];
+	MDB_val ek, ev = { 8, ib };
+	int rc;
+
+	if ((rc = exists(v, DBI_BY_HLC, kb, key_hlc(kb, ds, e->wall, e->logic, nid, id), NULL)) < 0)
+		return rc;
+	if (!rc)
+		problem(v, "by_hlc: %s (seq %llu) missing", en, (unsigned long long)e->seq);
+	if ((rc = exists(v, DBI_BY_NODE, kb, key_node_hlc(kb, ds, nid, e->wall, e->logic, id),
+	                 NULL)) < 0)
+		return rc;
+	if (!rc)
+		problem(v, "by_node: %s missing", en);
+	ek = (MDB_val){ key_entries(kb, log_epoch(id), ds, e->hash), kb };
+	put_u64(ib, id);
+	if ((rc = exists_dup(v, DBI_ENTRIES, &ek, &ev)) < 0)
+		return rc;
+	if (!rc)
+		problem(v, "entries: %s missing from the hash index", en);
+	return 0;
+}
+
+/* Head: at or after every entry of its node. *ns gets the node's state
+ * (zeroes when it has none). */
+static int check_entry_head(struct verify *v, uint32_t ds, uint32_t nid,
+                            const struct oplog_entry *e, const char *en,
+                            struct node_state *ns)
+{
+	int rc = oplog_store__node_state_get(v->s, v->txn, ds, nid, ns);
+
+	if (rc == OPLOG_ENOTFOUND) {
+		problem(v, "heads: no head for the node of %s", en);
+		memset(ns, 0, sizeof(*ns));
+	} else if (rc) {
+		return rc;
+	} else if (oplog_store__hlc_cmp(e->wall, e->logic, e->node, e->hash,
+	                                ns->head_wall, ns->head_logic, e->node, ns->head_hash) > 0) {
+		problem(v, "heads: %s is after its node's head (seq %llu)", en,
+		        (unsigned long long)ns->head_seq);
+	}
+	return 0;
+}
+
+/* Document: its winner is at or after this entry. */
+static int check_entry_doc(struct verify *v, uint32_t ds, const struct oplog_entry *e,
+                           const char *en)
+{
+	uint8_t kb[DOC_KEY_LEN];
+	struct doc_rec d;
+	MDB_val got;
+	int rc;
+
+	if ((rc = oplog_store__doc_key(kb, ds, e->col, e->key)))
+		return rc;
+	if ((rc = exists(v, DBI_DOCS, kb, DOC_KEY_LEN, &got)) < 0)
+		return rc;
+	if (!rc)
+		problem(v, "docs: no document for %s", en);
+	else if (oplog_store__doc_read(v->s, v->txn, &got, &d))
+		problem(v, "docs: record for %s: %s", en, oplog_error_last());
+	else if (oplog_store__hlc_cmp(e->wall, e->logic, e->node, e->hash, d.d.wall,
+	                              d.d.logic, d.d.node, d.d.hash) > 0)
+		problem(v, "docs: %s is later than its document's winner", en);
+	return 0;
+}
+
+/* Chain break and fork records at the entry's seq. */
+static int check_entry_seqs(struct verify *v, uint32_t ds, uint32_t nid,
+                            const struct oplog_entry *e, const struct node_state *ns,
+                            const char *en)
+{
+	uint8_t kb[KEY_MAX];
+	MDB_val fk = { 16, kb }, fv = { OPLOG_HASH_LEN, (void *)e->hash };
+	int rc;
+
+	/* Chain break: recorded exactly when prev matches nothing at seq-1.
+	 * Once seq-1 was pruned (even in part) the record is history. */
+	if (e->prev && e->seq - 1 > ns->pruned) {
+		int present;
+		if ((rc = load_group(v, ds, nid, e->seq - 1)))
+			return rc;
+		if ((present = exists(v, DBI_BREAKS, kb, key_seq(kb, ds, nid, e->seq, e->hash),
+		                      NULL)) < 0)
+			return present;
+		if (v->group_n && !in_group(v, e->prev) && !present)
+			problem(v, "breaks: %s does not chain to seq %llu but no break is recorded",
+			        en, (unsigned long long)e->seq - 1);
+		if (v->group_n && in_group(v, e->prev) && present)
+			problem(v, "breaks: %s is recorded as a break but chains correctly", en);
+	}
+
+	/* Fork: recorded when the seq has several hashes. */
+	if ((rc = load_group(v, ds, nid, e->seq)))
+		return rc;
+	if (v->group_n <= 1)
+		return 0;
+	key_seq(kb, ds, nid, e->seq, NULL);
+	if ((rc = exists_dup(v, DBI_FORKS, &fk, &fv)) < 0)
+		return rc;
+	if (!rc)
+		problem(v, "forks: %s shares its seq with another hash but no fork is recorded", en);
+	return 0;
+}
+
 /* Pass 1: each entry (by_seq is the oplog's key) is stored, valid, and
  * reachable through every path. */
 static int check_entry(const MDB_val *k, const MDB_val *val, void *arg)
 {
 	struct verify *v = arg;
-	struct oplog_store *s = v->s;
-	const uint8_t *kb0 = k->mv_data, *hash = kb0 + 16;
-	uint32_t ds = get_u32(kb0), nid = get_u32(kb0 + 4);
-	uint64_t seq = get_u64(kb0 + 8), id;
+	const uint8_t *kb = k->mv_data, *hash = kb + 16;
+	uint32_t ds = get_u32(kb), nid = get_u32(kb + 4);
+	uint64_t seq = get_u64(kb + 8), id;
 	struct oplog_entry e;
 	struct oplog_reject rej;
-	struct oplog_slice dsname, nodename;
 	struct node_state ns;
-	uint8_t kb[KEY_MAX], ib[8];
 	char en[96];
 	MDB_val got;
 	int rc;
@@ -124,7 +261,7 @@ static int check_entry(const MDB_val *k, const MDB_val *val, void *arg)
 	}
 	id = get_u64(val->mv_data);
 	ename(en, ds, hash);
-	if ((rc = oplog_store__log_get(s, v->txn, id, &got)) == OPLOG_ENOTFOUND) {
+	if ((rc = oplog_store__log_get(v->s, v->txn, id, &got)) == OPLOG_ENOTFOUND) {
 		problem(v, "by_seq: %s names log record %llu, which is missing", en,
 		        (unsigned long long)id);
 		return 0;
@@ -143,109 +280,14 @@ static int check_entry(const MDB_val *k, const MDB_val *val, void *arg)
 	if ((val->mv_size > SEQ_VAL_MIN) != (e.prev != NULL) ||
 	    (e.prev && memcmp((uint8_t *)val->mv_data + SEQ_VAL_MIN, e.prev, OPLOG_HASH_LEN)))
 		problem(v, "by_seq: the prev of %s is not its entry's (forward links are wrong)", en);
-	if ((rc = oplog_store__id_name(s, v->txn, KIND_DS, ds, &dsname)) == OPLOG_ECORRUPT) {
-		problem(v, "ids: dataset id %u of %s has no name", ds, en);
-		return 0;
-	}
-	if (rc)
+	if ((rc = check_entry_name(v, KIND_DS, ds, e.ds, en)) ||
+	    (rc = check_entry_name(v, KIND_NODE, nid, e.node, en)))
+		return rc < 0 ? rc : 0;
+	if ((rc = check_entry_paths(v, ds, nid, id, &e, en)) ||
+	    (rc = check_entry_head(v, ds, nid, &e, en, &ns)) ||
+	    (rc = check_entry_doc(v, ds, &e, en)))
 		return rc;
-	if (dsname.len != e.ds.len || memcmp(dsname.ptr, e.ds.ptr, e.ds.len))
-		problem(v, "by_seq: %s is stored under dataset id %u of another name", en, ds);
-	if ((rc = oplog_store__id_name(s, v->txn, KIND_NODE, nid, &nodename)) == OPLOG_ECORRUPT) {
-		problem(v, "ids: node id %u of %s has no name", nid, en);
-		return 0;
-	}
-	if (rc)
-		return rc;
-	if (nodename.len != e.node.len || memcmp(nodename.ptr, e.node.ptr, e.node.len))
-		problem(v, "by_seq: %s is stored under node id %u of another name", en, nid);
-
-	if ((rc = exists(v, DBI_BY_HLC, kb, key_hlc(kb, ds, e.wall, e.logic, nid, id), NULL)) < 0)
-		return rc;
-	if (!rc)
-		problem(v, "by_hlc: %s (seq %llu) missing", en, (unsigned long long)e.seq);
-	if ((rc = exists(v, DBI_BY_NODE, kb, key_node_hlc(kb, ds, nid, e.wall, e.logic, id),
-	                 NULL)) < 0)
-		return rc;
-	if (!rc)
-		problem(v, "by_node: %s missing", en);
-	{
-		MDB_cursor *cur;
-		MDB_val ek = { key_entries(kb, log_epoch(id), ds, hash), kb }, ev = { 8, ib };
-
-		put_u64(ib, id);
-		if ((rc = mdb_cursor_open(v->txn, s->dbi[DBI_ENTRIES], &cur)))
-			return oplog_store__mdb_err(rc, "entries");
-		rc = mdb_cursor_get(cur, &ek, &ev, MDB_GET_BOTH);
-		mdb_cursor_close(cur);
-		if (rc == MDB_NOTFOUND)
-			problem(v, "entries: %s missing from the hash index", en);
-		else if (rc)
-			return oplog_store__mdb_err(rc, "entries");
-	}
-
-	/* Head: at or after every entry of its node. */
-	rc = oplog_store__node_state_get(s, v->txn, ds, nid, &ns);
-	if (rc == OPLOG_ENOTFOUND) {
-		problem(v, "heads: no head for the node of %s", en);
-		memset(&ns, 0, sizeof(ns));
-	} else if (rc) {
-		return rc;
-	} else if (oplog_store__hlc_cmp(e.wall, e.logic, e.node, e.hash,
-	                                ns.head_wall, ns.head_logic, e.node, ns.head_hash) > 0) {
-		problem(v, "heads: %s is after its node's head (seq %llu)", en,
-		        (unsigned long long)ns.head_seq);
-	}
-
-	/* Document: its winner is at or after this entry. */
-	if ((rc = oplog_store__doc_key(kb, ds, e.col, e.key)))
-		return rc;
-	if ((rc = exists(v, DBI_DOCS, kb, DOC_KEY_LEN, &got)) < 0)
-		return rc;
-	if (!rc) {
-		problem(v, "docs: no document for %s", en);
-	} else {
-		struct doc_rec d;
-		if (oplog_store__doc_read(s, v->txn, &got, &d))
-			problem(v, "docs: record for %s: %s", en, oplog_error_last());
-		else if (oplog_store__hlc_cmp(e.wall, e.logic, e.node, e.hash, d.d.wall,
-		                              d.d.logic, d.d.node, d.d.hash) > 0)
-			problem(v, "docs: %s is later than its document's winner", en);
-	}
-
-	/* Chain break: recorded exactly when prev matches nothing at seq-1.
-	 * Once seq-1 was pruned (even in part) the record is history. */
-	if (e.prev && e.seq - 1 > ns.pruned) {
-		int present;
-		if ((rc = load_group(v, ds, nid, e.seq - 1)))
-			return rc;
-		if ((present = exists(v, DBI_BREAKS, kb, key_seq(kb, ds, nid, e.seq, e.hash),
-		                      NULL)) < 0)
-			return present;
-		if (v->group_n && !in_group(v, e.prev) && !present)
-			problem(v, "breaks: %s does not chain to seq %llu but no break is recorded",
-			        en, (unsigned long long)e.seq - 1);
-		if (v->group_n && in_group(v, e.prev) && present)
-			problem(v, "breaks: %s is recorded as a break but chains correctly", en);
-	}
-
-	/* Fork: recorded when the seq has several hashes. */
-	if ((rc = load_group(v, ds, nid, e.seq)))
-		return rc;
-	if (v->group_n > 1) {
-		MDB_cursor *cur;
-		MDB_val fk = { 16, kb }, fv = { OPLOG_HASH_LEN, (void *)e.hash };
-		key_seq(kb, ds, nid, e.seq, NULL);
-		if ((rc = mdb_cursor_open(v->txn, s->dbi[DBI_FORKS], &cur)))
-			return oplog_store__mdb_err(rc, "forks");
-		rc = mdb_cursor_get(cur, &fk, &fv, MDB_GET_BOTH);
-		mdb_cursor_close(cur);
-		if (rc == MDB_NOTFOUND)
-			problem(v, "forks: %s shares its seq with another hash but no fork is recorded", en);
-		else if (rc)
-			return oplog_store__mdb_err(rc, "forks");
-	}
-	return 0;
+	return check_entry_seqs(v, ds, nid, &e, &ns, en);
 }
 
 /* Pass 2: every index record points at a stored entry. */

@@ -3,11 +3,28 @@
  *
  * Every library function returns int: 0 on success, a negative OPLOG_E*
  * code on failure. A few codes are expected outcomes rather than faults
- * (OPLOG_ENOTFOUND, OPLOG_EREJECT, OPLOG_EMAPFULL). When a function fails
- * it also leaves a human-readable message, naming the cause, in a buffer
- * private to the calling thread; oplog_error_last() returns it.
+ * (OPLOG_ENOTFOUND, OPLOG_EREJECT, OPLOG_EMAPFULL). A failure that is a
+ * fault also leaves a human-readable message, naming the cause, in a
+ * buffer private to the calling thread; oplog_error_last() returns it.
+ *
+ * When the message describes a return value, and when it is stale:
+ *   - Only oplog_error__set() writes it; nothing ever clears it. Success
+ *     leaves the previous failure's message in place, including one the
+ *     call itself set and then recovered from (oplog_store_apply growing
+ *     a full map, oplog_store_migrate failing to remove its temp dir).
+ *   - It names the cause of a call's failure only when read right after
+ *     that call returned a negative code, on the same thread, before any
+ *     other oplog call.
+ *   - An expected outcome may return without a message: OPLOG_ENOTFOUND
+ *     from a lookup (oplog_store_get, oplog_store_offset, ...) leaves
+ *     whatever was there before.
+ *   - A non-zero return a caller's callback chose is passed back as it
+ *     is, with the message the callback left (or an older one).
+ *   - Messages longer than 511 bytes are cut.
  *
  * Threading: the message buffer is thread-local; no locking is needed.
+ * A message set on one thread (the writer thread, say) is not visible on
+ * another: the thread that reports it must copy it across.
  */
 #ifndef OPLOG_ERROR_H
 #define OPLOG_ERROR_H
@@ -29,8 +46,12 @@ enum oplog_error {
 };
 
 /*
- * The message of the last failure on this thread, never NULL ("" when none).
- * Borrowed: valid until the next oplog call on this thread sets a new one.
+ * The message this thread's most recent oplog_error__set() left, never
+ * NULL ("" when there was none yet). See above for when it belongs to the
+ * last return. Borrowed: the buffer lives as long as the thread, and its
+ * text changes with the next failing oplog call on this thread, so copy it
+ * before making another call (in particular, never pass it straight back
+ * to oplog_error__set()).
  */
 const char *oplog_error_last(void);
 
@@ -44,8 +65,5 @@ const char *oplog_strerror(int err);
  */
 int oplog_error__set(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-
-/* Clear this thread's message. */
-void oplog_error__clear(void);
 
 #endif
