@@ -64,7 +64,7 @@ static json_t *nullable(int64_t v)
 static int partitions_json(struct cli_store_cmd *c, const struct oplog_kafka_partition *p,
                            size_t n, json_t *arr, int64_t *total)
 {
-	int latest = strcmp(oplog_config_str(c->cfg, "apply.fresh_start"), "latest") == 0;
+	int latest = c->cfg->apply.fresh_start == OPLOG_FRESH_START_LATEST;
 
 	*total = 0;
 	for (size_t i = 0; i < n; i++) {

@@ -134,7 +134,7 @@ int cmd_prune(int argc, char **argv)
 	c.s = NULL;
 	if ((rc = cli_store_open(&spec, c.cfg, 0, &c.s)) != CLI_RUN)
 		goto done;
-	batch = a.batch ? a.batch : (uint64_t)oplog_config_int(c.cfg, "store.prune_batch");
+	batch = a.batch ? a.batch : (uint64_t)c.cfg->store.prune_batch;
 	/* A node and hash above every valid one: the cutoff then includes
 	 * every entry at its (wall, logic), whatever the node. */
 	memset(max_node, 0xff, sizeof(max_node));

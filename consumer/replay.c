@@ -89,8 +89,8 @@ static void describe(const struct replay *rp, char *buf, size_t cap)
 	if (o->topic) {
 		len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s", o->topic);
 	} else {
-		size_t n;
-		const char *const *t = oplog_config_list(rp->cfg, "apply.topics", &n);
+		size_t n = rp->cfg->apply.topics.n;
+		const char *const *t = rp->cfg->apply.topics.items;
 		for (size_t i = 0; i < n; i++)
 			len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s",
 			                        i ? "," : "", t[i]);

@@ -55,11 +55,11 @@ static uint64_t wall_ms(void)
 void oplog_intake_opts_from_config(struct oplog_intake_opts *o, const struct oplog_config *cfg)
 {
 	*o = (struct oplog_intake_opts){ 0 };
-	o->max_message = (size_t)oplog_config_size(cfg, "apply.max_message_bytes");
-	o->skew_ms = oplog_config_ms(cfg, "apply.clock_skew_ms");
-	o->batch_count = (size_t)oplog_config_int(cfg, "apply.batch_size");
-	o->batch_bytes = (size_t)oplog_config_size(cfg, "apply.batch_bytes");
-	o->batch_ms = oplog_config_ms(cfg, "apply.batch_ms");
+	o->max_message = (size_t)cfg->apply.max_message_bytes;
+	o->skew_ms = cfg->apply.clock_skew_ms;
+	o->batch_count = (size_t)cfg->apply.batch_size;
+	o->batch_bytes = (size_t)cfg->apply.batch_bytes;
+	o->batch_ms = cfg->apply.batch_ms;
 }
 
 /* Empty the slot and let go of what its batch borrowed. */

@@ -18,8 +18,13 @@ enum oplog_log_level {
 	OPLOG_LOG_ERROR
 };
 
-/* Set the lowest level written and the format (json non-zero for JSON). */
-void oplog_log_setup(enum oplog_log_level level, int json);
+enum oplog_log_format {
+	OPLOG_LOG_TEXT = 0,
+	OPLOG_LOG_JSON
+};
+
+/* Set the lowest level written and the line format. */
+void oplog_log_setup(enum oplog_log_level level, enum oplog_log_format format);
 
 /* Is a line at this level written? (To skip building costly arguments.) */
 int oplog_log_enabled(enum oplog_log_level level);
