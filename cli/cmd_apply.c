@@ -44,7 +44,7 @@ int cmd_apply(int argc, char **argv)
 	rc = cli_store_begin(&spec, argc, argv, &c, 0, 0, 0, NULL, NULL);
 	if (rc != CLI_RUN)
 		goto done;
-	oplog_log_setup(c.cfg->log.level, c.cfg->log.format);
+	oplog_log_setup_from(c.cfg);
 	if ((err = oplog_applier_new(&a, c.cfg, c.s))) {
 		rc = cli_fail(&spec, err);
 		goto done;

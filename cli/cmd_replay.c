@@ -205,7 +205,7 @@ int cmd_replay(int argc, char **argv)
 	                     on_option, &a);
 	if (rc != CLI_RUN)
 		goto done;
-	oplog_log_setup(c.cfg->log.level, c.cfg->log.format);
+	oplog_log_setup_from(c.cfg);
 	a.tty = isatty(STDERR_FILENO);
 	a.o.progress = show_progress;
 	a.o.arg = &a;

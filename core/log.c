@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "oplog/config.h"
 #include "oplog/log.h"
 
 static enum oplog_log_level min_level = OPLOG_LOG_INFO;
@@ -18,6 +19,11 @@ void oplog_log_setup(enum oplog_log_level level, enum oplog_log_format fmt)
 {
 	min_level = level;
 	format = fmt;
+}
+
+void oplog_log_setup_from(const struct oplog_config *cfg)
+{
+	oplog_log_setup(cfg->log.level, cfg->log.format);
 }
 
 int oplog_log_enabled(enum oplog_log_level level)
