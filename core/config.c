@@ -4,10 +4,10 @@
  */
 #include <assert.h>
 #include <ctype.h>
-#include <stddef.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

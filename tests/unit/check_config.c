@@ -167,8 +167,9 @@ START_TEST(test_config__defaults_match_the_table)
 }
 END_TEST
 
-/* Each row names its own field: no two keys share one, and each lies
- * within the struct beside the kafka list. */
+/* Each row names its own field: no two keys share one, each lies within
+ * the struct beside the kafka list, and setting a key writes it; an enum
+ * key's field takes the position of the word given. */
 START_TEST(test_config__rows_bind_distinct_fields)
 {
 	const struct oplog_config_key *keys;
@@ -176,18 +177,32 @@ START_TEST(test_config__rows_bind_distinct_fields)
 
 	keys = oplog_config_keys(&n);
 	for (i = 0; i < n; i++) {
+		char name[128];
+		snprintf(name, sizeof(name), "%s.%s", keys[i].section, keys[i].name);
 		ck_assert_msg(keys[i].field >= sizeof(cfg->kafka) &&
 		              keys[i].field < sizeof(struct oplog_config),
-		              "%s.%s: field offset %zu", keys[i].section, keys[i].name,
-		              keys[i].field);
+		              "%s: field offset %zu", name, keys[i].field);
 		for (j = 0; j < i; j++)
-			ck_assert_msg(keys[i].field != keys[j].field, "%s.%s and %s.%s share a field",
-			              keys[i].section, keys[i].name, keys[j].section, keys[j].name);
+			ck_assert_msg(keys[i].field != keys[j].field, "%s and %s.%s share a field",
+			              name, keys[j].section, keys[j].name);
+		if (strcmp(name, "store.prune_batch") == 0) {
+			int64_t v;
+			OK(set(name, "77"));
+			memcpy(&v, (const char *)cfg + keys[i].field, sizeof(v));
+			ck_assert_int_eq(v, 77);
+		}
+		if (keys[i].type == OPLOG_CONFIG_ENUM) {
+			char words[128], *w, *save;
+			int index = 0, v;
+			snprintf(words, sizeof(words), "%s", keys[i].values);
+			for (w = strtok_r(words, "|", &save); w; w = strtok_r(NULL, "|", &save)) {
+				OK(set(name, w));
+				memcpy(&v, (const char *)cfg + keys[i].field, sizeof(v));
+				ck_assert_msg(v == index, "%s = %s gave %d", name, w, v);
+				index++;
+			}
+		}
 	}
-	/* a set writes the field the row names */
-	OK(set("store.prune_batch", "77"));
-	ck_assert_int_eq(*(const int64_t *)((const char *)cfg + keys[14].field), 77);
-	ck_assert_str_eq(keys[14].name, "prune_batch");
 }
 END_TEST
 
