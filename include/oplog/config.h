@@ -2,9 +2,9 @@
  * oplog/config.h: oplogd's configuration, driven by one table of keys.
  *
  * Every key oplogd understands is one row of a static table (section,
- * name, type, default, bounds, help, field). The same table drives the INI file
- * parser, `--set section.key=value` overrides and `--dump-config`, so a key
- * cannot exist in one of them and be missing from another. Defaults are
+ * name, type, default, bounds, help, field). The same table drives the INI
+ * file parser, `--set section.key=value` overrides and `--dump-config`, so
+ * a key cannot exist in one of them and be missing from another. Defaults are
  * written as text and go through the same parser as user values.
  *
  * [kafka] is different: its keys belong to librdkafka, so any key is
@@ -38,7 +38,7 @@
  * struct named after its section, with the key's name: [apply] batch_size
  * is cfg->apply.batch_size. A misspelt key does not compile. The field's
  * C type follows the key's type:
- *   string    const char *        never NULL
+ *   string    const char *, never NULL
  *   list      struct oplog_config_list (items, n); n >= 1
  *   int       int64_t
  *   size      uint64_t, bytes
