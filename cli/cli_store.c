@@ -21,16 +21,15 @@ int cli_store_opts(const struct cli_spec *spec, const struct oplog_config *cfg,
                    unsigned flags, struct oplog_store_opts *opts)
 {
 	memset(opts, 0, sizeof(*opts));
-	opts->path = oplog_config_str(cfg, "store.path");
-	opts->map_size = (size_t)oplog_config_size(cfg, "store.map_size");
-	opts->max_size = (size_t)oplog_config_size(cfg, "store.max_size");
-	opts->reject_max_bytes = (size_t)oplog_config_size(cfg, "store.reject_max_bytes");
+	opts->path = cfg->store.path;
+	opts->map_size = (size_t)cfg->store.map_size;
+	opts->max_size = (size_t)cfg->store.max_size;
+	opts->reject_max_bytes = (size_t)cfg->store.reject_max_bytes;
 	opts->flags = flags;
 	if (!(flags & OPLOG_STORE_RDONLY)) {
-		if (oplog_config_bool(cfg, "store.writemap"))
+		if (cfg->store.writemap)
 			opts->flags |= OPLOG_STORE_WRITEMAP;
-		oplog_log_setup((enum oplog_log_level)oplog_config_enum(cfg, "log.level"),
-		                strcmp(oplog_config_str(cfg, "log.format"), "json") == 0);
+		oplog_log_setup_from(cfg);
 		opts->notice = store_notice;
 	}
 	if (*opts->path == '\0')

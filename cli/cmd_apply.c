@@ -44,8 +44,7 @@ int cmd_apply(int argc, char **argv)
 	rc = cli_store_begin(&spec, argc, argv, &c, 0, 0, 0, NULL, NULL);
 	if (rc != CLI_RUN)
 		goto done;
-	oplog_log_setup((enum oplog_log_level)oplog_config_enum(c.cfg, "log.level"),
-	                strcmp(oplog_config_str(c.cfg, "log.format"), "json") == 0);
+	oplog_log_setup_from(c.cfg);
 	if ((err = oplog_applier_new(&a, c.cfg, c.s))) {
 		rc = cli_fail(&spec, err);
 		goto done;

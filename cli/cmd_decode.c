@@ -94,7 +94,7 @@ int cmd_decode(int argc, char **argv)
 	rc = cli_load_config(&spec, &common, &cfg);
 	if (rc != CLI_RUN)
 		goto done;
-	max = (size_t)oplog_config_size(cfg, "apply.max_message_bytes");
+	max = (size_t)cfg->apply.max_message_bytes;
 	err = cli_read_input(path, max, &buf, &len, &total);
 	if (err != 0) {
 		rc = cli_fail(&spec, err);

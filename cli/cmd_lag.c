@@ -6,10 +6,10 @@
  */
 #include <inttypes.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli_store.h"
 #include "oplog/bytes.h"
+#include "oplog/clock.h"
 #include "oplog/error.h"
 #include "oplog/json.h"
 #include "oplog/lag.h"
@@ -65,7 +65,7 @@ static json_t *nullable(int64_t v)
 static int partitions_json(struct cli_store_cmd *c, const struct oplog_kafka_partition *p,
                            size_t n, json_t *arr, int64_t *total)
 {
-	int latest = strcmp(oplog_config_str(c->cfg, "apply.fresh_start"), "latest") == 0;
+	int latest = c->cfg->apply.fresh_start == OPLOG_FRESH_START_LATEST;
 
 	*total = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -170,7 +170,6 @@ int cmd_lag(int argc, char **argv)
 	char id[2 * OPLOG_STORE_ID_LEN + 1];
 	json_t *doc = NULL, *arr = NULL, *nodes = NULL, *lost = NULL;
 	struct nodes_ctx x = { 0 };
-	struct timespec ts;
 	int64_t total = 0;
 	int err, rc;
 
@@ -178,14 +177,13 @@ int cmd_lag(int argc, char **argv)
 	if (rc != CLI_RUN)
 		goto done;
 	oplog_hex(oplog_store_id(c.s), OPLOG_STORE_ID_LEN, id);
-	clock_gettime(CLOCK_REALTIME, &ts);
 	if (!(arr = json_array()) || !(nodes = json_array())) {
 		rc = cli_fail(&spec, OPLOG_ENOMEM);
 		goto done;
 	}
 	x.s = c.s;
 	x.arr = nodes;
-	x.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	x.now_ms = (int64_t)oplog_clock_wall_ms();
 	if ((err = oplog_lag_partitions(c.cfg, NULL, 1, id, 10000, &parts, &n)) ||
 	    (err = partitions_json(&c, parts, n, arr, &total)) ||
 	    (err = oplog_store_datasets(c.s, dataset_fn, &x)) ||

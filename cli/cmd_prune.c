@@ -7,9 +7,9 @@
  */
 #include <inttypes.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli_store.h"
+#include "oplog/clock.h"
 #include "oplog/error.h"
 #include "oplog/json.h"
 
@@ -70,7 +70,6 @@ static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
 static int cutoff_of(const struct prune_args *a, uint64_t *wall, uint32_t *logic,
                      int *none)
 {
-	struct timespec ts;
 	uint64_t now, w;
 	uint32_t l;
 	int64_t ms;
@@ -90,8 +89,7 @@ static int cutoff_of(const struct prune_args *a, uint64_t *wall, uint32_t *logic
 	if (oplog_config__parse_duration(a->older, &ms) != 0 || ms < 0)
 		return cli_usage_error(&spec, "--older-than: bad duration '%s' (e.g. 7d, 12h, 30m)",
 		                       a->older);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	now = oplog_clock_wall_ms();
 	/* Strictly older than now - DURATION: at or before the millisecond
 	 * before it, any logic. */
 	if ((uint64_t)ms >= now) {
@@ -133,7 +131,7 @@ int cmd_prune(int argc, char **argv)
 	c.s = NULL;
 	if ((rc = cli_store_open(&spec, c.cfg, 0, &c.s)) != CLI_RUN)
 		goto done;
-	batch = a.batch ? a.batch : (uint64_t)oplog_config_int(c.cfg, "store.prune_batch");
+	batch = a.batch ? a.batch : (uint64_t)c.cfg->store.prune_batch;
 	/* A node and hash above every valid one: the cutoff then includes
 	 * every entry at its (wall, logic), whatever the node. */
 	memset(max_node, 0xff, sizeof(max_node));

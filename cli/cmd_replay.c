@@ -205,8 +205,7 @@ int cmd_replay(int argc, char **argv)
 	                     on_option, &a);
 	if (rc != CLI_RUN)
 		goto done;
-	oplog_log_setup((enum oplog_log_level)oplog_config_enum(c.cfg, "log.level"),
-	                strcmp(oplog_config_str(c.cfg, "log.format"), "json") == 0);
+	oplog_log_setup_from(c.cfg);
 	a.tty = isatty(STDERR_FILENO);
 	a.o.progress = show_progress;
 	a.o.arg = &a;

@@ -857,11 +857,11 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	a->cfg = cfg;
 	a->store = store;
 	oplog_hex(oplog_store_id(store), OPLOG_STORE_ID_LEN, a->store_id);
-	a->commit_ms = oplog_config_ms(cfg, "apply.commit_interval");
-	a->progress_ms = oplog_config_ms(cfg, "log.progress_interval");
-	a->fresh_latest = strcmp(oplog_config_str(cfg, "apply.fresh_start"), "latest") == 0;
-	a->stop_on_lost = strcmp(oplog_config_str(cfg, "apply.on_offset_lost"), "stop") == 0;
-	a->dlq_topic = oplog_config_str(cfg, "apply.dead_letter_topic");
+	a->commit_ms = cfg->apply.commit_interval;
+	a->progress_ms = cfg->log.progress_interval;
+	a->fresh_latest = cfg->apply.fresh_start == OPLOG_FRESH_START_LATEST;
+	a->stop_on_lost = cfg->apply.on_offset_lost == OPLOG_OFFSET_LOST_STOP;
+	a->dlq_topic = cfg->apply.dead_letter_topic;
 	a->in_batch = rd_kafka_topic_partition_list_new(8);
 	a->in_flight = rd_kafka_topic_partition_list_new(8);
 	a->to_commit = rd_kafka_topic_partition_list_new(8);
@@ -906,12 +906,13 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 
 	if (*a->dlq_topic && (rc = oplog_kafka_producer(cfg, NULL, NULL, &a->dlq)))
 		goto done;
-	listen_addr = oplog_config_str(cfg, "metrics.listen");
+	listen_addr = cfg->metrics.listen;
 	/* /healthz turns 503 when the loop stops reporting for 15 s. */
 	if (*listen_addr && (rc = oplog_metrics_start(&a->metrics, listen_addr, 15000)))
 		goto done;
 
-	names = oplog_config_list(cfg, "apply.topics", &n_names);
+	names = cfg->apply.topics.items;
+	n_names = cfg->apply.topics.n;
 	topics = rd_kafka_topic_partition_list_new((int)n_names);
 	for (size_t i = 0; i < n_names; i++)
 		rd_kafka_topic_partition_list_add(topics, names[i], RD_KAFKA_PARTITION_UA);

@@ -36,8 +36,8 @@ int oplog_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val
 
 int oplog_kafka_has(const struct oplog_config *cfg, const char *key)
 {
-	size_t n;
-	const struct oplog_config_kafka *k = oplog_config_kafka(cfg, &n);
+	size_t n = cfg->kafka.n;
+	const struct oplog_config_kafka *k = cfg->kafka.items;
 
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(k[i].key, key) == 0)
@@ -68,8 +68,8 @@ static int consumer_only(const char *key)
 
 int oplog_kafka_conf(const struct oplog_config *cfg, int for_producer, rd_kafka_conf_t **out)
 {
-	size_t n;
-	const struct oplog_config_kafka *k = oplog_config_kafka(cfg, &n);
+	size_t n = cfg->kafka.n;
+	const struct oplog_config_kafka *k = cfg->kafka.items;
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	int rc = 0;
 

@@ -55,8 +55,10 @@ int oplog_lag_partitions(const struct oplog_config *cfg, const char *topic, int 
 
 	*out = NULL;
 	*n = 0;
-	if (!topic)
-		names = oplog_config_list(cfg, "apply.topics", &n_names);
+	if (!topic) {
+		names = cfg->apply.topics.items;
+		n_names = cfg->apply.topics.n;
+	}
 	if (group && !oplog_kafka_has(cfg, "group.id")) {
 		rc = oplog_error__set(OPLOG_ECONFIG, "[kafka] group.id is required");
 		goto done;

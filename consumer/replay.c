@@ -13,6 +13,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "oplog/clock.h"
 #include "oplog/error.h"
 #include "oplog/intake.h"
 #include "oplog/kafka.h"
@@ -89,8 +90,8 @@ static void describe(const struct replay *rp, char *buf, size_t cap)
 	if (o->topic) {
 		len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s", o->topic);
 	} else {
-		size_t n;
-		const char *const *t = oplog_config_list(rp->cfg, "apply.topics", &n);
+		size_t n = rp->cfg->apply.topics.n;
+		const char *const *t = rp->cfg->apply.topics.items;
 		for (size_t i = 0; i < n; i++)
 			len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s",
 			                        i ? "," : "", t[i]);
@@ -407,8 +408,8 @@ static int take(struct replay *rp, rd_kafka_message_t *rkm)
 		else if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && p && rkm->offset >= p->end)
 			p->next = p->end;   /* the range ends in records that are not messages */
 		else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF &&
-		         oplog_intake__now_ms() - rp->last_err_log >= 1000) {
-			rp->last_err_log = oplog_intake__now_ms();
+		         oplog_clock_mono_ms() - rp->last_err_log >= 1000) {
+			rp->last_err_log = oplog_clock_mono_ms();
 			oplog_log(OPLOG_LOG_WARN, "kafka: %s (retrying)", rd_kafka_message_errstr(rkm));
 		}
 		rd_kafka_message_destroy(rkm);
@@ -441,7 +442,7 @@ static int take(struct replay *rp, rd_kafka_message_t *rkm)
 static void progress(struct replay *rp, int force)
 {
 	struct oplog_replay_progress pr = { 0 };
-	int64_t now = oplog_intake__now_ms();
+	int64_t now = oplog_clock_mono_ms();
 
 	if (!rp->o->progress || (!force && now - rp->last_progress < rp->o->progress_ms))
 		return;
@@ -526,7 +527,7 @@ int oplog_replay_run(const struct oplog_config *cfg, struct oplog_store *s,
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	rp.started = rp.last_progress = oplog_intake__now_ms();
+	rp.started = rp.last_progress = oplog_clock_mono_ms();
 	if (o->verify && o->max_missing &&
 	    !(r->missing_list = calloc(o->max_missing, sizeof(*r->missing_list)))) {
 		rc = oplog_error__set(OPLOG_ENOMEM, "out of memory");
@@ -571,7 +572,7 @@ done:
 		r->rejected = is.rejected;
 		memcpy(r->rejected_by, is.rejected_by, sizeof(r->rejected_by));
 	}
-	r->elapsed_ms = oplog_intake__now_ms() - rp.started;
+	r->elapsed_ms = oplog_clock_mono_ms() - rp.started;
 	/* The writer stops and the held messages go before the handle. */
 	oplog_intake_free(rp.in);
 	if (rp.q)

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -29,61 +30,91 @@ static int check_nonempty(const char *text);
 static int check_listen(const char *text);
 
 /*
- * The table. Adding a key here is all it takes for the file, --set and
- * --dump-config to know it; config/oplogd.conf must document it too (the
- * unit tests check that every key appears there with its default).
+ * Row makers. A key's name is its field's name (SECTION.NAME in struct
+ * oplog_config), and the comparison inside sizeof, never evaluated, makes
+ * a field whose C type does not match the key's type a compile error.
+ */
+#define FIELD(sec, name, ctype) \
+	(offsetof(struct oplog_config, sec.name) + \
+	 0 * sizeof((ctype *)NULL == &((struct oplog_config *)NULL)->sec.name))
+#define ROW(sec, name, type, ctype, def, min, max, values, help, check) \
+	{ #sec, #name, type, def, min, max, values, help, check, FIELD(sec, name, ctype) }
+
+#define STRING(sec, name, def, check, help) \
+	ROW(sec, name, OPLOG_CONFIG_STRING, const char *, def, 0, 0, NULL, help, check)
+#define LIST(sec, name, def, help) \
+	ROW(sec, name, OPLOG_CONFIG_LIST, struct oplog_config_list, def, 0, 0, NULL, help, NULL)
+#define INT(sec, name, def, min, max, help) \
+	ROW(sec, name, OPLOG_CONFIG_INT, int64_t, def, min, max, NULL, help, NULL)
+#define SIZE(sec, name, def, min, max, help) \
+	ROW(sec, name, OPLOG_CONFIG_SIZE, uint64_t, def, min, max, NULL, help, NULL)
+#define DURATION(sec, name, def, min, max, help) \
+	ROW(sec, name, OPLOG_CONFIG_DURATION, int64_t, def, min, max, NULL, help, NULL)
+#define BOOL(sec, name, def, help) \
+	ROW(sec, name, OPLOG_CONFIG_BOOL, bool, def, 0, 0, NULL, help, NULL)
+/* The words are in the order of the C enum's values, from 0. */
+#define ENUM(sec, name, ctype, def, words, help) \
+	ROW(sec, name, OPLOG_CONFIG_ENUM, ctype, def, 0, 0, words, help, NULL)
+
+/* An enum field is written as an int (write_field()). */
+_Static_assert(sizeof(enum oplog_fresh_start) == sizeof(int), "enum field size");
+_Static_assert(sizeof(enum oplog_offset_lost) == sizeof(int), "enum field size");
+_Static_assert(sizeof(enum oplog_log_level) == sizeof(int), "enum field size");
+_Static_assert(sizeof(enum oplog_log_format) == sizeof(int), "enum field size");
+
+/*
+ * The table. Adding a key here and its field in oplog/config.h is all it
+ * takes for the file, --set and --dump-config to know it;
+ * config/oplogd.conf must document it too (the unit tests check that
+ * every key appears there with its default).
  */
 static const struct oplog_config_key keys[] = {
-	{ "apply", "topics", OPLOG_CONFIG_LIST, "oplog", 0, 0, NULL,
-	  "Kafka topics to consume, comma-separated", NULL },
-	{ "apply", "batch_size", OPLOG_CONFIG_INT, "200000", 1, 1000000, NULL,
-	  "most messages taken in and not yet committed (the batch being written "
-	  "and the one filling); a batch is due at half", NULL },
-	{ "apply", "batch_bytes", OPLOG_CONFIG_SIZE, "128M", 1, GiB, NULL,
-	  "most message bytes taken in and not yet committed; a batch is due at half",
-	  NULL },
-	{ "apply", "batch_ms", OPLOG_CONFIG_DURATION, "1s", 0, HOUR, NULL,
-	  "longest time a batch fills while more keeps arriving before it is "
-	  "committed", NULL },
-	{ "apply", "max_message_bytes", OPLOG_CONFIG_SIZE, "2M", 1, 64 * MiB, NULL,
-	  "larger messages are rejected as too_large", NULL },
-	{ "apply", "clock_skew_ms", OPLOG_CONFIG_DURATION, "0", 0, 365 * DAY, NULL,
-	  "reject entries whose wall is further ahead of the local clock; 0 = off",
-	  NULL },
-	{ "apply", "fresh_start", OPLOG_CONFIG_ENUM, "earliest", 0, 0,
-	  "earliest|latest",
-	  "where to start on a partition the store holds no offset for", NULL },
-	{ "apply", "dead_letter_topic", OPLOG_CONFIG_STRING, "", 0, 0, NULL,
-	  "topic that gets a copy of every rejected message; empty = none", NULL },
-	{ "apply", "commit_interval", OPLOG_CONFIG_DURATION, "1s", 0, HOUR, NULL,
-	  "how often offsets are committed to the Kafka group (the store keeps "
-	  "its own with every batch)", NULL },
-	{ "apply", "on_offset_lost", OPLOG_CONFIG_ENUM, "continue", 0, 0,
-	  "continue|stop",
-	  "a stored offset is gone from the broker: continue from the earliest "
-	  "available one (and log the loss), or stop", NULL },
-	{ "store", "path", OPLOG_CONFIG_STRING, "./data/replica-1", 0, 0, NULL,
-	  "directory of the LMDB store", check_nonempty },
-	{ "store", "map_size", OPLOG_CONFIG_SIZE, "256M", MiB, INT64_C(1) << 50,
-	  NULL, "initial LMDB map size; it grows as needed up to max_size", NULL },
-	{ "store", "max_size", OPLOG_CONFIG_SIZE, "64G", MiB, INT64_C(1) << 50,
-	  NULL, "the store never grows past this size (then applying stops)", NULL },
-	{ "store", "writemap", OPLOG_CONFIG_BOOL, "no", 0, 0, NULL,
-	  "write through LMDB's memory map (MDB_WRITEMAP): one copy fewer per "
-	  "dirty page, same durability; faster on some stores, slower on others "
-	  "(see make bench)", NULL },
-	{ "store", "prune_batch", OPLOG_CONFIG_INT, "10000", 1, 10000000, NULL,
-	  "most entries deleted in one write transaction when pruning", NULL },
-	{ "store", "reject_max_bytes", OPLOG_CONFIG_SIZE, "64K", 1, 64 * MiB, NULL,
-	  "raw bytes kept of each rejected message (the rest is cut)", NULL },
-	{ "metrics", "listen", OPLOG_CONFIG_STRING, "127.0.0.1:9464", 0, 0, NULL,
-	  "HOST:PORT of /metrics and /healthz; empty = off", check_listen },
-	{ "log", "level", OPLOG_CONFIG_ENUM, "info", 0, 0, "debug|info|warn|error",
-	  "lowest level logged", NULL },
-	{ "log", "format", OPLOG_CONFIG_ENUM, "text", 0, 0, "text|json",
-	  "log line format", NULL },
-	{ "log", "progress_interval", OPLOG_CONFIG_DURATION, "10s", 0, DAY, NULL,
-	  "how often a progress line is logged; 0 = never", NULL },
+	LIST(apply, topics, "oplog",
+	     "Kafka topics to consume, comma-separated"),
+	INT(apply, batch_size, "200000", 1, 1000000,
+	    "most messages taken in and not yet committed (the batch being written "
+	    "and the one filling); a batch is due at half"),
+	SIZE(apply, batch_bytes, "128M", 1, GiB,
+	     "most message bytes taken in and not yet committed; a batch is due at half"),
+	DURATION(apply, batch_ms, "1s", 0, HOUR,
+	         "longest time a batch fills while more keeps arriving before it is "
+	         "committed"),
+	SIZE(apply, max_message_bytes, "2M", 1, 64 * MiB,
+	     "larger messages are rejected as too_large"),
+	DURATION(apply, clock_skew_ms, "0", 0, 365 * DAY,
+	         "reject entries whose wall is further ahead of the local clock; 0 = off"),
+	ENUM(apply, fresh_start, enum oplog_fresh_start, "earliest", "earliest|latest",
+	     "where to start on a partition the store holds no offset for"),
+	STRING(apply, dead_letter_topic, "", NULL,
+	       "topic that gets a copy of every rejected message; empty = none"),
+	DURATION(apply, commit_interval, "1s", 0, HOUR,
+	         "how often offsets are committed to the Kafka group (the store keeps "
+	         "its own with every batch)"),
+	ENUM(apply, on_offset_lost, enum oplog_offset_lost, "continue", "continue|stop",
+	     "a stored offset is gone from the broker: continue from the earliest "
+	     "available one (and log the loss), or stop"),
+	STRING(store, path, "./data/replica-1", check_nonempty,
+	       "directory of the LMDB store"),
+	SIZE(store, map_size, "256M", MiB, INT64_C(1) << 50,
+	     "initial LMDB map size; it grows as needed up to max_size"),
+	SIZE(store, max_size, "64G", MiB, INT64_C(1) << 50,
+	     "the store never grows past this size (then applying stops)"),
+	BOOL(store, writemap, "no",
+	     "write through LMDB's memory map (MDB_WRITEMAP): one copy fewer per "
+	     "dirty page, same durability; faster on some stores, slower on others "
+	     "(see make bench)"),
+	INT(store, prune_batch, "10000", 1, 10000000,
+	    "most entries deleted in one write transaction when pruning"),
+	SIZE(store, reject_max_bytes, "64K", 1, 64 * MiB,
+	     "raw bytes kept of each rejected message (the rest is cut)"),
+	STRING(metrics, listen, "127.0.0.1:9464", check_listen,
+	       "HOST:PORT of /metrics and /healthz; empty = off"),
+	ENUM(log, level, enum oplog_log_level, "info", "debug|info|warn|error",
+	     "lowest level logged"),
+	ENUM(log, format, enum oplog_log_format, "text", "text|json",
+	     "log line format"),
+	DURATION(log, progress_interval, "10s", 0, DAY,
+	         "how often a progress line is logged; 0 = never"),
 };
 
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))
@@ -91,6 +122,7 @@ static const struct oplog_config_key keys[] = {
 /* Sections in the order --dump-config writes them. */
 static const char *const sections[] = { "kafka", "apply", "store", "metrics", "log" };
 
+/* What a key's field points into, and its text for --dump-config. */
 struct value {
 	char   *text;     /* as given, trimmed */
 	int64_t num;      /* int, size, duration (ms), bool, enum index */
@@ -99,11 +131,24 @@ struct value {
 	size_t  nitems;
 };
 
-struct oplog_config {
+/* The config with the storage behind its fields; pub first, so that a
+ * struct oplog_config pointer from oplog_config_new() is one of these. */
+struct config {
+	struct oplog_config        pub;
 	struct value               v[KEY_COUNT];
-	struct oplog_config_kafka *kafka;
-	size_t                     nkafka, capkafka;
+	struct oplog_config_kafka *kafka;  /* pub.kafka.items */
+	size_t                     capkafka;
 };
+
+static struct config *priv(struct oplog_config *cfg)
+{
+	return (struct config *)cfg;
+}
+
+static const struct config *cpriv(const struct oplog_config *cfg)
+{
+	return (const struct config *)cfg;
+}
 
 const struct oplog_config_key *oplog_config_keys(size_t *n)
 {
@@ -471,44 +516,93 @@ static bool known_section(const char *section)
 	return false;
 }
 
+/*
+ * Point key index's field at value v, which cfg owns from now on (the
+ * caller cleared the value it replaces).
+ */
+static void write_field(struct config *c, size_t index, const struct value *v)
+{
+	const struct oplog_config_key *k = &keys[index];
+	char *field = (char *)&c->pub + k->field;
+	struct oplog_config_list list;
+	const char *str;
+	uint64_t u;
+	bool b;
+	int e;
+
+	switch (k->type) {
+	case OPLOG_CONFIG_STRING:
+		str = v->text;
+		memcpy(field, &str, sizeof(str));
+		break;
+	case OPLOG_CONFIG_LIST:
+		list.items = (const char *const *)v->items;
+		list.n = v->nitems;
+		memcpy(field, &list, sizeof(list));
+		break;
+	case OPLOG_CONFIG_INT:
+	case OPLOG_CONFIG_DURATION:
+		memcpy(field, &v->num, sizeof(v->num));
+		break;
+	case OPLOG_CONFIG_SIZE:
+		u = (uint64_t)v->num;
+		memcpy(field, &u, sizeof(u));
+		break;
+	case OPLOG_CONFIG_BOOL:
+		b = v->num != 0;
+		memcpy(field, &b, sizeof(b));
+		break;
+	case OPLOG_CONFIG_ENUM:
+		e = (int)v->num;
+		memcpy(field, &e, sizeof(e));
+		break;
+	default:
+		assert(!"config key of unknown type");
+	}
+}
+
 int oplog_config_new(struct oplog_config **out)
 {
-	struct oplog_config *cfg;
+	struct config *c;
 	size_t i;
 	int rc = 0;
 
 	*out = NULL;
-	cfg = calloc(1, sizeof(*cfg));
-	if (cfg == NULL)
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
 		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
 	for (i = 0; i < KEY_COUNT && rc == 0; i++) {
-		rc = parse_value(&keys[i], keys[i].def, &cfg->v[i]);
+		rc = parse_value(&keys[i], keys[i].def, &c->v[i]);
 		/* A default that fails its own key's parser is a table bug. */
 		assert(rc != OPLOG_EINVAL);
+		if (rc == 0)
+			write_field(c, i, &c->v[i]);
 	}
 	if (rc != 0) {
-		oplog_config_free(cfg);
+		oplog_config_free(&c->pub);
 		return rc;
 	}
-	*out = cfg;
+	*out = &c->pub;
 	return 0;
 }
 
 void oplog_config_free(struct oplog_config *cfg)
 {
+	struct config *c;
 	size_t i;
 
 	if (cfg == NULL)
 		return;
+	c = priv(cfg);
 	for (i = 0; i < KEY_COUNT; i++)
-		value_clear(&cfg->v[i]);
-	for (i = 0; i < cfg->nkafka; i++) {
-		free((char *)cfg->kafka[i].key);
-		free((char *)cfg->kafka[i].value);
-		free((char *)cfg->kafka[i].file);
+		value_clear(&c->v[i]);
+	for (i = 0; i < cfg->kafka.n; i++) {
+		free((char *)c->kafka[i].key);
+		free((char *)c->kafka[i].value);
+		free((char *)c->kafka[i].file);
 	}
-	free(cfg->kafka);
-	free(cfg);
+	free(c->kafka);
+	free(c);
 }
 
 /*
@@ -520,27 +614,29 @@ void oplog_config_free(struct oplog_config *cfg)
 static int kafka_put(struct oplog_config *cfg, const char *key, const char *value,
                      const char *file, int line)
 {
+	struct config *c = priv(cfg);
 	struct oplog_config_kafka *slot = NULL;
 	char *k = NULL, *v = NULL, *f = NULL;
 	size_t i;
 	int rc = OPLOG_ENOMEM;
 
-	for (i = 0; i < cfg->nkafka; i++)
-		if (strcmp(cfg->kafka[i].key, key) == 0)
-			slot = &cfg->kafka[i];
-	if (slot == NULL && cfg->nkafka == cfg->capkafka) {
-		size_t cap = cfg->capkafka ? 2 * cfg->capkafka : 8;
-		struct oplog_config_kafka *grown = realloc(cfg->kafka, cap * sizeof(*grown));
+	for (i = 0; i < cfg->kafka.n; i++)
+		if (strcmp(c->kafka[i].key, key) == 0)
+			slot = &c->kafka[i];
+	if (slot == NULL && cfg->kafka.n == c->capkafka) {
+		size_t cap = c->capkafka ? 2 * c->capkafka : 8;
+		struct oplog_config_kafka *grown = realloc(c->kafka, cap * sizeof(*grown));
 		if (grown == NULL)
 			goto done;
-		cfg->kafka = grown;
-		cfg->capkafka = cap;
+		c->kafka = grown;
+		c->capkafka = cap;
+		cfg->kafka.items = grown;
 	}
 	if ((k = strdup(key)) == NULL || (v = strdup(value)) == NULL ||
 	    (f = strdup(file)) == NULL)
 		goto done;
 	if (slot == NULL) {
-		slot = &cfg->kafka[cfg->nkafka++];
+		slot = &c->kafka[cfg->kafka.n++];
 		slot->key = k;
 		k = NULL;
 	} else {
@@ -579,8 +675,9 @@ static int set_key(struct oplog_config *cfg, size_t index, const char *text,
 	}
 	if (rc != 0)
 		return rc;
-	value_clear(&cfg->v[index]);
-	cfg->v[index] = nv;
+	value_clear(&priv(cfg)->v[index]);
+	priv(cfg)->v[index] = nv;
+	write_field(priv(cfg), index, &priv(cfg)->v[index]);
 	return 0;
 }
 
@@ -824,96 +921,7 @@ done:
 }
 
 /* ------------------------------------------------------------------ */
-/* Getters and the dump                                                */
-
-/* The table key "section.key" with its index, or NULL. */
-static const struct oplog_config_key *find_full(const char *name, size_t *index)
-{
-	const char *dot = strchr(name, '.');
-	size_t len = dot ? (size_t)(dot - name) : 0;
-	char section[64];
-
-	if (dot == NULL || len >= sizeof(section))
-		return NULL;
-	memcpy(section, name, len);
-	section[len] = '\0';
-	return find_key(section, dot + 1, index);
-}
-
-/* The value of the table key "section.key" if it has one of the types in
- * the mask (1 << type); otherwise NULL, a programming error (asserted). */
-static const struct value *lookup(const struct oplog_config *cfg, const char *name,
-                                  unsigned types)
-{
-	size_t index = 0;
-	const struct oplog_config_key *k = find_full(name, &index);
-
-	assert(k != NULL && "no such config key");
-	assert((k == NULL || (types & (1u << k->type))) && "config key of another type");
-	if (k == NULL || !(types & (1u << k->type)))
-		return NULL;
-	return &cfg->v[index];
-}
-
-#define T(type) (1u << (type))
-
-const char *oplog_config_str(const struct oplog_config *cfg, const char *name)
-{
-	const struct value *v = lookup(cfg, name, T(OPLOG_CONFIG_STRING) |
-	                               T(OPLOG_CONFIG_ENUM) | T(OPLOG_CONFIG_LIST));
-	return v ? v->text : "";
-}
-
-int64_t oplog_config_int(const struct oplog_config *cfg, const char *name)
-{
-	const struct value *v = lookup(cfg, name, T(OPLOG_CONFIG_INT));
-	return v ? v->num : 0;
-}
-
-uint64_t oplog_config_size(const struct oplog_config *cfg, const char *name)
-{
-	const struct value *v = lookup(cfg, name, T(OPLOG_CONFIG_SIZE));
-	return v ? (uint64_t)v->num : 0;
-}
-
-int64_t oplog_config_ms(const struct oplog_config *cfg, const char *name)
-{
-	const struct value *v = lookup(cfg, name, T(OPLOG_CONFIG_DURATION));
-	return v ? v->num : 0;
-}
-
-bool oplog_config_bool(const struct oplog_config *cfg, const char *name)
-{
-	const struct value *v = lookup(cfg, name, T(OPLOG_CONFIG_BOOL));
-	return v ? v->num != 0 : false;
-}
-
-int oplog_config_enum(const struct oplog_config *cfg, const char *name)
-{
-	const struct value *v = lookup(cfg, name, T(OPLOG_CONFIG_ENUM));
-	return v ? (int)v->num : 0;
-}
-
-const char *const *oplog_config_list(const struct oplog_config *cfg, const char *name,
-                                     size_t *n)
-{
-	static const char *const none[] = { NULL };
-	const struct value *v = lookup(cfg, name, T(OPLOG_CONFIG_LIST));
-
-	if (v == NULL) {
-		*n = 0;
-		return none;
-	}
-	*n = v->nitems;
-	return (const char *const *)v->items;
-}
-
-const struct oplog_config_kafka *oplog_config_kafka(const struct oplog_config *cfg,
-                                                    size_t *n)
-{
-	*n = cfg->nkafka;
-	return cfg->nkafka ? cfg->kafka : NULL;
-}
+/* The dump                                                            */
 
 int oplog_config_dump(const struct oplog_config *cfg, FILE *out)
 {
@@ -923,15 +931,15 @@ int oplog_config_dump(const struct oplog_config *cfg, FILE *out)
 	for (s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
 		fprintf(out, "\n[%s]\n", sections[s]);
 		if (strcmp(sections[s], "kafka") == 0) {
-			for (i = 0; i < cfg->nkafka; i++)
-				fprintf(out, "%s =%s%s\n", cfg->kafka[i].key,
-				        *cfg->kafka[i].value ? " " : "", cfg->kafka[i].value);
+			for (i = 0; i < cfg->kafka.n; i++)
+				fprintf(out, "%s =%s%s\n", cfg->kafka.items[i].key,
+				        *cfg->kafka.items[i].value ? " " : "", cfg->kafka.items[i].value);
 			continue;
 		}
 		for (i = 0; i < KEY_COUNT; i++)
 			if (strcmp(keys[i].section, sections[s]) == 0)
 				fprintf(out, "%s =%s%s\n", keys[i].name,
-				        *cfg->v[i].text ? " " : "", cfg->v[i].text);
+				        *cpriv(cfg)->v[i].text ? " " : "", cpriv(cfg)->v[i].text);
 	}
 	if (fflush(out) != 0 || ferror(out))
 		return oplog_error__set(OPLOG_EIO, "writing the configuration: %s",

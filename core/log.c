@@ -8,17 +8,23 @@
 
 #include "oplog/bytes.h"
 #include "oplog/clock.h"
+#include "oplog/config.h"
 #include "oplog/log.h"
 
 static enum oplog_log_level min_level = OPLOG_LOG_INFO;
-static int as_json;
+static enum oplog_log_format format = OPLOG_LOG_TEXT;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
-void oplog_log_setup(enum oplog_log_level level, int json)
+void oplog_log_setup(enum oplog_log_level level, enum oplog_log_format fmt)
 {
 	min_level = level;
-	as_json = json;
+	format = fmt;
+}
+
+void oplog_log_setup_from(const struct oplog_config *cfg)
+{
+	oplog_log_setup(cfg->log.level, cfg->log.format);
 }
 
 int oplog_log_enabled(enum oplog_log_level level)
@@ -37,7 +43,7 @@ void oplog_log(enum oplog_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (as_json) {
+	if (format == OPLOG_LOG_JSON) {
 		json_t *o = json_pack("{s:s,s:s,s:s%}", "ts", ts, "level", level_names[level],
 		                      "msg", msg, strlen(msg));
 		char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "oplog/clock.h"
 #include "oplog/error.h"
 #include "writer.h"
 
@@ -24,14 +24,6 @@ struct oplog_writer {
 	int                       quit;
 	struct oplog_writer_result res;
 };
-
-static double now_secs(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Apply each submitted batch; leave when told to and nothing is pending. */
 static void *run(void *arg)
@@ -51,9 +43,9 @@ static void *run(void *arg)
 		b = w->batch;
 		pthread_mutex_unlock(&w->mu);
 
-		t0 = now_secs();
+		t0 = oplog_clock_mono_secs();
 		res.rc = oplog_store_apply(w->store, b, &res.st);
-		res.secs = now_secs() - t0;
+		res.secs = oplog_clock_mono_secs() - t0;
 		if (res.rc)
 			snprintf(res.msg, sizeof(res.msg), "%s", oplog_error_last());
 

@@ -2,15 +2,15 @@
  * oplog/config.h: oplogd's configuration, driven by one table of keys.
  *
  * Every key oplogd understands is one row of a static table (section,
- * name, type, default, bounds, help). The same table drives the INI file
- * parser, `--set section.key=value` overrides and `--dump-config`, so a key
- * cannot exist in one of them and be missing from another. Defaults are
+ * name, type, default, bounds, help, field). The same table drives the INI
+ * file parser, `--set section.key=value` overrides and `--dump-config`, so
+ * a key cannot exist in one of them and be missing from another. Defaults are
  * written as text and go through the same parser as user values.
  *
  * [kafka] is different: its keys belong to librdkafka, so any key is
  * accepted unvalidated and kept in order with where it came from (file and
- * line), for the applier to hand to rd_kafka_conf_set() and to report
- * librdkafka's verdict against the right line.
+ * line) in cfg->kafka, for the applier to hand to rd_kafka_conf_set() and
+ * to report librdkafka's verdict against the right line.
  *
  * File syntax (libinih): `[section]`, `key = value`, comments start with
  * ';' or '#' at the start of a line, or with ';' after whitespace. Leading
@@ -34,11 +34,31 @@
  *   "oplogd.conf:3: unknown key [apply] batchsize"
  *   "--set store.map_size: bad size 'abc' (...)"
  *
+ * Typed access: every table key is a field of struct oplog_config, in a
+ * struct named after its section, with the key's name: [apply] batch_size
+ * is cfg->apply.batch_size. A misspelt key does not compile. The field's
+ * C type follows the key's type:
+ *   string    const char *, never NULL
+ *   list      struct oplog_config_list (items, n); n >= 1
+ *   int       int64_t
+ *   size      uint64_t, bytes
+ *   duration  int64_t, milliseconds
+ *   bool      bool
+ *   enum      the key's own C enum, declared below (log.level and
+ *             log.format use oplog/log.h's), whose values follow the order
+ *             of the key's words
+ * Each table row carries its field's offset, so the file, --set and the
+ * defaults all set a key by parsing its text and writing its field; the
+ * text is kept for --dump-config.
+ *
  * Threading: a loaded oplog_config is read-only for its users and may be
  * read from several threads at once; loading and setting need one thread.
  *
- * Ownership: strings returned by the getters are borrowed from the config
- * and valid until oplog_config_free() or until the same key is set again.
+ * Ownership: the config owns every string and array its fields point to;
+ * they stay valid until oplog_config_free() or until the same key is set
+ * again. Fields are written only by this module: change a value with
+ * oplog_config_set(), never by assigning the field, or --dump-config
+ * would disagree with it.
  */
 #ifndef OPLOG_CONFIG_H
 #define OPLOG_CONFIG_H
@@ -47,6 +67,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "oplog/log.h"
 
 enum oplog_config_type {
 	OPLOG_CONFIG_STRING = 1,
@@ -70,6 +92,9 @@ struct oplog_config_key {
 	/* Extra check of a string value beyond its type, or NULL: returns 0,
 	 * or OPLOG_EINVAL with a message like the parsers' below. */
 	int                  (*check)(const char *text);
+	/* Where the value lives: offsetof(struct oplog_config, SECTION.NAME),
+	 * a field of the C type of the key's type (see above). */
+	size_t                 field;
 };
 
 /* A [kafka] property, in the order it was first given. */
@@ -80,7 +105,74 @@ struct oplog_config_kafka {
 	int         line;  /* 1-based line in file; 0 for the command line */
 };
 
-struct oplog_config;
+/* apply.fresh_start: where a partition the store has no offset for starts. */
+enum oplog_fresh_start {
+	OPLOG_FRESH_START_EARLIEST = 0,
+	OPLOG_FRESH_START_LATEST
+};
+
+/* apply.on_offset_lost: what a stored offset gone from the broker does. */
+enum oplog_offset_lost {
+	OPLOG_OFFSET_LOST_CONTINUE = 0,
+	OPLOG_OFFSET_LOST_STOP
+};
+
+/* A list value: n >= 1 non-empty items, in the order written. */
+struct oplog_config_list {
+	const char *const *items;
+	size_t             n;
+};
+
+/* The [kafka] properties in order; items is NULL when n is 0. */
+struct oplog_config_kafka_list {
+	const struct oplog_config_kafka *items;
+	size_t                           n;
+};
+
+struct oplog_config_apply {
+	struct oplog_config_list topics;
+	int64_t                  batch_size;
+	uint64_t                 batch_bytes;
+	int64_t                  batch_ms;
+	uint64_t                 max_message_bytes;
+	int64_t                  clock_skew_ms;
+	enum oplog_fresh_start   fresh_start;
+	const char              *dead_letter_topic;  /* "" = none */
+	int64_t                  commit_interval;
+	enum oplog_offset_lost   on_offset_lost;
+};
+
+struct oplog_config_store {
+	const char *path;
+	uint64_t    map_size;
+	uint64_t    max_size;
+	bool        writemap;
+	int64_t     prune_batch;
+	uint64_t    reject_max_bytes;
+};
+
+struct oplog_config_metrics {
+	const char *listen;  /* "" = off */
+};
+
+struct oplog_config_log {
+	enum oplog_log_level  level;
+	enum oplog_log_format format;
+	int64_t               progress_interval;
+};
+
+/*
+ * The effective configuration. Made only by oplog_config_new(), which
+ * keeps the storage the fields point into behind it: never copy it or
+ * declare one.
+ */
+struct oplog_config {
+	struct oplog_config_kafka_list kafka;
+	struct oplog_config_apply      apply;
+	struct oplog_config_store      store;
+	struct oplog_config_metrics    metrics;
+	struct oplog_config_log        log;
+};
 
 /* The key table: *n is set to its length. Static, never NULL. */
 const struct oplog_config_key *oplog_config_keys(size_t *n);
@@ -128,34 +220,6 @@ int oplog_config_set(struct oplog_config *cfg, const char *name,
  */
 int oplog_config_override(struct oplog_config *cfg, const char *opt,
                           const char *arg);
-
-/*
- * Typed getters by full name ("store.path"). The name must be a table key
- * of the matching type; anything else is a programming error (asserted;
- * with NDEBUG the getters return "", 0 or false).
- *
- *   str:  STRING, ENUM or LIST (the list as written). Borrowed, never NULL.
- *   int:  INT.
- *   size: SIZE, in bytes.
- *   ms:   DURATION, in milliseconds.
- *   bool: BOOL.
- *   enum: ENUM, the index of the word in the key's values.
- *   list: LIST; *n is set to the item count; the array and its strings are
- *         borrowed, never NULL.
- */
-const char *oplog_config_str(const struct oplog_config *cfg, const char *name);
-int64_t     oplog_config_int(const struct oplog_config *cfg, const char *name);
-uint64_t    oplog_config_size(const struct oplog_config *cfg, const char *name);
-int64_t     oplog_config_ms(const struct oplog_config *cfg, const char *name);
-bool        oplog_config_bool(const struct oplog_config *cfg, const char *name);
-int         oplog_config_enum(const struct oplog_config *cfg, const char *name);
-const char *const *oplog_config_list(const struct oplog_config *cfg,
-                                     const char *name, size_t *n);
-
-/* The [kafka] properties in order; *n is set to their count. Borrowed;
- * NULL when there are none. */
-const struct oplog_config_kafka *oplog_config_kafka(const struct oplog_config *cfg,
-                                                    size_t *n);
 
 /*
  * Write the effective configuration to out as an INI file that loads back

@@ -5,8 +5,9 @@
  * object {"ts","level","msg"} ("json"). Lines below the level are not
  * formatted at all.
  *
- * Threading: the level and format are set once at start; writing a line
- * is one fputs-sized write, safe from several threads.
+ * Threading: the level and format are set once at start (a command sets
+ * them from its configuration with oplog_log_setup_from()); writing a
+ * line is one fputs-sized write, safe from several threads.
  */
 #ifndef OPLOG_LOG_H
 #define OPLOG_LOG_H
@@ -18,8 +19,19 @@ enum oplog_log_level {
 	OPLOG_LOG_ERROR
 };
 
-/* Set the lowest level written and the format (json non-zero for JSON). */
-void oplog_log_setup(enum oplog_log_level level, int json);
+enum oplog_log_format {
+	OPLOG_LOG_TEXT = 0,
+	OPLOG_LOG_JSON
+};
+
+struct oplog_config;
+
+/* Set the lowest level written and the line format. */
+void oplog_log_setup(enum oplog_log_level level, enum oplog_log_format format);
+
+/* Set them from cfg's [log] level and format: how every command that logs
+ * sets the logger up. */
+void oplog_log_setup_from(const struct oplog_config *cfg);
 
 /* Is a line at this level written? (To skip building costly arguments.) */
 int oplog_log_enabled(enum oplog_log_level level);

@@ -83,13 +83,49 @@ static int set(const char *name, const char *value)
 	return oplog_config_set(cfg, name, value, "--set");
 }
 
+/*
+ * The text of key "section.key" as --dump-config writes it for c (what
+ * was given, trimmed), in a static buffer; fails the test when the dump
+ * has no such key.
+ */
+static const char *text_of(const struct oplog_config *c, const char *name)
+{
+	static char value[512];
+	char section[64], want_section[80], want_key[80], *buf = NULL, *line, *save;
+	const char *dot = strchr(name, '.');
+	size_t len = 0;
+	FILE *f;
+	int in_section = 0, found = 0;
+
+	ck_assert_ptr_nonnull(dot);
+	snprintf(section, sizeof(section), "%.*s", (int)(dot - name), name);
+	snprintf(want_section, sizeof(want_section), "[%s]", section);
+	snprintf(want_key, sizeof(want_key), "%s =", dot + 1);
+	f = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(f);
+	OK(oplog_config_dump(c, f));
+	ck_assert_int_eq(fclose(f), 0);
+	for (line = strtok_r(buf, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (*line == '[')
+			in_section = strcmp(line, want_section) == 0;
+		else if (in_section && strncmp(line, want_key, strlen(want_key)) == 0) {
+			const char *v = line + strlen(want_key);
+			snprintf(value, sizeof(value), "%s", *v == ' ' ? v + 1 : v);
+			found = 1;
+		}
+	}
+	free(buf);
+	ck_assert_msg(found, "--dump-config has no %s", name);
+	return value;
+}
+
 /* ------------------------------------------------------------------ */
 
 START_TEST(test_config__defaults_match_the_table)
 {
 	const struct oplog_config_key *keys;
-	const char *const *topics;
-	size_t n, i, ntopics;
+	size_t n, i;
 
 	keys = oplog_config_keys(&n);
 	ck_assert_uint_eq(n, 20);
@@ -98,35 +134,75 @@ START_TEST(test_config__defaults_match_the_table)
 		snprintf(name, sizeof(name), "%s.%s", keys[i].section, keys[i].name);
 		if (keys[i].type == OPLOG_CONFIG_STRING || keys[i].type == OPLOG_CONFIG_ENUM ||
 		    keys[i].type == OPLOG_CONFIG_LIST)
-			ck_assert_str_eq(oplog_config_str(cfg, name), keys[i].def);
+			ck_assert_str_eq(text_of(cfg, name), keys[i].def);
 		ck_assert_msg(keys[i].help && *keys[i].help, "%s has no help", name);
 	}
-	topics = oplog_config_list(cfg, "apply.topics", &ntopics);
-	ck_assert_uint_eq(ntopics, 1);
-	ck_assert_str_eq(topics[0], "oplog");
-	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 200000);
-	ck_assert_uint_eq(oplog_config_size(cfg, "apply.batch_bytes"), 128 * MiB);
-	ck_assert_int_eq(oplog_config_ms(cfg, "apply.batch_ms"), 1000);
-	ck_assert_uint_eq(oplog_config_size(cfg, "apply.max_message_bytes"), 2 * MiB);
-	ck_assert_int_eq(oplog_config_ms(cfg, "apply.clock_skew_ms"), 0);
-	ck_assert_str_eq(oplog_config_str(cfg, "apply.fresh_start"), "earliest");
-	ck_assert_int_eq(oplog_config_enum(cfg, "apply.fresh_start"), 0);
-	ck_assert_str_eq(oplog_config_str(cfg, "apply.dead_letter_topic"), "");
-	ck_assert_int_eq(oplog_config_ms(cfg, "apply.commit_interval"), 1000);
-	ck_assert_str_eq(oplog_config_str(cfg, "apply.on_offset_lost"), "continue");
-	ck_assert_str_eq(oplog_config_str(cfg, "store.path"), "./data/replica-1");
-	ck_assert_uint_eq(oplog_config_size(cfg, "store.map_size"), 256 * MiB);
-	ck_assert_uint_eq(oplog_config_size(cfg, "store.max_size"), 64 * GiB);
-	ck_assert(!oplog_config_bool(cfg, "store.writemap"));
-	ck_assert_int_eq(oplog_config_int(cfg, "store.prune_batch"), 10000);
-	ck_assert_uint_eq(oplog_config_size(cfg, "store.reject_max_bytes"), 64 * KiB);
-	ck_assert_str_eq(oplog_config_str(cfg, "metrics.listen"), "127.0.0.1:9464");
-	ck_assert_str_eq(oplog_config_str(cfg, "log.level"), "info");
-	ck_assert_int_eq(oplog_config_enum(cfg, "log.level"), 1);
-	ck_assert_str_eq(oplog_config_str(cfg, "log.format"), "text");
-	ck_assert_int_eq(oplog_config_ms(cfg, "log.progress_interval"), 10000);
-	oplog_config_kafka(cfg, &n);
-	ck_assert_uint_eq(n, 0);
+	ck_assert_uint_eq(cfg->apply.topics.n, 1);
+	ck_assert_str_eq(cfg->apply.topics.items[0], "oplog");
+	ck_assert_int_eq(cfg->apply.batch_size, 200000);
+	ck_assert_uint_eq(cfg->apply.batch_bytes, 128 * MiB);
+	ck_assert_int_eq(cfg->apply.batch_ms, 1000);
+	ck_assert_uint_eq(cfg->apply.max_message_bytes, 2 * MiB);
+	ck_assert_int_eq(cfg->apply.clock_skew_ms, 0);
+	ck_assert_str_eq(text_of(cfg, "apply.fresh_start"), "earliest");
+	ck_assert_int_eq(cfg->apply.fresh_start, OPLOG_FRESH_START_EARLIEST);
+	ck_assert_str_eq(cfg->apply.dead_letter_topic, "");
+	ck_assert_int_eq(cfg->apply.commit_interval, 1000);
+	ck_assert_str_eq(text_of(cfg, "apply.on_offset_lost"), "continue");
+	ck_assert_int_eq(cfg->apply.on_offset_lost, OPLOG_OFFSET_LOST_CONTINUE);
+	ck_assert_str_eq(cfg->store.path, "./data/replica-1");
+	ck_assert_uint_eq(cfg->store.map_size, 256 * MiB);
+	ck_assert_uint_eq(cfg->store.max_size, 64 * GiB);
+	ck_assert(!cfg->store.writemap);
+	ck_assert_int_eq(cfg->store.prune_batch, 10000);
+	ck_assert_uint_eq(cfg->store.reject_max_bytes, 64 * KiB);
+	ck_assert_str_eq(cfg->metrics.listen, "127.0.0.1:9464");
+	ck_assert_str_eq(text_of(cfg, "log.level"), "info");
+	ck_assert_int_eq(cfg->log.level, OPLOG_LOG_INFO);
+	ck_assert_str_eq(text_of(cfg, "log.format"), "text");
+	ck_assert_int_eq(cfg->log.format, OPLOG_LOG_TEXT);
+	ck_assert_int_eq(cfg->log.progress_interval, 10000);
+	ck_assert_uint_eq(cfg->kafka.n, 0);
+	ck_assert_ptr_null(cfg->kafka.items);
+}
+END_TEST
+
+/* Each row names its own field: no two keys share one, each lies within
+ * the struct beside the kafka list, and setting a key writes it; an enum
+ * key's field takes the position of the word given. */
+START_TEST(test_config__rows_bind_distinct_fields)
+{
+	const struct oplog_config_key *keys;
+	size_t n, i, j;
+
+	keys = oplog_config_keys(&n);
+	for (i = 0; i < n; i++) {
+		char name[128];
+		snprintf(name, sizeof(name), "%s.%s", keys[i].section, keys[i].name);
+		ck_assert_msg(keys[i].field >= sizeof(cfg->kafka) &&
+		              keys[i].field < sizeof(struct oplog_config),
+		              "%s: field offset %zu", name, keys[i].field);
+		for (j = 0; j < i; j++)
+			ck_assert_msg(keys[i].field != keys[j].field, "%s and %s.%s share a field",
+			              name, keys[j].section, keys[j].name);
+		if (strcmp(name, "store.prune_batch") == 0) {
+			int64_t v;
+			OK(set(name, "77"));
+			memcpy(&v, (const char *)cfg + keys[i].field, sizeof(v));
+			ck_assert_int_eq(v, 77);
+		}
+		if (keys[i].type == OPLOG_CONFIG_ENUM) {
+			char words[128], *w, *save;
+			int index = 0, v;
+			snprintf(words, sizeof(words), "%s", keys[i].values);
+			for (w = strtok_r(words, "|", &save); w; w = strtok_r(NULL, "|", &save)) {
+				OK(set(name, w));
+				memcpy(&v, (const char *)cfg + keys[i].field, sizeof(v));
+				ck_assert_msg(v == index, "%s = %s gave %d", name, w, v);
+				index++;
+			}
+		}
+	}
 }
 END_TEST
 
@@ -145,17 +221,17 @@ START_TEST(test_config__file_sets_values)
 	        "map_size = 2G\n"
 	        "[log]\n"
 	        "level = debug\n"));
-	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 500);
+	ck_assert_int_eq(cfg->apply.batch_size, 500);
 	/* indented lines are keys, not continuations of the line before */
-	ck_assert_int_eq(oplog_config_ms(cfg, "apply.batch_ms"), 2000);
-	ck_assert_str_eq(oplog_config_str(cfg, "apply.topics"), "a, b ,c");
-	ck_assert_str_eq(oplog_config_str(cfg, "store.path"), "/var/lib/oplogd");
+	ck_assert_int_eq(cfg->apply.batch_ms, 2000);
+	ck_assert_str_eq(text_of(cfg, "apply.topics"), "a, b ,c");
+	ck_assert_str_eq(cfg->store.path, "/var/lib/oplogd");
 	/* a repeated key keeps the last value */
-	ck_assert_uint_eq(oplog_config_size(cfg, "store.map_size"), 2 * GiB);
-	ck_assert_str_eq(oplog_config_str(cfg, "log.level"), "debug");
-	ck_assert_int_eq(oplog_config_enum(cfg, "log.level"), 0);
+	ck_assert_uint_eq(cfg->store.map_size, 2 * GiB);
+	ck_assert_str_eq(text_of(cfg, "log.level"), "debug");
+	ck_assert_int_eq(cfg->log.level, OPLOG_LOG_DEBUG);
 	/* keys the file leaves out keep their defaults */
-	ck_assert_uint_eq(oplog_config_size(cfg, "store.max_size"), 64 * GiB);
+	ck_assert_uint_eq(cfg->store.max_size, 64 * GiB);
 }
 END_TEST
 
@@ -174,9 +250,9 @@ START_TEST(test_config__int_parsing_and_bounds)
 	int64_t v = 7;
 
 	OK(set("apply.batch_size", "1"));
-	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 1);
+	ck_assert_int_eq(cfg->apply.batch_size, 1);
 	OK(set("apply.batch_size", "1000000"));
-	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 1000000);
+	ck_assert_int_eq(cfg->apply.batch_size, 1000000);
 	FAILS(set("apply.batch_size", "0"), OPLOG_ECONFIG);
 	ERR_IS("--set apply.batch_size: '0' is out of range (1 .. 1000000)");
 	FAILS(set("apply.batch_size", "1000001"), OPLOG_ECONFIG);
@@ -187,7 +263,7 @@ START_TEST(test_config__int_parsing_and_bounds)
 	FAILS(set("apply.batch_size", "99999999999999999999"), OPLOG_ECONFIG);
 	ERR_IS("--set apply.batch_size: integer '99999999999999999999' is too large");
 	/* a failed set leaves the value as it was */
-	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 1000000);
+	ck_assert_int_eq(cfg->apply.batch_size, 1000000);
 
 	OK(oplog_config__parse_int("-42", &v));
 	ck_assert_int_eq(v, -42);
@@ -222,9 +298,9 @@ START_TEST(test_config__size_suffixes_and_bounds)
 	ERR_IS("size '8589934592G' is too large");
 
 	OK(set("apply.max_message_bytes", "64M"));
-	ck_assert_uint_eq(oplog_config_size(cfg, "apply.max_message_bytes"), 64 * MiB);
+	ck_assert_uint_eq(cfg->apply.max_message_bytes, 64 * MiB);
 	OK(set("apply.max_message_bytes", "1"));
-	ck_assert_uint_eq(oplog_config_size(cfg, "apply.max_message_bytes"), 1);
+	ck_assert_uint_eq(cfg->apply.max_message_bytes, 1);
 	FAILS(set("apply.max_message_bytes", "65537K"), OPLOG_ECONFIG);
 	ERR_IS("--set apply.max_message_bytes: '65537K' is out of range (1 .. 64M)");
 	FAILS(set("apply.max_message_bytes", "0"), OPLOG_ECONFIG);
@@ -233,7 +309,7 @@ START_TEST(test_config__size_suffixes_and_bounds)
 	FAILS(set("store.map_size", "1023K"), OPLOG_ECONFIG);
 	ERR_IS("--set store.map_size: '1023K' is out of range (1M .. 1048576G)");
 	OK(set("apply.batch_bytes", "1G"));
-	ck_assert_uint_eq(oplog_config_size(cfg, "apply.batch_bytes"), GiB);
+	ck_assert_uint_eq(cfg->apply.batch_bytes, GiB);
 	FAILS(set("apply.batch_bytes", "1025M"), OPLOG_ECONFIG);
 	ERR_IS("--set apply.batch_bytes: '1025M' is out of range (1 .. 1G)");
 	FAILS(set("apply.batch_bytes", "0"), OPLOG_ECONFIG);
@@ -262,15 +338,15 @@ START_TEST(test_config__duration_suffixes_and_bounds)
 	ERR_IS("duration '106751991168d' is too long");
 
 	OK(set("apply.clock_skew_ms", "5000"));
-	ck_assert_int_eq(oplog_config_ms(cfg, "apply.clock_skew_ms"), 5000);
+	ck_assert_int_eq(cfg->apply.clock_skew_ms, 5000);
 	OK(set("apply.batch_ms", "1h"));
-	ck_assert_int_eq(oplog_config_ms(cfg, "apply.batch_ms"), 3600000);
+	ck_assert_int_eq(cfg->apply.batch_ms, 3600000);
 	FAILS(set("apply.batch_ms", "61m"), OPLOG_ECONFIG);
 	ERR_IS("--set apply.batch_ms: '61m' is out of range (0 .. 1h)");
 	FAILS(set("log.progress_interval", "soon"), OPLOG_ECONFIG);
 	ERR_IS("--set log.progress_interval: bad duration 'soon' (expected a number with "
 	       "optional ms, s, m, h, d suffix; none means ms)");
-	ck_assert_int_eq(oplog_config_ms(cfg, "log.progress_interval"), 10000);
+	ck_assert_int_eq(cfg->log.progress_interval, 10000);
 }
 END_TEST
 
@@ -305,43 +381,44 @@ END_TEST
 START_TEST(test_config__enum_words)
 {
 	OK(set("apply.fresh_start", "latest"));
-	ck_assert_int_eq(oplog_config_enum(cfg, "apply.fresh_start"), 1);
-	ck_assert_str_eq(oplog_config_str(cfg, "apply.fresh_start"), "latest");
+	ck_assert_int_eq(cfg->apply.fresh_start, OPLOG_FRESH_START_LATEST);
+	ck_assert_str_eq(text_of(cfg, "apply.fresh_start"), "latest");
+	OK(set("apply.on_offset_lost", "stop"));
+	ck_assert_int_eq(cfg->apply.on_offset_lost, OPLOG_OFFSET_LOST_STOP);
+	OK(set("log.format", "json"));
+	ck_assert_int_eq(cfg->log.format, OPLOG_LOG_JSON);
 	OK(set("log.level", "error"));
-	ck_assert_int_eq(oplog_config_enum(cfg, "log.level"), 3);
+	ck_assert_int_eq(cfg->log.level, OPLOG_LOG_ERROR);
 	FAILS(set("log.level", "verbose"), OPLOG_ECONFIG);
 	ERR_IS("--set log.level: bad value 'verbose' (expected one of debug/info/warn/error)");
 	/* words are exact: no prefixes, no case folding */
 	FAILS(set("log.level", "err"), OPLOG_ECONFIG);
 	FAILS(set("log.format", "JSON"), OPLOG_ECONFIG);
-	ck_assert_str_eq(oplog_config_str(cfg, "log.level"), "error");
+	ck_assert_str_eq(text_of(cfg, "log.level"), "error");
+	ck_assert_int_eq(cfg->log.level, OPLOG_LOG_ERROR);
 }
 END_TEST
 
 START_TEST(test_config__list_items)
 {
-	const char *const *items;
-	size_t n;
-
 	OK(set("apply.topics", " a ,b,  c.d-e "));
-	items = oplog_config_list(cfg, "apply.topics", &n);
-	ck_assert_uint_eq(n, 3);
-	ck_assert_str_eq(items[0], "a");
-	ck_assert_str_eq(items[1], "b");
-	ck_assert_str_eq(items[2], "c.d-e");
+	ck_assert_uint_eq(cfg->apply.topics.n, 3);
+	ck_assert_str_eq(cfg->apply.topics.items[0], "a");
+	ck_assert_str_eq(cfg->apply.topics.items[1], "b");
+	ck_assert_str_eq(cfg->apply.topics.items[2], "c.d-e");
 	FAILS(set("apply.topics", "a,,b"), OPLOG_ECONFIG);
 	ERR_IS("--set apply.topics: bad list 'a,,b' (expected comma-separated, non-empty names)");
 	FAILS(set("apply.topics", ""), OPLOG_ECONFIG);
 	FAILS(set("apply.topics", "a,"), OPLOG_ECONFIG);
-	items = oplog_config_list(cfg, "apply.topics", &n);
-	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(cfg->apply.topics.n, 3);
+	ck_assert_str_eq(cfg->apply.topics.items[2], "c.d-e");
 }
 END_TEST
 
 START_TEST(test_config__string_checks)
 {
 	OK(set("metrics.listen", ""));
-	ck_assert_str_eq(oplog_config_str(cfg, "metrics.listen"), "");
+	ck_assert_str_eq(cfg->metrics.listen, "");
 	OK(set("metrics.listen", "[::1]:9000"));
 	OK(set("metrics.listen", "localhost:1"));
 	FAILS(set("metrics.listen", "localhost"), OPLOG_ECONFIG);
@@ -351,7 +428,7 @@ START_TEST(test_config__string_checks)
 	FAILS(set("store.path", ""), OPLOG_ECONFIG);
 	ERR_IS("--set store.path: must not be empty");
 	OK(set("apply.dead_letter_topic", "oplog.dead"));
-	ck_assert_str_eq(oplog_config_str(cfg, "apply.dead_letter_topic"), "oplog.dead");
+	ck_assert_str_eq(cfg->apply.dead_letter_topic, "oplog.dead");
 }
 END_TEST
 
@@ -399,12 +476,12 @@ START_TEST(test_config__long_line_is_an_error_not_cut)
 	snprintf(text, sizeof(text), "[store]\npath = /%0300d\nmap_size = 1G\n", 0);
 	FAILS(load(text), OPLOG_ECONFIG);
 	ERR_IS("%s:2: line too long (the limit is 198 bytes)", confpath);
-	ck_assert_str_eq(oplog_config_str(cfg, "store.path"), "./data/replica-1");
+	ck_assert_str_eq(cfg->store.path, "./data/replica-1");
 	/* and one at the limit is whole */
 	snprintf(text, sizeof(text), "[store]\npath = /%0190d\n", 0);
 	ck_assert_uint_eq(strlen(text), 8 + 198 + 1);
 	OK(load(text));
-	ck_assert_uint_eq(strlen(oplog_config_str(cfg, "store.path")), 191);
+	ck_assert_uint_eq(strlen(cfg->store.path), 191);
 }
 END_TEST
 
@@ -420,7 +497,6 @@ END_TEST
 START_TEST(test_config__command_line_wins_over_file)
 {
 	const struct oplog_config_kafka *k;
-	size_t n;
 
 	OK(load("[kafka]\nbootstrap.servers = file:9092\ngroup.id = g\n"
 	        "[store]\npath = /from/file\n[apply]\nbatch_size = 7\n"));
@@ -428,10 +504,10 @@ START_TEST(test_config__command_line_wins_over_file)
 	OK(oplog_config_override(cfg, "--set", "apply.batch_size=9"));
 	OK(oplog_config_override(cfg, "-X", "bootstrap.servers=cli:9092"));
 	OK(oplog_config_override(cfg, "--set", "kafka.client.id=c1"));
-	ck_assert_str_eq(oplog_config_str(cfg, "store.path"), "/from/set");
-	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 9);
-	k = oplog_config_kafka(cfg, &n);
-	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(cfg->store.path, "/from/set");
+	ck_assert_int_eq(cfg->apply.batch_size, 9);
+	k = cfg->kafka.items;
+	ck_assert_uint_eq(cfg->kafka.n, 3);
 	/* the overridden property keeps its place and takes the new origin */
 	ck_assert_str_eq(k[0].key, "bootstrap.servers");
 	ck_assert_str_eq(k[0].value, "cli:9092");
@@ -474,7 +550,6 @@ END_TEST
 START_TEST(test_config__kafka_keeps_order_and_lines)
 {
 	const struct oplog_config_kafka *k;
-	size_t n;
 
 	OK(load("[kafka]\n"
 	        "bootstrap.servers = b1:9092,b2:9092\n"
@@ -487,8 +562,8 @@ START_TEST(test_config__kafka_keeps_order_and_lines)
 	        "sasl.password = a;b\n"
 	        "bootstrap.servers = b3:9092\n"
 	        "empty.value =\n"));
-	k = oplog_config_kafka(cfg, &n);
-	ck_assert_uint_eq(n, 5);
+	k = cfg->kafka.items;
+	ck_assert_uint_eq(cfg->kafka.n, 5);
 	ck_assert_str_eq(k[0].key, "bootstrap.servers");
 	ck_assert_str_eq(k[0].value, "b3:9092");  /* last value, first place */
 	ck_assert_int_eq(k[0].line, 10);
@@ -532,8 +607,8 @@ START_TEST(test_config__dump_loads_back_the_same)
 
 	OK(oplog_config_new(&again));
 	OK(oplog_config_load_file(again, confpath));
-	ck_assert_str_eq(oplog_config_str(again, "apply.topics"), "x, y");
-	ck_assert_int_eq(oplog_config_ms(again, "apply.batch_ms"), 2000);
+	ck_assert_str_eq(text_of(again, "apply.topics"), "x, y");
+	ck_assert_int_eq(again->apply.batch_ms, 2000);
 	f = fopen(confpath, "w+");
 	ck_assert_ptr_nonnull(f);
 	OK(oplog_config_dump(again, f));
@@ -560,9 +635,9 @@ START_TEST(test_config__previous_release_file_still_loads)
 	        "dead_letter_topic =\n"
 	        "commit_interval = 1s\n"
 	        "on_offset_lost = continue\n"));
-	ck_assert_int_eq(oplog_config_int(cfg, "apply.batch_size"), 10000);
-	ck_assert_int_eq(oplog_config_ms(cfg, "apply.batch_ms"), 50);
-	ck_assert_uint_eq(oplog_config_size(cfg, "apply.batch_bytes"), 128 * MiB);
+	ck_assert_int_eq(cfg->apply.batch_size, 10000);
+	ck_assert_int_eq(cfg->apply.batch_ms, 50);
+	ck_assert_uint_eq(cfg->apply.batch_bytes, 128 * MiB);
 }
 END_TEST
 
@@ -577,8 +652,8 @@ START_TEST(test_config__example_file_loads_with_documented_defaults)
 
 	snprintf(path, sizeof(path), "%s/config/oplogd.conf", top && *top ? top : ".");
 	OK(oplog_config_load_file(cfg, path));
-	k = oplog_config_kafka(cfg, &n);
-	ck_assert_uint_eq(n, 2);
+	k = cfg->kafka.items;
+	ck_assert_uint_eq(cfg->kafka.n, 2);
 	ck_assert_str_eq(k[0].key, "bootstrap.servers");
 	ck_assert_str_eq(k[1].key, "group.id");
 
@@ -601,10 +676,10 @@ START_TEST(test_config__example_file_loads_with_documented_defaults)
 		              "config/oplogd.conf does not show \"%s = %s\"", name, keys[i].def);
 		if (keys[i].type == OPLOG_CONFIG_STRING || keys[i].type == OPLOG_CONFIG_ENUM ||
 		    keys[i].type == OPLOG_CONFIG_LIST)
-			ck_assert_str_eq(oplog_config_str(cfg, name), keys[i].def);
+			ck_assert_str_eq(text_of(cfg, name), keys[i].def);
 	}
-	ck_assert_uint_eq(oplog_config_size(cfg, "store.map_size"), 256 * MiB);
-	ck_assert_int_eq(oplog_config_ms(cfg, "apply.batch_ms"), 1000);
+	ck_assert_uint_eq(cfg->store.map_size, 256 * MiB);
+	ck_assert_int_eq(cfg->apply.batch_ms, 1000);
 }
 END_TEST
 
@@ -626,6 +701,7 @@ int main(void)
 	int failed;
 
 	add(s, "defaults", test_config__defaults_match_the_table);
+	add(s, "fields", test_config__rows_bind_distinct_fields);
 	add(s, "file", test_config__file_sets_values);
 	add(s, "missing_file", test_config__missing_file_is_eio);
 	add(s, "int", test_config__int_parsing_and_bounds);
