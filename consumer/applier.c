@@ -17,16 +17,14 @@
 #include <librdkafka/rdkafka.h>
 
 #include "oplog/applier.h"
+#include "oplog/clock.h"
 #include "oplog/error.h"
 #include "oplog/intake.h"
 #include "oplog/kafka.h"
+#include "oplog/lag.h"
 #include "oplog/log.h"
+#include "oplog/httpd.h"
 #include "oplog/metrics.h"
-
-/* Upper bounds (seconds) of the batch commit histogram's buckets. */
-static const double commit_le[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                    0.5, 1, 2.5, 5, 10 };
-#define N_LE (sizeof(commit_le) / sizeof(commit_le[0]))
 
 struct oplog_applier {
 	const struct oplog_config *cfg;
@@ -49,15 +47,16 @@ struct oplog_applier {
 
 	int64_t                    last_commit, last_progress, last_err_log;
 	uint64_t                   progress_applied, errs_suppressed;
-	struct oplog_applier_stats st;
-	uint64_t                   commit_hist[N_LE + 1];  /* per bucket; last = +Inf */
-	double                     commit_sum;             /* seconds */
-	struct oplog_metrics      *metrics;    /* NULL when [metrics] listen is empty */
+	struct oplog_applier_stats st;         /* st.intake is the intake's: read it
+	                                          with oplog_applier_stats */
+	struct oplog_httpd        *httpd;      /* NULL when [metrics] listen is empty */
 	int64_t                    last_publish;
-	char                      *gauges;     /* per-dataset families, rendered while
-	                                          the store was free; malloc'd */
-	size_t                     gauges_len;
-	int64_t                    gauges_at;
+	struct oplog_metrics_dataset *datasets;  /* per-dataset gauges, read while
+	                                            the store was free */
+	size_t                     n_datasets;
+	int64_t                    datasets_at;
+	struct oplog_metrics_partition *lags;  /* per partition, last computed */
+	size_t                     n_lags, cap_lags;
 	int64_t                    lag;        /* summed over partitions, last computed */
 	int                        fatal;       /* an OPLOG_E* ending the run */
 	char                       fatal_msg[512];
@@ -83,9 +82,9 @@ static const char *fresh_name(struct oplog_applier *a)
 }
 
 /*
- * Set where each assigned partition starts: the store's own offset; else
- * the group's committed offset when its metadata is this store's id; else
- * [apply] fresh_start. A store never inherits another store's position.
+ * Set where each assigned partition starts, by the resume rule
+ * (oplog_lag_resume, which `oplogd lag` measures from too). The group's
+ * committed offsets are read only when some partition has no stored one.
  */
 static void position(struct oplog_applier *a, rd_kafka_topic_partition_list_t *parts)
 {
@@ -94,17 +93,8 @@ static void position(struct oplog_applier *a, rd_kafka_topic_partition_list_t *p
 
 	for (int i = 0; i < parts->cnt; i++) {
 		rd_kafka_topic_partition_t *p = &parts->elems[i];
-		int64_t next;
 
-		if (oplog_store_offset(a->store, p->topic, p->partition, &next) == 0) {
-			p->offset = next;
-			list_set(a->applied, p->topic, p->partition, next);
-			/* The group may be behind the store (after a kill -9):
-			 * the next commit brings it up to the store's position. */
-			list_set(a->to_commit, p->topic, p->partition, next);
-			oplog_log(OPLOG_LOG_INFO, "assigned %s/%" PRId32 ": from offset %" PRId64
-			          " (the store's)", p->topic, p->partition, next);
-		} else {
+		if (oplog_store_offset(a->store, p->topic, p->partition, &p->offset) != 0) {
 			p->offset = RD_KAFKA_OFFSET_INVALID;
 			need_group = 1;
 		}
@@ -124,25 +114,29 @@ static void position(struct oplog_applier *a, rd_kafka_topic_partition_list_t *p
 	}
 	for (int i = 0; i < parts->cnt; i++) {
 		rd_kafka_topic_partition_t *p = &parts->elems[i], *g;
-		const char *why = "no stored or group offset";
+		struct oplog_resume r;
 
-		if (p->offset != RD_KAFKA_OFFSET_INVALID)
-			continue;
 		g = group ? rd_kafka_topic_partition_list_find(group, p->topic, p->partition) : NULL;
-		if (g && g->offset >= 0) {
-			if (g->metadata_size == strlen(a->store_id) &&
-			    memcmp(g->metadata, a->store_id, g->metadata_size) == 0) {
-				p->offset = g->offset;
-				oplog_log(OPLOG_LOG_INFO, "assigned %s/%" PRId32 ": from offset %" PRId64
-				          " (the group's, committed by this store)", p->topic,
-				          p->partition, g->offset);
-				continue;
-			}
-			why = "the group's offset was committed by another store";
+		r = oplog_lag_resume(p->offset >= 0 ? p->offset : -1, g ? g->offset : -1,
+		                     g && oplog_lag_by_store(g->metadata, g->metadata_size,
+		                                             a->store_id), a->fresh_latest);
+		p->offset = r.from == OPLOG_RESUME_LATEST ? RD_KAFKA_OFFSET_END :
+		            r.from == OPLOG_RESUME_EARLIEST ? RD_KAFKA_OFFSET_BEGINNING : r.offset;
+		if (r.from == OPLOG_RESUME_STORE) {
+			list_set(a->applied, p->topic, p->partition, r.offset);
+			/* The group may be behind the store (after a kill -9):
+			 * the next commit brings it up to the store's position. */
+			list_set(a->to_commit, p->topic, p->partition, r.offset);
+			oplog_log(OPLOG_LOG_INFO, "assigned %s/%" PRId32 ": from offset %" PRId64
+			          " (the store's)", p->topic, p->partition, r.offset);
+		} else if (r.from == OPLOG_RESUME_GROUP) {
+			oplog_log(OPLOG_LOG_INFO, "assigned %s/%" PRId32 ": from offset %" PRId64
+			          " (the group's, committed by this store)", p->topic, p->partition,
+			          r.offset);
+		} else {
+			oplog_log(OPLOG_LOG_INFO, "assigned %s/%" PRId32 ": from %s (%s)", p->topic,
+			          p->partition, fresh_name(a), r.why);
 		}
-		p->offset = a->fresh_latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
-		oplog_log(OPLOG_LOG_INFO, "assigned %s/%" PRId32 ": from %s (%s)", p->topic,
-		          p->partition, fresh_name(a), why);
 	}
 	if (group)
 		rd_kafka_topic_partition_list_destroy(group);
@@ -172,7 +166,7 @@ static void on_handoff(void *arg)
 	a->flight_msgs = oplog_intake_in_flight(a->in);
 }
 
-static void refresh_gauges(struct oplog_applier *a);
+static void refresh_datasets(struct oplog_applier *a);
 
 /*
  * The batch in flight is finished. Committed: its offsets are due for the
@@ -184,12 +178,9 @@ static void refresh_gauges(struct oplog_applier *a);
 static void on_applied(void *arg, int rc, const struct oplog_apply_stats *as, double secs)
 {
 	struct oplog_applier *a = arg;
-	size_t b = 0;
 
-	while (b < N_LE && secs > commit_le[b])
-		b++;
-	a->commit_hist[b]++;
-	a->commit_sum += secs;
+	a->st.commit_hist[oplog_metrics_commit_bucket(secs)]++;
+	a->st.commit_sum += secs;
 	if (rc) {
 		char msg[400];
 		snprintf(msg, sizeof(msg), "applying a batch of %zu messages failed: %s",
@@ -198,7 +189,6 @@ static void on_applied(void *arg, int rc, const struct oplog_apply_stats *as, do
 		return;
 	}
 	oplog_apply_stats_add(&a->st.store, as);
-	a->st.batches++;
 	for (int i = 0; i < a->in_flight->cnt; i++) {
 		rd_kafka_topic_partition_t *p = &a->in_flight->elems[i];
 		list_set(a->to_commit, p->topic, p->partition, p->offset);
@@ -207,14 +197,8 @@ static void on_applied(void *arg, int rc, const struct oplog_apply_stats *as, do
 	rd_kafka_topic_partition_list_destroy(a->in_flight);
 	a->in_flight = rd_kafka_topic_partition_list_new(8);
 	a->flight_msgs = 0;
-	if (a->metrics && oplog_intake__now_ms() - a->gauges_at >= 1000)
-		refresh_gauges(a);
-}
-
-static void release_message(void *arg, void *held)
-{
-	(void)arg;
-	rd_kafka_message_destroy(held);
+	if (a->httpd && oplog_clock_mono_ms() - a->datasets_at >= 1000)
+		refresh_datasets(a);
 }
 
 /* On the writer's thread: a batch is done, cut the poll short. */
@@ -254,7 +238,7 @@ static void commit_group(struct oplog_applier *a, int async)
 {
 	rd_kafka_resp_err_t err;
 
-	a->last_commit = oplog_intake__now_ms();
+	a->last_commit = oplog_clock_mono_ms();
 	if (a->to_commit->cnt == 0)
 		return;
 	for (int i = 0; i < a->to_commit->cnt; i++) {
@@ -332,7 +316,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 /* Log transient errors at most once a second, counting the rest. */
 static void transient(struct oplog_applier *a, const char *what, const char *reason)
 {
-	int64_t now = oplog_intake__now_ms();
+	int64_t now = oplog_clock_mono_ms();
 
 	a->st.kafka_errors++;
 	if (now - a->last_err_log < 1000) {
@@ -553,12 +537,13 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 
 /*
  * The lag of every assigned partition: its high watermark, as the fetcher
- * last saw it, minus the next offset the store holds. Written as gauges
- * when f is not NULL; the sum is kept in a->lag for the progress line.
+ * last saw it, minus the next offset the store holds. Kept in a->lags
+ * (for the page) and summed in a->lag (for the progress line).
  */
-static void partition_lag(struct oplog_applier *a, FILE *f)
+static void partition_lag(struct oplog_applier *a)
 {
 	a->lag = 0;
+	a->n_lags = 0;
 	for (int i = 0; i < a->pos->cnt; i++) {
 		const rd_kafka_topic_partition_t *p = &a->pos->elems[i], *done;
 		int64_t lo = -1, hi = -1, next, lag;
@@ -570,214 +555,83 @@ static void partition_lag(struct oplog_applier *a, FILE *f)
 		next = done ? done->offset : lo > 0 ? lo : 0;
 		lag = hi > next ? hi - next : 0;
 		a->lag += lag;
-		if (f)
-			fprintf(f, "oplogd_partition_lag{topic=\"%s\",partition=\"%" PRId32 "\"} %"
-			        PRId64 "\n", p->topic, p->partition, lag);
+		if (a->n_lags == a->cap_lags) {
+			size_t cap = a->cap_lags ? 2 * a->cap_lags : 16;
+			struct oplog_metrics_partition *v = realloc(a->lags, cap * sizeof(*v));
+			if (!v)
+				continue;   /* the page goes without it; the sum is right */
+			a->lags = v;
+			a->cap_lags = cap;
+		}
+		a->lags[a->n_lags++] = (struct oplog_metrics_partition){ p->topic, p->partition, lag };
 	}
 }
 
-/* A Prometheus label value: backslash, quote and newline escaped. */
-static void label(FILE *f, struct oplog_slice s)
+/* Read the per-dataset gauges for the pages to come. Reads the store:
+ * only while the writer does not have it. */
+static void refresh_datasets(struct oplog_applier *a)
 {
-	for (size_t i = 0; i < s.len; i++) {
-		char c = (char)s.ptr[i];
-		if (c == '\\' || c == '"')
-			fputc('\\', f);
-		if (c == '\n')
-			fputs("\\n", f);
-		else
-			fputc(c, f);
-	}
-}
+	struct oplog_metrics_dataset *v = NULL;
+	size_t n = 0;
 
-/* One dataset's gauges, read from its node states. */
-struct ds_gauges {
-	char    *name;   /* label-escaped; malloc'd */
-	uint64_t nodes, with_gaps, last_wall;
-};
-
-struct gauges {
-	struct oplog_store *store;
-	struct ds_gauges   *v;
-	size_t              n;
-};
-
-static int head_fn(const struct oplog_node_info *n, void *arg)
-{
-	struct ds_gauges *g = arg;
-
-	g->nodes++;
-	g->with_gaps += n->watermark < n->head_seq;
-	if (n->head_wall > g->last_wall)
-		g->last_wall = n->head_wall;
-	return 0;
-}
-
-static int dataset_fn(struct oplog_slice ds, void *arg)
-{
-	struct gauges *gs = arg;
-	struct ds_gauges *g = realloc(gs->v, (gs->n + 1) * sizeof(*g));
-	size_t len = 0;
-	FILE *f;
-
-	if (!g)
-		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
-	gs->v = g;
-	g += gs->n;
-	*g = (struct ds_gauges){ 0 };
-	if (!(f = open_memstream(&g->name, &len)))
-		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
-	label(f, ds);
-	if (fclose(f) != 0)
-		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
-	gs->n++;
-	return oplog_store_heads(gs->store, ds, head_fn, g);
-}
-
-static void metric_head(FILE *f, const char *name, const char *type, const char *help)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* The per-dataset gauges, each family whole in turn, as the text format
- * wants. Reads the store: only while the writer does not have it. */
-static void dataset_gauges(struct oplog_applier *a, FILE *f)
-{
-	struct gauges gs = { a->store, NULL, 0 };
-
-	if (oplog_store_datasets(a->store, dataset_fn, &gs))
+	/* On a failure, what was read before it is shown. */
+	if (oplog_metrics_datasets(a->store, &v, &n))
 		oplog_log(OPLOG_LOG_WARN, "metrics: reading node states: %s", oplog_error_last());
-	metric_head(f, "oplogd_nodes", "gauge", "Nodes per dataset.");
-	for (size_t i = 0; i < gs.n; i++)
-		fprintf(f, "oplogd_nodes{dataset=\"%s\"} %" PRIu64 "\n", gs.v[i].name, gs.v[i].nodes);
-	metric_head(f, "oplogd_nodes_with_gaps", "gauge", "Nodes with a missing seq below "
-	            "their head.");
-	for (size_t i = 0; i < gs.n; i++)
-		fprintf(f, "oplogd_nodes_with_gaps{dataset=\"%s\"} %" PRIu64 "\n", gs.v[i].name,
-		        gs.v[i].with_gaps);
-	metric_head(f, "oplogd_last_entry_wall_seconds", "gauge", "Newest head's wall time per "
-	            "dataset (Unix seconds).");
-	for (size_t i = 0; i < gs.n; i++)
-		fprintf(f, "oplogd_last_entry_wall_seconds{dataset=\"%s\"} %.3f\n", gs.v[i].name,
-		        (double)gs.v[i].last_wall / 1000.0);
-	for (size_t i = 0; i < gs.n; i++)
-		free(gs.v[i].name);
-	free(gs.v);
-}
-
-/* Render the per-dataset gauges into a->gauges, for the pages to come. */
-static void refresh_gauges(struct oplog_applier *a)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f)
-		return;
-	dataset_gauges(a, f);
-	if (fclose(f) != 0) {
-		free(buf);
-		return;
-	}
-	free(a->gauges);
-	a->gauges = buf;
-	a->gauges_len = len;
-	a->gauges_at = oplog_intake__now_ms();
-}
-
-static void counter(FILE *f, const char *name, const char *help, uint64_t v)
-{
-	metric_head(f, name, "counter", help);
-	fprintf(f, "%s %" PRIu64 "\n", name, v);
+	oplog_metrics_datasets_free(a->datasets, a->n_datasets);
+	a->datasets = v;
+	a->n_datasets = n;
+	a->datasets_at = oplog_clock_mono_ms();
 }
 
 /*
- * Render the whole page and hand it to the endpoint. Counters count since
- * the process started; the per-dataset gauges are read from the store's
- * node states (one key per node), now when the writer is idle, else as
- * last read between two batches (at most a second or one batch old).
+ * Take the snapshot, render the page (oplog/metrics.h) and hand it to
+ * the endpoint. The per-dataset gauges are read from the store's node
+ * states (one key per node) now when the writer is idle, else as last
+ * read between two batches (at most a second or one batch old).
  */
 static void publish(struct oplog_applier *a)
 {
-	struct oplog_intake_stats is;
+	struct oplog_metrics_snapshot snap;
 	char *page = NULL;
 	size_t len = 0;
-	FILE *f;
-	uint64_t cum = 0;
 
-	a->last_publish = oplog_intake__now_ms();
+	a->last_publish = oplog_clock_mono_ms();
 	if (!oplog_intake_busy(a->in))
-		refresh_gauges(a);
-	if (!(f = open_memstream(&page, &len)))
-		return;
-	oplog_intake_stats(a->in, &is);
-	counter(f, "oplogd_messages_total", "Messages consumed from Kafka, valid or not.",
-	        is.messages);
-	counter(f, "oplogd_applied_total", "New entries added to the store.", a->st.store.applied);
-	counter(f, "oplogd_duplicates_total", "Entries already in the store.",
-	        a->st.store.duplicates);
-	counter(f, "oplogd_late_total", "Entries added behind their node's head.",
-	        a->st.store.late);
-	counter(f, "oplogd_forks_total", "Second hashes at a taken (dataset, node, seq).",
-	        a->st.store.forks);
-	counter(f, "oplogd_chain_breaks_total", "Chain breaks recorded.", a->st.store.chain_breaks);
-	counter(f, "oplogd_below_boundary_total", "Entries at or below a node's pruned-through seq.",
-	        a->st.store.below_boundary);
-	metric_head(f, "oplogd_rejected_total", "counter", "Messages rejected, by reason.");
-	for (int r = OPLOG_R_NONE + 1; r < OPLOG_R__COUNT; r++)
-		fprintf(f, "oplogd_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
-		        oplog_reason_name((enum oplog_reason)r), is.rejected_by[r]);
-	counter(f, "oplogd_batches_total", "Store transactions committed.", a->st.batches);
-	counter(f, "oplogd_commits_total", "Offset commits sent to the Kafka group.",
-	        a->st.commits);
-	counter(f, "oplogd_offset_resets_total", "Partitions whose next offset was gone from "
-	        "the broker.", a->st.offset_resets);
-	counter(f, "oplogd_kafka_errors_total", "Transient Kafka client errors (retried).",
-	        a->st.kafka_errors);
-	metric_head(f, "oplogd_partition_lag", "gauge", "High watermark minus the store's next "
-	            "offset, per assigned partition.");
-	partition_lag(a, f);
-	if (a->gauges)
-		fwrite(a->gauges, 1, a->gauges_len, f);
-	metric_head(f, "oplogd_batch_commit_seconds", "histogram", "Time to apply and commit "
-	            "one store transaction.");
-	for (size_t b = 0; b <= N_LE; b++) {
-		cum += a->commit_hist[b];
-		if (b < N_LE)
-			fprintf(f, "oplogd_batch_commit_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
-			        commit_le[b], cum);
-		else
-			fprintf(f, "oplogd_batch_commit_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
-	}
-	fprintf(f, "oplogd_batch_commit_seconds_sum %.6f\noplogd_batch_commit_seconds_count %"
-	        PRIu64 "\n", a->commit_sum, cum);
-	if (fclose(f) == 0)
-		oplog_metrics_publish(a->metrics, page, len, !a->fatal, a->fatal ? a->fatal_msg : NULL);
+		refresh_datasets(a);
+	partition_lag(a);
+	oplog_applier_stats(a, &snap.st);
+	snap.parts = a->lags;
+	snap.n_parts = a->n_lags;
+	snap.datasets = a->datasets;
+	snap.n_datasets = a->n_datasets;
+	if (oplog_metrics_page(&snap, &page, &len) == 0)
+		oplog_httpd_publish(a->httpd, page, len, !a->fatal, a->fatal ? a->fatal_msg : NULL);
 	free(page);
 }
 
 static void progress(struct oplog_applier *a)
 {
-	int64_t now = oplog_intake__now_ms(), dt = now - a->last_progress;
-	struct oplog_intake_stats is;
+	int64_t now = oplog_clock_mono_ms(), dt = now - a->last_progress;
+	struct oplog_applier_stats st;
+	const struct oplog_intake_stats *is = &st.intake;
 
-	if (a->metrics && now - a->last_publish >= 1000)
+	if (a->httpd && now - a->last_publish >= 1000)
 		publish(a);
 	if (a->progress_ms <= 0 || dt < a->progress_ms)
 		return;
-	if (!a->metrics)
-		partition_lag(a, NULL);
-	oplog_intake_stats(a->in, &is);
+	if (!a->httpd)
+		partition_lag(a);
+	oplog_applier_stats(a, &st);
 	oplog_log(OPLOG_LOG_INFO, "progress: %" PRIu64 " messages, %" PRIu64 " applied (%.0f/s), "
 	          "lag %" PRId64 ", %" PRIu64 " duplicates, %" PRIu64 " late, %" PRIu64 " rejected, %"
 	          PRIu64 " batches (%" PRIu64 " idle, %" PRIu64 " full, %" PRIu64 " timed), %" PRIu64
-	          " commits", is.messages, a->st.store.applied,
-	          (double)(a->st.store.applied - a->progress_applied) * 1000.0 / (double)(dt ? dt : 1),
-	          a->lag, a->st.store.duplicates, a->st.store.late, is.rejected, a->st.batches,
-	          is.handed[OPLOG_HANDOFF_IDLE],
-	          is.handed[OPLOG_HANDOFF_COUNT] + is.handed[OPLOG_HANDOFF_BYTES],
-	          is.handed[OPLOG_HANDOFF_TIME], a->st.commits);
-	a->progress_applied = a->st.store.applied;
+	          " commits", is->messages, st.store.applied,
+	          (double)(st.store.applied - a->progress_applied) * 1000.0 / (double)(dt ? dt : 1),
+	          a->lag, st.store.duplicates, st.store.late, is->rejected, is->batches,
+	          is->handed[OPLOG_HANDOFF_IDLE],
+	          is->handed[OPLOG_HANDOFF_COUNT] + is->handed[OPLOG_HANDOFF_BYTES],
+	          is->handed[OPLOG_HANDOFF_TIME], st.commits);
+	a->progress_applied = st.store.applied;
 	a->last_progress = now;
 }
 
@@ -793,8 +647,8 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 {
 	struct oplog_intake_stats is;
 
-	a->last_commit = a->last_progress = oplog_intake__now_ms();
-	if (a->metrics)
+	a->last_commit = a->last_progress = oplog_clock_mono_ms();
+	if (a->httpd)
 		publish(a);
 	while (!*stop && !a->fatal) {
 		rd_kafka_message_t *rkm;
@@ -810,7 +664,7 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 		/* A failure has reached on_applied, which made it fatal. */
 		if (!a->fatal)
 			oplog_intake_tick(a->in, rkm == NULL);
-		if (oplog_intake__now_ms() - a->last_commit >= a->commit_ms)
+		if (oplog_clock_mono_ms() - a->last_commit >= a->commit_ms)
 			commit_group(a, 1);
 		if (a->dlq)
 			rd_kafka_poll(a->dlq, 0);
@@ -829,7 +683,7 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 	oplog_intake_stats(a->in, &is);
 	oplog_log(OPLOG_LOG_INFO, "stopped: %" PRIu64 " messages, %" PRIu64 " applied, %" PRIu64
 	          " rejected, %" PRIu64 " batches", is.messages, a->st.store.applied, is.rejected,
-	          a->st.batches);
+	          is.batches);
 	return 0;
 }
 
@@ -896,7 +750,7 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 
 	oplog_intake_opts_from_config(&io, cfg);
 	io.arg = a;
-	io.release = release_message;
+	io.release = oplog_kafka__release_message;
 	io.on_handoff = on_handoff;
 	io.on_applied = on_applied;
 	io.wake = wake;
@@ -907,7 +761,7 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 		goto done;
 	listen_addr = oplog_config_str(cfg, "metrics.listen");
 	/* /healthz turns 503 when the loop stops reporting for 15 s. */
-	if (*listen_addr && (rc = oplog_metrics_start(&a->metrics, listen_addr, 15000)))
+	if (*listen_addr && (rc = oplog_httpd_start(&a->httpd, listen_addr, 15000)))
 		goto done;
 
 	names = oplog_config_list(cfg, "apply.topics", &n_names);
@@ -932,12 +786,8 @@ done:
 
 void oplog_applier_stats(const struct oplog_applier *a, struct oplog_applier_stats *out)
 {
-	struct oplog_intake_stats is;
-
-	oplog_intake_stats(a->in, &is);
 	*out = a->st;
-	out->messages = is.messages;
-	out->rejected = is.rejected;
+	oplog_intake_stats(a->in, &out->intake);
 }
 
 void oplog_applier_free(struct oplog_applier *a)
@@ -962,7 +812,8 @@ void oplog_applier_free(struct oplog_applier *a)
 		rd_kafka_topic_partition_list_destroy(a->pos);
 	if (a->applied)
 		rd_kafka_topic_partition_list_destroy(a->applied);
-	oplog_metrics_stop(a->metrics);
-	free(a->gauges);
+	oplog_httpd_stop(a->httpd);
+	oplog_metrics_datasets_free(a->datasets, a->n_datasets);
+	free(a->lags);
 	free(a);
 }

@@ -111,3 +111,9 @@ int oplog_kafka_producer(const struct oplog_config *cfg,
 	}
 	return 0;
 }
+
+void oplog_kafka__release_message(void *arg, void *held)
+{
+	(void)arg;
+	rd_kafka_message_destroy(held);
+}

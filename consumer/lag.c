@@ -93,9 +93,8 @@ int oplog_lag_partitions(const struct oplog_config *cfg, const char *topic, int 
 		snprintf(r->topic, sizeof(r->topic), "%s", p->topic);
 		r->partition = p->partition;
 		r->committed = group && p->offset >= 0 ? p->offset : -1;
-		r->committed_by_store = r->committed >= 0 && store_id &&
-		                        p->metadata_size == strlen(store_id) &&
-		                        memcmp(p->metadata, store_id, p->metadata_size) == 0;
+		r->committed_by_store = r->committed >= 0 &&
+		                        oplog_lag_by_store(p->metadata, p->metadata_size, store_id);
 		err = rd_kafka_query_watermark_offsets(rk, p->topic, p->partition, &r->low,
 		                                       &r->high, timeout_ms);
 		if (err) {
@@ -121,4 +120,24 @@ done:
 void oplog_lag_free(struct oplog_kafka_partition *p)
 {
 	free(p);
+}
+
+int oplog_lag_by_store(const void *meta, size_t len, const char *store_id)
+{
+	return store_id && meta && len == strlen(store_id) && memcmp(meta, store_id, len) == 0;
+}
+
+struct oplog_resume oplog_lag_resume(int64_t stored, int64_t committed, int by_store,
+                                     int fresh_latest)
+{
+	struct oplog_resume r = { fresh_latest ? OPLOG_RESUME_LATEST : OPLOG_RESUME_EARLIEST, -1,
+	                          "no stored or group offset" };
+
+	if (stored >= 0)
+		return (struct oplog_resume){ OPLOG_RESUME_STORE, stored, NULL };
+	if (committed >= 0 && by_store)
+		return (struct oplog_resume){ OPLOG_RESUME_GROUP, committed, NULL };
+	if (committed >= 0)
+		r.why = "the group's offset was committed by another store";
+	return r;
 }

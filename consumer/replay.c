@@ -13,6 +13,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "oplog/clock.h"
 #include "oplog/error.h"
 #include "oplog/intake.h"
 #include "oplog/kafka.h"
@@ -273,12 +274,6 @@ static void on_applied(void *arg, int rc, const struct oplog_apply_stats *as, do
 		oplog_apply_stats_add(&rp->r->applied, as);
 }
 
-static void release_message(void *arg, void *held)
-{
-	(void)arg;
-	rd_kafka_message_destroy(held);
-}
-
 /* On the writer's thread: a batch is done, cut the poll short. */
 static void wake(void *arg)
 {
@@ -407,8 +402,8 @@ static int take(struct replay *rp, rd_kafka_message_t *rkm)
 		else if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && p && rkm->offset >= p->end)
 			p->next = p->end;   /* the range ends in records that are not messages */
 		else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF &&
-		         oplog_intake__now_ms() - rp->last_err_log >= 1000) {
-			rp->last_err_log = oplog_intake__now_ms();
+		         oplog_clock_mono_ms() - rp->last_err_log >= 1000) {
+			rp->last_err_log = oplog_clock_mono_ms();
 			oplog_log(OPLOG_LOG_WARN, "kafka: %s (retrying)", rd_kafka_message_errstr(rkm));
 		}
 		rd_kafka_message_destroy(rkm);
@@ -441,7 +436,7 @@ static int take(struct replay *rp, rd_kafka_message_t *rkm)
 static void progress(struct replay *rp, int force)
 {
 	struct oplog_replay_progress pr = { 0 };
-	int64_t now = oplog_intake__now_ms();
+	int64_t now = oplog_clock_mono_ms();
 
 	if (!rp->o->progress || (!force && now - rp->last_progress < rp->o->progress_ms))
 		return;
@@ -526,7 +521,7 @@ int oplog_replay_run(const struct oplog_config *cfg, struct oplog_store *s,
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	rp.started = rp.last_progress = oplog_intake__now_ms();
+	rp.started = rp.last_progress = oplog_clock_mono_ms();
 	if (o->verify && o->max_missing &&
 	    !(r->missing_list = calloc(o->max_missing, sizeof(*r->missing_list)))) {
 		rc = oplog_error__set(OPLOG_ENOMEM, "out of memory");
@@ -537,7 +532,7 @@ int oplog_replay_run(const struct oplog_config *cfg, struct oplog_store *s,
 		goto done;
 	oplog_intake_opts_from_config(&io, cfg);
 	io.arg = &rp;
-	io.release = release_message;
+	io.release = oplog_kafka__release_message;
 	io.on_applied = on_applied;
 	io.wake = wake;
 	if ((rc = oplog_intake_new(&rp.in, s, &io)))
@@ -571,7 +566,7 @@ done:
 		r->rejected = is.rejected;
 		memcpy(r->rejected_by, is.rejected_by, sizeof(r->rejected_by));
 	}
-	r->elapsed_ms = oplog_intake__now_ms() - rp.started;
+	r->elapsed_ms = oplog_clock_mono_ms() - rp.started;
 	/* The writer stops and the held messages go before the handle. */
 	oplog_intake_free(rp.in);
 	if (rp.q)

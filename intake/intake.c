@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "oplog/clock.h"
 #include "oplog/error.h"
 #include "oplog/intake.h"
 #include "oplog/log.h"
@@ -42,14 +43,6 @@ int64_t oplog_intake__now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 void oplog_intake_opts_from_config(struct oplog_intake_opts *o, const struct oplog_config *cfg)
@@ -248,11 +241,15 @@ static int hold(struct slot *sl, void *held)
 	return 0;
 }
 
-/* The clock rule: a wall further ahead of the local clock than skew_ms. */
+/*
+ * The clock rule: a wall further ahead of the local clock than skew_ms.
+ * The one skew check, whichever way a message arrives (apply, replay,
+ * import), so that a stored reject reads the same for all of them.
+ */
 static int check_clock(const struct oplog_intake *in, const struct oplog_entry *e,
                        struct oplog_reject *rej)
 {
-	uint64_t now = wall_ms();
+	uint64_t now = oplog_clock_wall_ms();
 
 	if (e->wall <= now || e->wall - now <= (uint64_t)in->o.skew_ms)
 		return 0;

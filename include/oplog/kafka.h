@@ -48,4 +48,9 @@ int oplog_kafka_producer(const struct oplog_config *cfg,
                          void (*dr_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
                          void *opaque, rd_kafka_t **out);
 
+/* An intake release callback (oplog/intake.h) for messages held as
+ * rd_kafka_message_t: destroys held. arg is unused. (Semi-private: the
+ * applier's and replay's.) */
+void oplog_kafka__release_message(void *arg, void *held);
+
 #endif

@@ -340,8 +340,8 @@ START_TEST(test_applier__stream_with_dups_late_and_bad_applies_exactly)
 	snprintf(dir, sizeof(dir), "%s/replica", base);
 	produce(ms, n);
 	st = run_until(dir, "g1", (int64_t)n);
-	ck_assert_uint_eq(st.messages, n);
-	ck_assert_uint_eq(st.rejected, bad);
+	ck_assert_uint_eq(st.intake.messages, n);
+	ck_assert_uint_eq(st.intake.rejected, bad);
 	ck_assert(st.commits > 0);
 
 	assert_same_as_direct_import(dir, ms, n);
@@ -364,12 +364,12 @@ START_TEST(test_applier__restart_resumes_from_the_store_without_rereading)
 	snprintf(dir, sizeof(dir), "%s/replica", base);
 	produce(ms, n);
 	st = run_until(dir, "g2", (int64_t)n);
-	ck_assert_uint_eq(st.messages, n);
+	ck_assert_uint_eq(st.intake.messages, n);
 
 	/* Stopped; more arrives; the second run reads only the new part. */
 	produce(ms + n, n);
 	st = run_until(dir, "g2", (int64_t)(2 * n));
-	ck_assert_uint_eq(st.messages, n);
+	ck_assert_uint_eq(st.intake.messages, n);
 	free_stream(ms, 2 * n);
 }
 END_TEST
@@ -385,12 +385,12 @@ START_TEST(test_applier__new_store_does_not_inherit_the_groups_position)
 	snprintf(b, sizeof(b), "%s/b", base);
 	produce(ms, n);
 	st = run_until(a, "g3", (int64_t)n);
-	ck_assert_uint_eq(st.messages, n);
+	ck_assert_uint_eq(st.intake.messages, n);
 
 	/* Same group, other store: the group's commit carries store a's id,
 	 * so store b starts from the earliest offset and reads everything. */
 	st = run_until(b, "g3", (int64_t)n);
-	ck_assert_uint_eq(st.messages, n);
+	ck_assert_uint_eq(st.intake.messages, n);
 	da = dump_of(a);
 	db = dump_of(b);
 	ck_assert_str_eq(da, db);
@@ -554,7 +554,7 @@ START_TEST(test_applier__lost_offsets_are_recorded_then_read_from_earliest)
 	st = stop_runner(&r, cfg, s);
 	ck_assert_int_eq(consumed(dir), (int64_t)n);
 	ck_assert_uint_eq(st.offset_resets, 1);
-	ck_assert_uint_eq(st.messages, n);
+	ck_assert_uint_eq(st.intake.messages, n);
 	ls = lost_of(dir);
 	ck_assert_uint_eq(ls.n, 1);
 	ck_assert_int_eq(ls.first.partition, 0);
@@ -781,8 +781,8 @@ START_TEST(test_applier__a_rebalance_applies_both_batches_first)
 	              "revokes: the case under test did not happen",
 	              (unsigned long long)sta.revokes);
 	/* Exactly what each took in is in its store. */
-	ck_assert_int_eq(consumed(a), (int64_t)sta.messages);
-	ck_assert_int_eq(consumed(b), (int64_t)stb.messages);
+	ck_assert_int_eq(consumed(a), (int64_t)sta.intake.messages);
+	ck_assert_int_eq(consumed(b), (int64_t)stb.intake.messages);
 	store_offsets(a, oa);
 	ck_assert_int_eq(oa[0] + oa[1] + oa[2], (int64_t)n);
 	assert_same_as_direct_import(a, ms, n);
