@@ -155,6 +155,12 @@ static void list_set(rd_kafka_topic_partition_list_t *list, const char *topic,
 	p->offset = offset;
 }
 
+static void list_free(rd_kafka_topic_partition_list_t *list)
+{
+	if (list)
+		rd_kafka_topic_partition_list_destroy(list);
+}
+
 /* The filling batch went to the writer: its offsets are in flight. */
 static void on_handoff(void *arg)
 {
@@ -696,7 +702,6 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	rd_kafka_conf_t *conf = NULL;
 	rd_kafka_topic_partition_list_t *topics = NULL;
 	struct oplog_intake_opts io;
-	char errstr[512];
 	const char *const *names, *listen_addr;
 	size_t n_names;
 	rd_kafka_resp_err_t err;
@@ -721,14 +726,7 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	a->pos = rd_kafka_topic_partition_list_new(8);
 	a->applied = rd_kafka_topic_partition_list_new(8);
 
-	if ((rc = oplog_kafka_conf(cfg, 0, &conf)))
-		goto done;
-	/* The store keeps the offsets; the group only mirrors them. Positions
-	 * are always set explicitly, so a reset means data is gone. */
-	if ((rc = oplog_kafka_conf_set(conf, "enable.auto.commit", "false", "oplogd", 0)) ||
-	    (rc = oplog_kafka_conf_set(conf, "enable.partition.eof", "true", "oplogd", 0)) ||
-	    (rc = oplog_kafka_conf_set(conf, "enable.auto.offset.store", "false", "oplogd", 0)) ||
-	    (rc = oplog_kafka_conf_set(conf, "auto.offset.reset", "error", "oplogd", 0)))
+	if ((rc = oplog_kafka_consumer_conf(cfg, &conf)))
 		goto done;
 	/* Eager assignment unless the user chose otherwise: the cooperative
 	 * assignor has known bugs in librdkafka 2.0. */
@@ -740,11 +738,8 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
 	rd_kafka_conf_set_error_cb(conf, on_error);
 	rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
-	if (!(a->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr)))) {
-		rc = oplog_error__set(OPLOG_EKAFKA, "kafka consumer: %s", errstr);
+	if ((rc = oplog_kafka_consumer(&conf, &a->rk)))
 		goto done;
-	}
-	conf = NULL;   /* rd_kafka_new took it */
 	rd_kafka_poll_set_consumer(a->rk);
 	a->q = rd_kafka_queue_get_consumer(a->rk);
 
@@ -802,16 +797,11 @@ void oplog_applier_free(struct oplog_applier *a)
 		rd_kafka_destroy(a->rk);
 	if (a->dlq)
 		rd_kafka_destroy(a->dlq);
-	if (a->in_batch)
-		rd_kafka_topic_partition_list_destroy(a->in_batch);
-	if (a->in_flight)
-		rd_kafka_topic_partition_list_destroy(a->in_flight);
-	if (a->to_commit)
-		rd_kafka_topic_partition_list_destroy(a->to_commit);
-	if (a->pos)
-		rd_kafka_topic_partition_list_destroy(a->pos);
-	if (a->applied)
-		rd_kafka_topic_partition_list_destroy(a->applied);
+	list_free(a->in_batch);
+	list_free(a->in_flight);
+	list_free(a->to_commit);
+	list_free(a->pos);
+	list_free(a->applied);
 	oplog_httpd_stop(a->httpd);
 	oplog_metrics_datasets_free(a->datasets, a->n_datasets);
 	free(a->lags);

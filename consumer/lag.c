@@ -50,7 +50,6 @@ int oplog_lag_partitions(const struct oplog_config *cfg, const char *topic, int 
 	struct oplog_kafka_partition *res = NULL;
 	const char *const *names = &topic;
 	size_t n_names = 1;
-	char errstr[512];
 	int rc;
 
 	*out = NULL;
@@ -61,14 +60,9 @@ int oplog_lag_partitions(const struct oplog_config *cfg, const char *topic, int 
 		rc = oplog_error__set(OPLOG_ECONFIG, "[kafka] group.id is required");
 		goto done;
 	}
-	if ((rc = oplog_kafka_conf(cfg, 0, &conf)) ||
-	    (rc = oplog_kafka_conf_set(conf, "enable.auto.commit", "false", "oplogd", 0)))
+	if ((rc = oplog_kafka_consumer_conf(cfg, &conf)) ||
+	    (rc = oplog_kafka_consumer(&conf, &rk)))
 		goto done;
-	if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr)))) {
-		rc = oplog_error__set(OPLOG_EKAFKA, "kafka consumer: %s", errstr);
-		goto done;
-	}
-	conf = NULL;   /* rd_kafka_new took it */
 	for (size_t i = 0; i < n_names; i++)
 		if ((rc = topic_partitions(rk, names[i], timeout_ms, list)))
 			goto done;
