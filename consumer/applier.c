@@ -16,51 +16,11 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "oplog/applier.h"
+#include "applier_int.h"
 #include "oplog/clock.h"
 #include "oplog/error.h"
-#include "oplog/intake.h"
 #include "oplog/kafka.h"
-#include "oplog/lag.h"
 #include "oplog/log.h"
-#include "oplog/httpd.h"
-#include "oplog/metrics.h"
-
-struct oplog_applier {
-	const struct oplog_config *cfg;
-	struct oplog_store        *store;
-	rd_kafka_t                *rk;
-	rd_kafka_queue_t          *q;          /* the consumer queue, to cut a poll short */
-	rd_kafka_t                *dlq;        /* producer for dead letters, or NULL */
-	const char                *dlq_topic;
-	struct oplog_intake       *in;         /* the batches and what they hold */
-	rd_kafka_topic_partition_list_t *in_batch;   /* next offsets in the filling batch */
-	rd_kafka_topic_partition_list_t *in_flight;  /* next offsets in the batch in flight */
-	size_t                     flight_msgs;      /* messages in the batch in flight */
-	rd_kafka_topic_partition_list_t *to_commit;  /* applied, not yet committed */
-	rd_kafka_topic_partition_list_t *pos;        /* assigned: next offset not yet seen */
-	rd_kafka_topic_partition_list_t *applied;    /* next offset in the store, as known */
-	char                       store_id[2 * OPLOG_STORE_ID_LEN + 1];
-
-	int64_t                    commit_ms, progress_ms;
-	int                        fresh_latest, stop_on_lost;
-
-	int64_t                    last_commit, last_progress, last_err_log;
-	uint64_t                   progress_applied, errs_suppressed;
-	struct oplog_applier_stats st;         /* st.intake is the intake's: read it
-	                                          with oplog_applier_stats */
-	struct oplog_httpd        *httpd;      /* NULL when [metrics] listen is empty */
-	int64_t                    last_publish;
-	struct oplog_metrics_dataset *datasets;  /* per-dataset gauges, read while
-	                                            the store was free */
-	size_t                     n_datasets;
-	int64_t                    datasets_at;
-	struct oplog_metrics_partition *lags;  /* per partition, last computed */
-	size_t                     n_lags, cap_lags;
-	int64_t                    lag;        /* summed over partitions, last computed */
-	int                        fatal;       /* an OPLOG_E* ending the run */
-	char                       fatal_msg[512];
-};
 
 /* Stop the run with err; the first fatal condition wins. */
 static void set_fatal(struct oplog_applier *a, int err, const char *msg)
@@ -71,89 +31,7 @@ static void set_fatal(struct oplog_applier *a, int err, const char *msg)
 	snprintf(a->fatal_msg, sizeof(a->fatal_msg), "%s", msg);
 }
 
-static void list_set(rd_kafka_topic_partition_list_t *list, const char *topic,
-                     int32_t partition, int64_t offset);
-
-/* ---- positioning ------------------------------------------------------ */
-
-static const char *fresh_name(struct oplog_applier *a)
-{
-	return a->fresh_latest ? "latest" : "earliest";
-}
-
-/*
- * Set where each assigned partition starts, by the resume rule
- * (oplog_lag_resume, which `oplogd lag` measures from too). The group's
- * committed offsets are read only when some partition has no stored one.
- */
-static void position(struct oplog_applier *a, rd_kafka_topic_partition_list_t *parts)
-{
-	rd_kafka_topic_partition_list_t *group = NULL;
-	int need_group = 0;
-
-	for (int i = 0; i < parts->cnt; i++) {
-		rd_kafka_topic_partition_t *p = &parts->elems[i];
-
-		if (oplog_store_offset(a->store, p->topic, p->partition, &p->offset) != 0) {
-			p->offset = RD_KAFKA_OFFSET_INVALID;
-			need_group = 1;
-		}
-	}
-	if (need_group) {
-		rd_kafka_resp_err_t err;
-
-		group = rd_kafka_topic_partition_list_copy(parts);
-		err = rd_kafka_committed(a->rk, group, 10000);
-		if (err) {
-			oplog_log(OPLOG_LOG_WARN, "reading the group's committed offsets failed: %s; "
-			          "partitions without a stored offset start at %s",
-			          rd_kafka_err2str(err), fresh_name(a));
-			rd_kafka_topic_partition_list_destroy(group);
-			group = NULL;
-		}
-	}
-	for (int i = 0; i < parts->cnt; i++) {
-		rd_kafka_topic_partition_t *p = &parts->elems[i], *g;
-		struct oplog_resume r;
-
-		g = group ? rd_kafka_topic_partition_list_find(group, p->topic, p->partition) : NULL;
-		r = oplog_lag_resume(p->offset >= 0 ? p->offset : -1, g ? g->offset : -1,
-		                     g && oplog_lag_by_store(g->metadata, g->metadata_size,
-		                                             a->store_id), a->fresh_latest);
-		p->offset = r.from == OPLOG_RESUME_LATEST ? RD_KAFKA_OFFSET_END :
-		            r.from == OPLOG_RESUME_EARLIEST ? RD_KAFKA_OFFSET_BEGINNING : r.offset;
-		if (r.from == OPLOG_RESUME_STORE) {
-			list_set(a->applied, p->topic, p->partition, r.offset);
-			/* The group may be behind the store (after a kill -9):
-			 * the next commit brings it up to the store's position. */
-			list_set(a->to_commit, p->topic, p->partition, r.offset);
-			oplog_log(OPLOG_LOG_INFO, "assigned %s/%" PRId32 ": from offset %" PRId64
-			          " (the store's)", p->topic, p->partition, r.offset);
-		} else if (r.from == OPLOG_RESUME_GROUP) {
-			oplog_log(OPLOG_LOG_INFO, "assigned %s/%" PRId32 ": from offset %" PRId64
-			          " (the group's, committed by this store)", p->topic, p->partition,
-			          r.offset);
-		} else {
-			oplog_log(OPLOG_LOG_INFO, "assigned %s/%" PRId32 ": from %s (%s)", p->topic,
-			          p->partition, fresh_name(a), r.why);
-		}
-	}
-	if (group)
-		rd_kafka_topic_partition_list_destroy(group);
-}
-
-/* ---- batches and commits --------------------------------------------- */
-
-/* Record (topic, partition) -> offset in list, replacing an older one. */
-static void list_set(rd_kafka_topic_partition_list_t *list, const char *topic,
-                     int32_t partition, int64_t offset)
-{
-	rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(list, topic, partition);
-
-	if (!p)
-		p = rd_kafka_topic_partition_list_add(list, topic, partition);
-	p->offset = offset;
-}
+/* ---- batches -------------------------------------------------------------- */
 
 static void list_free(rd_kafka_topic_partition_list_t *list)
 {
@@ -197,8 +75,8 @@ static void on_applied(void *arg, int rc, const struct oplog_apply_stats *as, do
 	oplog_apply_stats_add(&a->st.store, as);
 	for (int i = 0; i < a->in_flight->cnt; i++) {
 		rd_kafka_topic_partition_t *p = &a->in_flight->elems[i];
-		list_set(a->to_commit, p->topic, p->partition, p->offset);
-		list_set(a->applied, p->topic, p->partition, p->offset);
+		oplog_applier__list_set(a->to_commit, p->topic, p->partition, p->offset);
+		oplog_applier__list_set(a->applied, p->topic, p->partition, p->offset);
 	}
 	rd_kafka_topic_partition_list_destroy(a->in_flight);
 	a->in_flight = rd_kafka_topic_partition_list_new(8);
@@ -215,112 +93,10 @@ static void wake(void *arg)
 	rd_kafka_queue_yield(a->q);
 }
 
-/*
- * The fetcher reached the end of a partition at offset `end`. With nothing
- * of it in either batch, everything below `end` is applied (or there was
- * nothing to apply, as in an empty partition): commit `end`, so that lag
- * tools show 0 there rather than "unknown" or an old position.
- */
-static void at_end(struct oplog_applier *a, const char *topic, int32_t partition, int64_t end)
-{
-	const rd_kafka_topic_partition_t *done =
-		rd_kafka_topic_partition_list_find(a->applied, topic, partition);
-
-	if (end < 0 || rd_kafka_topic_partition_list_find(a->in_batch, topic, partition) ||
-	    rd_kafka_topic_partition_list_find(a->in_flight, topic, partition) ||
-	    (done && done->offset == end))
-		return;
-	list_set(a->to_commit, topic, partition, end);
-	list_set(a->applied, topic, partition, end);
-	list_set(a->pos, topic, partition, end);
-}
-
-/*
- * Commit the applied offsets to the group, with the store id as metadata,
- * so that lag tools see the real position. Async in the loop; sync when
- * partitions are given up or the applier stops.
- */
-static void commit_group(struct oplog_applier *a, int async)
-{
-	rd_kafka_resp_err_t err;
-
-	a->last_commit = oplog_clock_mono_ms();
-	if (a->to_commit->cnt == 0)
-		return;
-	for (int i = 0; i < a->to_commit->cnt; i++) {
-		rd_kafka_topic_partition_t *p = &a->to_commit->elems[i];
-		free(p->metadata);
-		p->metadata = strdup(a->store_id);
-		p->metadata_size = p->metadata ? strlen(a->store_id) : 0;
-	}
-	/* A failure is reported, and the offsets queued again, by on_commit. */
-	err = rd_kafka_commit(a->rk, a->to_commit, async);
-	if (!err)
-		a->st.commits++;
-	if (!err || !async) {
-		rd_kafka_topic_partition_list_destroy(a->to_commit);
-		a->to_commit = rd_kafka_topic_partition_list_new(8);
-	}
-}
-
-/* ---- callbacks --------------------------------------------------------- */
-
-static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                         rd_kafka_topic_partition_list_t *parts, void *opaque)
-{
-	struct oplog_applier *a = opaque;
-	int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
-
-	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-		rd_kafka_topic_partition_list_t *copy = rd_kafka_topic_partition_list_copy(parts);
-
-		/* position() reads the store: not while the writer has it. */
-		oplog_intake_settle(a->in);
-		position(a, copy);
-		for (int i = 0; i < copy->cnt; i++)
-			list_set(a->pos, copy->elems[i].topic, copy->elems[i].partition,
-			         copy->elems[i].offset);
-		if (cooperative)
-			rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, copy));
-		else
-			rd_kafka_assign(rk, copy);
-		rd_kafka_topic_partition_list_destroy(copy);
-		return;
-	}
-	/*
-	 * Revoked or lost: apply everything taken in first, the batch in flight
-	 * and the filling one, and commit their offsets to the group, before
-	 * the partitions go to another member (which starts from the store's
-	 * offsets). Nothing of theirs stays behind to be applied later, so no
-	 * offset goes backwards and nothing is read twice.
-	 */
-	a->st.revokes++;
-	a->st.revoke_pending += oplog_intake_in_flight(a->in) + oplog_intake_filling(a->in);
-	oplog_log(OPLOG_LOG_INFO, "partitions revoked (%d): applying the %zu messages taken in "
-	          "(%zu in flight, %zu filling)", parts->cnt,
-	          oplog_intake_in_flight(a->in) + oplog_intake_filling(a->in),
-	          oplog_intake_in_flight(a->in), oplog_intake_filling(a->in));
-	if (!a->fatal && oplog_intake_flush(a->in) == 0)
-		commit_group(a, 0);
-	for (int i = 0; i < parts->cnt; i++) {
-		const char *t = parts->elems[i].topic;
-		int32_t part = parts->elems[i].partition;
-
-		/* Another member may own them next: nothing of ours is due. */
-		rd_kafka_topic_partition_list_del(a->pos, t, part);
-		rd_kafka_topic_partition_list_del(a->applied, t, part);
-		rd_kafka_topic_partition_list_del(a->to_commit, t, part);
-		rd_kafka_topic_partition_list_del(a->in_batch, t, part);
-		rd_kafka_topic_partition_list_del(a->in_flight, t, part);
-	}
-	if (cooperative)
-		rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
-	else
-		rd_kafka_assign(rk, NULL);
-}
+/* ---- errors ----------------------------------------------------------------- */
 
 /* Log transient errors at most once a second, counting the rest. */
-static void transient(struct oplog_applier *a, const char *what, const char *reason)
+void oplog_applier__transient(struct oplog_applier *a, const char *what, const char *reason)
 {
 	int64_t now = oplog_clock_mono_ms();
 
@@ -333,49 +109,6 @@ static void transient(struct oplog_applier *a, const char *what, const char *rea
 	          "line)", what, reason, a->errs_suppressed);
 	a->errs_suppressed = 0;
 	a->last_err_log = now;
-}
-
-/* A commit refused because the group is rebalancing: the next assignment
- * commits the store's offsets anyway, and retrying meanwhile only makes
- * the client restart its rejoin. */
-static int membership_err(rd_kafka_resp_err_t err)
-{
-	return err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
-	       err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID ||
-	       err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
-	       err == RD_KAFKA_RESP_ERR__STATE;
-}
-
-/*
- * The result of a group commit. Offsets that failed for a passing reason
- * (broker down, timeout) are due again, unless a later position of the
- * partition has been applied since (its own commit carries that one).
- */
-static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                      rd_kafka_topic_partition_list_t *offsets, void *opaque)
-{
-	struct oplog_applier *a = opaque;
-	int failed = 0;
-
-	(void)rk;
-	if (err == RD_KAFKA_RESP_ERR__NO_OFFSET || !offsets)
-		return;
-	for (int i = 0; i < offsets->cnt; i++) {
-		const rd_kafka_topic_partition_t *p = &offsets->elems[i], *now;
-
-		if (!err && !p->err)
-			continue;
-		failed++;
-		if (membership_err(err ? err : p->err))
-			continue;
-		now = rd_kafka_topic_partition_list_find(a->applied, p->topic, p->partition);
-		if (now && now->offset == p->offset &&
-		    rd_kafka_topic_partition_list_find(a->pos, p->topic, p->partition) &&
-		    !rd_kafka_topic_partition_list_find(a->to_commit, p->topic, p->partition))
-			list_set(a->to_commit, p->topic, p->partition, p->offset);
-	}
-	if (failed)
-		transient(a, "offset commit", rd_kafka_err2str(err ? err : offsets->elems[0].err));
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -395,7 +128,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		snprintf(msg, sizeof(msg), "kafka: %s", reason);
 		set_fatal(a, OPLOG_EKAFKA, msg);
 	} else {
-		transient(a, rd_kafka_err2name(err), reason);
+		oplog_applier__transient(a, rd_kafka_err2name(err), reason);
 	}
 }
 
@@ -412,7 +145,7 @@ static void dead_letter(struct oplog_applier *a, const rd_kafka_message_t *rkm)
 	                        RD_KAFKA_V_VALUE(rkm->payload, rkm->len),
 	                        RD_KAFKA_V_KEY(rkm->key, rkm->key_len), RD_KAFKA_V_END);
 	if (err)
-		transient(a, "dead letter", rd_kafka_err2str(err));
+		oplog_applier__transient(a, "dead letter", rd_kafka_err2str(err));
 }
 
 /*
@@ -428,8 +161,8 @@ static void restart_at(struct oplog_applier *a, const char *topic, int32_t parti
 	rd_kafka_error_t *e = NULL;
 	rd_kafka_resp_err_t err = 0;
 
-	list_set(one, topic, partition, offset);
-	list_set(a->pos, topic, partition, offset);
+	oplog_applier__list_set(one, topic, partition, offset);
+	oplog_applier__list_set(a->pos, topic, partition, offset);
 	if (strcmp(rd_kafka_rebalance_protocol(a->rk), "COOPERATIVE") == 0) {
 		if (!(e = rd_kafka_incremental_unassign(a->rk, one)))
 			e = rd_kafka_incremental_assign(a->rk, one);
@@ -437,7 +170,7 @@ static void restart_at(struct oplog_applier *a, const char *topic, int32_t parti
 		err = rd_kafka_assign(a->rk, a->pos);
 	}
 	if (e || err)
-		transient(a, "assign", e ? rd_kafka_error_string(e) : rd_kafka_err2str(err));
+		oplog_applier__transient(a, "assign", e ? rd_kafka_error_string(e) : rd_kafka_err2str(err));
 	if (e)
 		rd_kafka_error_destroy(e);
 	rd_kafka_topic_partition_list_destroy(one);
@@ -460,7 +193,7 @@ static void offset_lost(struct oplog_applier *a, rd_kafka_message_t *rkm)
 	/* Without the watermarks nothing can be decided: fetch the same
 	 * offset again, which brings this back until the broker answers. */
 	if (rd_kafka_query_watermark_offsets(a->rk, topic, rkm->partition, &lo, &hi, 10000)) {
-		transient(a, "watermarks", msg);
+		oplog_applier__transient(a, "watermarks", msg);
 		if (rkm->offset >= 0)
 			restart_at(a, topic, rkm->partition, rkm->offset);
 		return;
@@ -468,7 +201,7 @@ static void offset_lost(struct oplog_applier *a, rd_kafka_message_t *rkm)
 	/* A leader that is behind can refuse an offset it has after all
 	 * (librdkafka 2.0.2 does not validate positions): nothing is lost. */
 	if (rkm->offset >= lo && rkm->offset <= hi) {
-		transient(a, "offset out of range", msg);
+		oplog_applier__transient(a, "offset out of range", msg);
 		restart_at(a, topic, rkm->partition, rkm->offset);
 		return;
 	}
@@ -490,7 +223,7 @@ static void offset_lost(struct oplog_applier *a, rd_kafka_message_t *rkm)
 			set_fatal(a, rc, oplog_error_last());
 			return;
 		}
-		list_set(a->in_batch, topic, rkm->partition, lo);
+		oplog_applier__list_set(a->in_batch, topic, rkm->partition, lo);
 	}
 	restart_at(a, topic, rkm->partition, lo);
 }
@@ -510,9 +243,9 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 		    rkm->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE)
 			offset_lost(a, rkm);
 		else if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-			at_end(a, topic, partition, rkm->offset);
+			oplog_applier__at_end(a, topic, partition, rkm->offset);
 		else
-			transient(a, rd_kafka_err2name(rkm->err), rd_kafka_message_errstr(rkm));
+			oplog_applier__transient(a, rd_kafka_err2name(rkm->err), rd_kafka_message_errstr(rkm));
 		rd_kafka_message_destroy(rkm);
 		return;
 	}
@@ -530,8 +263,8 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 	/* Its batch is still the filling one. The topic name belongs to the
 	 * message, which is alive until then either way. */
 	if ((rc = oplog_batch_offset(oplog_intake_batch(a->in), topic, partition, next)) == 0) {
-		list_set(a->in_batch, topic, partition, next);
-		list_set(a->pos, topic, partition, next);
+		oplog_applier__list_set(a->in_batch, topic, partition, next);
+		oplog_applier__list_set(a->pos, topic, partition, next);
 	}
 	if (rejected)
 		rd_kafka_message_destroy(rkm);
@@ -671,14 +404,14 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 		if (!a->fatal)
 			oplog_intake_tick(a->in, rkm == NULL);
 		if (oplog_clock_mono_ms() - a->last_commit >= a->commit_ms)
-			commit_group(a, 1);
+			oplog_applier__commit(a, 1);
 		if (a->dlq)
 			rd_kafka_poll(a->dlq, 0);
 		progress(a);
 	}
 	/* Stopping: the batches first, then the group, then the consumer. */
 	if (!a->fatal && oplog_intake_flush(a->in) == 0)
-		commit_group(a, 0);
+		oplog_applier__commit(a, 0);
 	if (a->dlq)
 		rd_kafka_flush(a->dlq, 10000);
 	rd_kafka_consumer_close(a->rk);
@@ -735,9 +468,9 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	                               "oplogd", 0)))
 		goto done;
 	rd_kafka_conf_set_opaque(conf, a);
-	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+	rd_kafka_conf_set_rebalance_cb(conf, oplog_applier__on_rebalance);
 	rd_kafka_conf_set_error_cb(conf, on_error);
-	rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
+	rd_kafka_conf_set_offset_commit_cb(conf, oplog_applier__on_commit);
 	if ((rc = oplog_kafka_consumer(&conf, &a->rk)))
 		goto done;
 	rd_kafka_poll_set_consumer(a->rk);
