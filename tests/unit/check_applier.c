@@ -21,7 +21,9 @@
 #include "oplog/dump.h"
 #include "oplog/error.h"
 #include "oplog/gen.h"
+#include "oplog/lag.h"
 #include "oplog/log.h"
+#include "oplog/metrics.h"
 #include "oplog/store.h"
 #include "util_store.h"
 
@@ -790,6 +792,72 @@ START_TEST(test_applier__a_rebalance_applies_both_batches_first)
 }
 END_TEST
 
+/* ---- the resume rule and the page, without a broker ------------------------- */
+
+START_TEST(test_applier__resume_rule_prefers_the_store_then_its_own_group_offset)
+{
+	struct oplog_resume r;
+
+	r = oplog_lag_resume(7, 9, 1, 0);
+	ck_assert_int_eq(r.from, OPLOG_RESUME_STORE);
+	ck_assert_int_eq(r.offset, 7);
+	r = oplog_lag_resume(-1, 9, 1, 1);
+	ck_assert_int_eq(r.from, OPLOG_RESUME_GROUP);
+	ck_assert_int_eq(r.offset, 9);
+	r = oplog_lag_resume(-1, 9, 0, 0);
+	ck_assert_int_eq(r.from, OPLOG_RESUME_EARLIEST);
+	ck_assert_str_eq(r.why, "the group's offset was committed by another store");
+	r = oplog_lag_resume(-1, -1, 0, 1);
+	ck_assert_int_eq(r.from, OPLOG_RESUME_LATEST);
+	ck_assert_str_eq(r.why, "no stored or group offset");
+	ck_assert(oplog_lag_by_store("ab12", 4, "ab12"));
+	ck_assert(!oplog_lag_by_store("ab12", 4, "ab13"));
+	ck_assert(!oplog_lag_by_store("ab1", 3, "ab12"));
+	ck_assert(!oplog_lag_by_store(NULL, 0, "ab12"));
+	ck_assert(!oplog_lag_by_store("ab12", 4, NULL));
+}
+END_TEST
+
+START_TEST(test_applier__metrics_page_renders_the_snapshot)
+{
+	static const struct oplog_metrics_partition parts[] = { { "oplog", 1, 42 } };
+	struct oplog_metrics_dataset ds = { (uint8_t *)"d\"q\n", 4, 3, 1, 1500 };
+	struct oplog_metrics_snapshot snap = { .parts = parts, .n_parts = 1,
+	                                       .datasets = &ds, .n_datasets = 1 };
+	char *page = NULL;
+	size_t len = 0;
+
+	snap.st.intake.messages = 10;
+	snap.st.intake.rejected_by[OPLOG_R_MALFORMED] = 2;
+	snap.st.intake.batches = 2;
+	snap.st.store.applied = 8;
+	snap.st.commit_hist[oplog_metrics_commit_bucket(0.003)]++;
+	snap.st.commit_hist[oplog_metrics_commit_bucket(60)]++;
+	snap.st.commit_sum = 60.003;
+	ck_assert_int_eq(oplog_metrics_page(&snap, &page, &len), 0);
+	ck_assert_uint_eq(strlen(page), len);
+	ck_assert_ptr_nonnull(strstr(page, "# HELP oplogd_messages_total Messages consumed from "
+	                             "Kafka, valid or not.\n# TYPE oplogd_messages_total counter\n"
+	                             "oplogd_messages_total 10\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_applied_total 8\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_rejected_total{reason=\"malformed\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_batches_total 2\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_partition_lag{topic=\"oplog\",partition=\"1\"} "
+	                             "42\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_nodes{dataset=\"d\\\"q\\n\"} 3\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_nodes_with_gaps{dataset=\"d\\\"q\\n\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_last_entry_wall_seconds{dataset=\"d\\\"q\\n\"} "
+	                             "1.500\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_batch_commit_seconds_bucket{le=\"0.0025\"} 0\n"
+	                             "oplogd_batch_commit_seconds_bucket{le=\"0.005\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_batch_commit_seconds_bucket{le=\"10\"} 1\n"
+	                             "oplogd_batch_commit_seconds_bucket{le=\"+Inf\"} 2\n"
+	                             "oplogd_batch_commit_seconds_sum 60.003000\n"
+	                             "oplogd_batch_commit_seconds_count 2\n"));
+	free(page);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	Suite *s;
@@ -812,6 +880,10 @@ int main(int argc, char **argv)
 	tcase_add_test(t, test_applier__lost_offsets_stop_when_configured);
 	tcase_add_test(t, test_applier__an_entry_on_an_idle_stream_is_applied_at_once);
 	tcase_add_test(t, test_applier__a_rebalance_applies_both_batches_first);
+	suite_add_tcase(s, t);
+	t = tcase_create("offline");
+	tcase_add_test(t, test_applier__resume_rule_prefers_the_store_then_its_own_group_offset);
+	tcase_add_test(t, test_applier__metrics_page_renders_the_snapshot);
 	suite_add_tcase(s, t);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
