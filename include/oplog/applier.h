@@ -13,8 +13,10 @@
  * are the source of truth: on every assignment a partition starts from
  * the store's offset; without one, from the group's committed offset only
  * when its metadata carries this store's id; otherwise from [apply]
- * fresh_start. When partitions are revoked, both batches are applied and
- * their offsets committed before the rebalance goes on.
+ * fresh_start (the resume rule, oplog_lag_resume in oplog/lag.h, which
+ * `oplogd lag` measures from too). When partitions are revoked, both
+ * batches are applied and their offsets committed before the rebalance
+ * goes on.
  *
  * After a kill -9, what was taken in but is not in the store (read again
  * by the next run) is at most [apply] batch_size messages: the batch being
