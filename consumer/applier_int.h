@@ -1,6 +1,6 @@
 /*
- * applier_int.h: the applier's state, shared by applier.c (the loop: messages,
- * batches, metrics) and applier_group.c (the group side: where assigned
+ * applier_int.h: the applier's state, shared by applier.c (the loop:
+ * messages, batches, metrics) and applier_group.c (the group side: where assigned
  * partitions start, revocations, offset commits). Semi-private to
  * consumer/; the applier is described in oplog/applier.h.
  *
@@ -68,12 +68,23 @@ static inline void oplog_applier__list_set(rd_kafka_topic_partition_list_t *list
 /* Count a transient error and log it, at most once a second (applier.c). */
 void oplog_applier__transient(struct oplog_applier *a, const char *what, const char *reason);
 
-/* applier_group.c: see there. */
+/* ---- applier_group.c ---- */
+
+/* The fetcher reached the end of a partition at offset end: with nothing
+ * of it in either batch, end is applied and due for the group. */
 void oplog_applier__at_end(struct oplog_applier *a, const char *topic, int32_t partition,
                            int64_t end);
+
+/* Commit the applied offsets to the group, with the store id as metadata;
+ * async in the loop, sync when partitions go or the applier stops. */
 void oplog_applier__commit(struct oplog_applier *a, int async);
+
+/* librdkafka's rebalance callback (opaque = the applier): positions the
+ * assigned partitions, applies and commits everything before revoking. */
 void oplog_applier__on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                  rd_kafka_topic_partition_list_t *parts, void *opaque);
+
+/* librdkafka's offset commit callback: failed offsets are due again. */
 void oplog_applier__on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                               rd_kafka_topic_partition_list_t *offsets, void *opaque);
 
