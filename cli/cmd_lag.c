@@ -70,12 +70,16 @@ static int partitions_json(struct cli_store_cmd *c, const struct oplog_kafka_par
 	*total = 0;
 	for (size_t i = 0; i < n; i++) {
 		int64_t stored = -1, from, lag;
+		struct oplog_resume r;
 		int rc = oplog_store_offset(c->s, p[i].topic, p[i].partition, &stored);
 
 		if (rc && rc != OPLOG_ENOTFOUND)
 			return rc;
-		from = stored >= 0 ? stored : p[i].committed_by_store ? p[i].committed :
-		       latest ? p[i].high : p[i].low;
+		/* The applier's rule (oplog_lag_resume); its fresh starts are
+		 * the watermarks it would resolve them to. */
+		r = oplog_lag_resume(stored, p[i].committed, p[i].committed_by_store, latest);
+		from = r.from == OPLOG_RESUME_LATEST ? p[i].high :
+		       r.from == OPLOG_RESUME_EARLIEST ? p[i].low : r.offset;
 		lag = p[i].high > from ? p[i].high - from : 0;
 		*total += lag;
 		if (json_array_append_new(arr, json_pack("{s:s,s:i,s:I,s:I,s:o,s:o,s:b,s:I}",

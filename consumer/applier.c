@@ -16,53 +16,12 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "oplog/applier.h"
+#include "applier_int.h"
 #include "oplog/bytes.h"
+#include "oplog/clock.h"
 #include "oplog/error.h"
-#include "oplog/intake.h"
 #include "oplog/kafka.h"
 #include "oplog/log.h"
-#include "oplog/metrics.h"
-
-/* Upper bounds (seconds) of the batch commit histogram's buckets. */
-static const double commit_le[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                    0.5, 1, 2.5, 5, 10 };
-#define N_LE (sizeof(commit_le) / sizeof(commit_le[0]))
-
-struct oplog_applier {
-	const struct oplog_config *cfg;
-	struct oplog_store        *store;
-	rd_kafka_t                *rk;
-	rd_kafka_queue_t          *q;          /* the consumer queue, to cut a poll short */
-	rd_kafka_t                *dlq;        /* producer for dead letters, or NULL */
-	const char                *dlq_topic;
-	struct oplog_intake       *in;         /* the batches and what they hold */
-	rd_kafka_topic_partition_list_t *in_batch;   /* next offsets in the filling batch */
-	rd_kafka_topic_partition_list_t *in_flight;  /* next offsets in the batch in flight */
-	size_t                     flight_msgs;      /* messages in the batch in flight */
-	rd_kafka_topic_partition_list_t *to_commit;  /* applied, not yet committed */
-	rd_kafka_topic_partition_list_t *pos;        /* assigned: next offset not yet seen */
-	rd_kafka_topic_partition_list_t *applied;    /* next offset in the store, as known */
-	char                       store_id[2 * OPLOG_STORE_ID_LEN + 1];
-
-	int64_t                    commit_ms, progress_ms;
-	int                        fresh_latest, stop_on_lost;
-
-	int64_t                    last_commit, last_progress, last_err_log;
-	uint64_t                   progress_applied, errs_suppressed;
-	struct oplog_applier_stats st;
-	uint64_t                   commit_hist[N_LE + 1];  /* per bucket; last = +Inf */
-	double                     commit_sum;             /* seconds */
-	struct oplog_metrics      *metrics;    /* NULL when [metrics] listen is empty */
-	int64_t                    last_publish;
-	char                      *gauges;     /* per-dataset families, rendered while
-	                                          the store was free; malloc'd */
-	size_t                     gauges_len;
-	int64_t                    gauges_at;
-	int64_t                    lag;        /* summed over partitions, last computed */
-	int                        fatal;       /* an OPLOG_E* ending the run */
-	char                       fatal_msg[512];
-};
 
 /* Stop the run with err; the first fatal condition wins. */
 static void set_fatal(struct oplog_applier *a, int err, const char *msg)
@@ -73,93 +32,12 @@ static void set_fatal(struct oplog_applier *a, int err, const char *msg)
 	snprintf(a->fatal_msg, sizeof(a->fatal_msg), "%s", msg);
 }
 
-static void list_set(rd_kafka_topic_partition_list_t *list, const char *topic,
-                     int32_t partition, int64_t offset);
+/* ---- batches -------------------------------------------------------------- */
 
-/* ---- positioning ------------------------------------------------------ */
-
-static const char *fresh_name(struct oplog_applier *a)
+static void list_free(rd_kafka_topic_partition_list_t *list)
 {
-	return a->fresh_latest ? "latest" : "earliest";
-}
-
-/*
- * Set where each assigned partition starts: the store's own offset; else
- * the group's committed offset when its metadata is this store's id; else
- * [apply] fresh_start. A store never inherits another store's position.
- */
-static void position(struct oplog_applier *a, rd_kafka_topic_partition_list_t *parts)
-{
-	rd_kafka_topic_partition_list_t *group = NULL;
-	int need_group = 0;
-
-	for (int i = 0; i < parts->cnt; i++) {
-		rd_kafka_topic_partition_t *p = &parts->elems[i];
-		int64_t next;
-
-		if (oplog_store_offset(a->store, p->topic, p->partition, &next) == 0) {
-			p->offset = next;
-			list_set(a->applied, p->topic, p->partition, next);
-			/* The group may be behind the store (after a kill -9):
-			 * the next commit brings it up to the store's position. */
-			list_set(a->to_commit, p->topic, p->partition, next);
-			oplog_log(OPLOG_LOG_INFO, "assigned %s/%" PRId32 ": from offset %" PRId64
-			          " (the store's)", p->topic, p->partition, next);
-		} else {
-			p->offset = RD_KAFKA_OFFSET_INVALID;
-			need_group = 1;
-		}
-	}
-	if (need_group) {
-		rd_kafka_resp_err_t err;
-
-		group = rd_kafka_topic_partition_list_copy(parts);
-		err = rd_kafka_committed(a->rk, group, 10000);
-		if (err) {
-			oplog_log(OPLOG_LOG_WARN, "reading the group's committed offsets failed: %s; "
-			          "partitions without a stored offset start at %s",
-			          rd_kafka_err2str(err), fresh_name(a));
-			rd_kafka_topic_partition_list_destroy(group);
-			group = NULL;
-		}
-	}
-	for (int i = 0; i < parts->cnt; i++) {
-		rd_kafka_topic_partition_t *p = &parts->elems[i], *g;
-		const char *why = "no stored or group offset";
-
-		if (p->offset != RD_KAFKA_OFFSET_INVALID)
-			continue;
-		g = group ? rd_kafka_topic_partition_list_find(group, p->topic, p->partition) : NULL;
-		if (g && g->offset >= 0) {
-			if (g->metadata_size == strlen(a->store_id) &&
-			    memcmp(g->metadata, a->store_id, g->metadata_size) == 0) {
-				p->offset = g->offset;
-				oplog_log(OPLOG_LOG_INFO, "assigned %s/%" PRId32 ": from offset %" PRId64
-				          " (the group's, committed by this store)", p->topic,
-				          p->partition, g->offset);
-				continue;
-			}
-			why = "the group's offset was committed by another store";
-		}
-		p->offset = a->fresh_latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
-		oplog_log(OPLOG_LOG_INFO, "assigned %s/%" PRId32 ": from %s (%s)", p->topic,
-		          p->partition, fresh_name(a), why);
-	}
-	if (group)
-		rd_kafka_topic_partition_list_destroy(group);
-}
-
-/* ---- batches and commits --------------------------------------------- */
-
-/* Record (topic, partition) -> offset in list, replacing an older one. */
-static void list_set(rd_kafka_topic_partition_list_t *list, const char *topic,
-                     int32_t partition, int64_t offset)
-{
-	rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(list, topic, partition);
-
-	if (!p)
-		p = rd_kafka_topic_partition_list_add(list, topic, partition);
-	p->offset = offset;
+	if (list)
+		rd_kafka_topic_partition_list_destroy(list);
 }
 
 /* The filling batch went to the writer: its offsets are in flight. */
@@ -173,7 +51,7 @@ static void on_handoff(void *arg)
 	a->flight_msgs = oplog_intake_in_flight(a->in);
 }
 
-static void refresh_gauges(struct oplog_applier *a);
+static void refresh_datasets(struct oplog_applier *a);
 
 /*
  * The batch in flight is finished. Committed: its offsets are due for the
@@ -185,12 +63,9 @@ static void refresh_gauges(struct oplog_applier *a);
 static void on_applied(void *arg, int rc, const struct oplog_apply_stats *as, double secs)
 {
 	struct oplog_applier *a = arg;
-	size_t b = 0;
 
-	while (b < N_LE && secs > commit_le[b])
-		b++;
-	a->commit_hist[b]++;
-	a->commit_sum += secs;
+	a->st.commit_hist[oplog_metrics_commit_bucket(secs)]++;
+	a->st.commit_sum += secs;
 	if (rc) {
 		char msg[400];
 		snprintf(msg, sizeof(msg), "applying a batch of %zu messages failed: %s",
@@ -199,23 +74,16 @@ static void on_applied(void *arg, int rc, const struct oplog_apply_stats *as, do
 		return;
 	}
 	oplog_apply_stats_add(&a->st.store, as);
-	a->st.batches++;
 	for (int i = 0; i < a->in_flight->cnt; i++) {
 		rd_kafka_topic_partition_t *p = &a->in_flight->elems[i];
-		list_set(a->to_commit, p->topic, p->partition, p->offset);
-		list_set(a->applied, p->topic, p->partition, p->offset);
+		oplog_applier__list_set(a->to_commit, p->topic, p->partition, p->offset);
+		oplog_applier__list_set(a->applied, p->topic, p->partition, p->offset);
 	}
 	rd_kafka_topic_partition_list_destroy(a->in_flight);
 	a->in_flight = rd_kafka_topic_partition_list_new(8);
 	a->flight_msgs = 0;
-	if (a->metrics && oplog_intake__now_ms() - a->gauges_at >= 1000)
-		refresh_gauges(a);
-}
-
-static void release_message(void *arg, void *held)
-{
-	(void)arg;
-	rd_kafka_message_destroy(held);
+	if (a->httpd && oplog_clock_mono_ms() - a->datasets_at >= 1000)
+		refresh_datasets(a);
 }
 
 /* On the writer's thread: a batch is done, cut the poll short. */
@@ -226,114 +94,12 @@ static void wake(void *arg)
 	rd_kafka_queue_yield(a->q);
 }
 
-/*
- * The fetcher reached the end of a partition at offset `end`. With nothing
- * of it in either batch, everything below `end` is applied (or there was
- * nothing to apply, as in an empty partition): commit `end`, so that lag
- * tools show 0 there rather than "unknown" or an old position.
- */
-static void at_end(struct oplog_applier *a, const char *topic, int32_t partition, int64_t end)
-{
-	const rd_kafka_topic_partition_t *done =
-		rd_kafka_topic_partition_list_find(a->applied, topic, partition);
-
-	if (end < 0 || rd_kafka_topic_partition_list_find(a->in_batch, topic, partition) ||
-	    rd_kafka_topic_partition_list_find(a->in_flight, topic, partition) ||
-	    (done && done->offset == end))
-		return;
-	list_set(a->to_commit, topic, partition, end);
-	list_set(a->applied, topic, partition, end);
-	list_set(a->pos, topic, partition, end);
-}
-
-/*
- * Commit the applied offsets to the group, with the store id as metadata,
- * so that lag tools see the real position. Async in the loop; sync when
- * partitions are given up or the applier stops.
- */
-static void commit_group(struct oplog_applier *a, int async)
-{
-	rd_kafka_resp_err_t err;
-
-	a->last_commit = oplog_intake__now_ms();
-	if (a->to_commit->cnt == 0)
-		return;
-	for (int i = 0; i < a->to_commit->cnt; i++) {
-		rd_kafka_topic_partition_t *p = &a->to_commit->elems[i];
-		free(p->metadata);
-		p->metadata = strdup(a->store_id);
-		p->metadata_size = p->metadata ? strlen(a->store_id) : 0;
-	}
-	/* A failure is reported, and the offsets queued again, by on_commit. */
-	err = rd_kafka_commit(a->rk, a->to_commit, async);
-	if (!err)
-		a->st.commits++;
-	if (!err || !async) {
-		rd_kafka_topic_partition_list_destroy(a->to_commit);
-		a->to_commit = rd_kafka_topic_partition_list_new(8);
-	}
-}
-
-/* ---- callbacks --------------------------------------------------------- */
-
-static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                         rd_kafka_topic_partition_list_t *parts, void *opaque)
-{
-	struct oplog_applier *a = opaque;
-	int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
-
-	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-		rd_kafka_topic_partition_list_t *copy = rd_kafka_topic_partition_list_copy(parts);
-
-		/* position() reads the store: not while the writer has it. */
-		oplog_intake_settle(a->in);
-		position(a, copy);
-		for (int i = 0; i < copy->cnt; i++)
-			list_set(a->pos, copy->elems[i].topic, copy->elems[i].partition,
-			         copy->elems[i].offset);
-		if (cooperative)
-			rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, copy));
-		else
-			rd_kafka_assign(rk, copy);
-		rd_kafka_topic_partition_list_destroy(copy);
-		return;
-	}
-	/*
-	 * Revoked or lost: apply everything taken in first, the batch in flight
-	 * and the filling one, and commit their offsets to the group, before
-	 * the partitions go to another member (which starts from the store's
-	 * offsets). Nothing of theirs stays behind to be applied later, so no
-	 * offset goes backwards and nothing is read twice.
-	 */
-	a->st.revokes++;
-	a->st.revoke_pending += oplog_intake_in_flight(a->in) + oplog_intake_filling(a->in);
-	oplog_log(OPLOG_LOG_INFO, "partitions revoked (%d): applying the %zu messages taken in "
-	          "(%zu in flight, %zu filling)", parts->cnt,
-	          oplog_intake_in_flight(a->in) + oplog_intake_filling(a->in),
-	          oplog_intake_in_flight(a->in), oplog_intake_filling(a->in));
-	if (!a->fatal && oplog_intake_flush(a->in) == 0)
-		commit_group(a, 0);
-	for (int i = 0; i < parts->cnt; i++) {
-		const char *t = parts->elems[i].topic;
-		int32_t part = parts->elems[i].partition;
-
-		/* Another member may own them next: nothing of ours is due. */
-		rd_kafka_topic_partition_list_del(a->pos, t, part);
-		rd_kafka_topic_partition_list_del(a->applied, t, part);
-		rd_kafka_topic_partition_list_del(a->to_commit, t, part);
-		rd_kafka_topic_partition_list_del(a->in_batch, t, part);
-		rd_kafka_topic_partition_list_del(a->in_flight, t, part);
-	}
-	if (cooperative)
-		rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
-	else
-		rd_kafka_assign(rk, NULL);
-}
+/* ---- errors ----------------------------------------------------------------- */
 
 /* Log transient errors at most once a second, counting the rest. */
-static void transient(struct oplog_applier *a, const char *what, const char *reason)
+void oplog_applier__transient(struct oplog_applier *a, const char *what, const char *reason)
 {
-	int64_t now = oplog_intake__now_ms();
+	int64_t now = oplog_clock_mono_ms();
 
 	a->st.kafka_errors++;
 	if (now - a->last_err_log < 1000) {
@@ -344,49 +110,6 @@ static void transient(struct oplog_applier *a, const char *what, const char *rea
 	          "line)", what, reason, a->errs_suppressed);
 	a->errs_suppressed = 0;
 	a->last_err_log = now;
-}
-
-/* A commit refused because the group is rebalancing: the next assignment
- * commits the store's offsets anyway, and retrying meanwhile only makes
- * the client restart its rejoin. */
-static int membership_err(rd_kafka_resp_err_t err)
-{
-	return err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
-	       err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID ||
-	       err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
-	       err == RD_KAFKA_RESP_ERR__STATE;
-}
-
-/*
- * The result of a group commit. Offsets that failed for a passing reason
- * (broker down, timeout) are due again, unless a later position of the
- * partition has been applied since (its own commit carries that one).
- */
-static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                      rd_kafka_topic_partition_list_t *offsets, void *opaque)
-{
-	struct oplog_applier *a = opaque;
-	int failed = 0;
-
-	(void)rk;
-	if (err == RD_KAFKA_RESP_ERR__NO_OFFSET || !offsets)
-		return;
-	for (int i = 0; i < offsets->cnt; i++) {
-		const rd_kafka_topic_partition_t *p = &offsets->elems[i], *now;
-
-		if (!err && !p->err)
-			continue;
-		failed++;
-		if (membership_err(err ? err : p->err))
-			continue;
-		now = rd_kafka_topic_partition_list_find(a->applied, p->topic, p->partition);
-		if (now && now->offset == p->offset &&
-		    rd_kafka_topic_partition_list_find(a->pos, p->topic, p->partition) &&
-		    !rd_kafka_topic_partition_list_find(a->to_commit, p->topic, p->partition))
-			list_set(a->to_commit, p->topic, p->partition, p->offset);
-	}
-	if (failed)
-		transient(a, "offset commit", rd_kafka_err2str(err ? err : offsets->elems[0].err));
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -406,7 +129,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		snprintf(msg, sizeof(msg), "kafka: %s", reason);
 		set_fatal(a, OPLOG_EKAFKA, msg);
 	} else {
-		transient(a, rd_kafka_err2name(err), reason);
+		oplog_applier__transient(a, rd_kafka_err2name(err), reason);
 	}
 }
 
@@ -423,7 +146,7 @@ static void dead_letter(struct oplog_applier *a, const rd_kafka_message_t *rkm)
 	                        RD_KAFKA_V_VALUE(rkm->payload, rkm->len),
 	                        RD_KAFKA_V_KEY(rkm->key, rkm->key_len), RD_KAFKA_V_END);
 	if (err)
-		transient(a, "dead letter", rd_kafka_err2str(err));
+		oplog_applier__transient(a, "dead letter", rd_kafka_err2str(err));
 }
 
 /*
@@ -439,8 +162,8 @@ static void restart_at(struct oplog_applier *a, const char *topic, int32_t parti
 	rd_kafka_error_t *e = NULL;
 	rd_kafka_resp_err_t err = 0;
 
-	list_set(one, topic, partition, offset);
-	list_set(a->pos, topic, partition, offset);
+	oplog_applier__list_set(one, topic, partition, offset);
+	oplog_applier__list_set(a->pos, topic, partition, offset);
 	if (strcmp(rd_kafka_rebalance_protocol(a->rk), "COOPERATIVE") == 0) {
 		if (!(e = rd_kafka_incremental_unassign(a->rk, one)))
 			e = rd_kafka_incremental_assign(a->rk, one);
@@ -448,7 +171,7 @@ static void restart_at(struct oplog_applier *a, const char *topic, int32_t parti
 		err = rd_kafka_assign(a->rk, a->pos);
 	}
 	if (e || err)
-		transient(a, "assign", e ? rd_kafka_error_string(e) : rd_kafka_err2str(err));
+		oplog_applier__transient(a, "assign", e ? rd_kafka_error_string(e) : rd_kafka_err2str(err));
 	if (e)
 		rd_kafka_error_destroy(e);
 	rd_kafka_topic_partition_list_destroy(one);
@@ -471,7 +194,7 @@ static void offset_lost(struct oplog_applier *a, rd_kafka_message_t *rkm)
 	/* Without the watermarks nothing can be decided: fetch the same
 	 * offset again, which brings this back until the broker answers. */
 	if (rd_kafka_query_watermark_offsets(a->rk, topic, rkm->partition, &lo, &hi, 10000)) {
-		transient(a, "watermarks", msg);
+		oplog_applier__transient(a, "watermarks", msg);
 		if (rkm->offset >= 0)
 			restart_at(a, topic, rkm->partition, rkm->offset);
 		return;
@@ -479,7 +202,7 @@ static void offset_lost(struct oplog_applier *a, rd_kafka_message_t *rkm)
 	/* A leader that is behind can refuse an offset it has after all
 	 * (librdkafka 2.0.2 does not validate positions): nothing is lost. */
 	if (rkm->offset >= lo && rkm->offset <= hi) {
-		transient(a, "offset out of range", msg);
+		oplog_applier__transient(a, "offset out of range", msg);
 		restart_at(a, topic, rkm->partition, rkm->offset);
 		return;
 	}
@@ -501,7 +224,7 @@ static void offset_lost(struct oplog_applier *a, rd_kafka_message_t *rkm)
 			set_fatal(a, rc, oplog_error_last());
 			return;
 		}
-		list_set(a->in_batch, topic, rkm->partition, lo);
+		oplog_applier__list_set(a->in_batch, topic, rkm->partition, lo);
 	}
 	restart_at(a, topic, rkm->partition, lo);
 }
@@ -521,9 +244,9 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 		    rkm->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE)
 			offset_lost(a, rkm);
 		else if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-			at_end(a, topic, partition, rkm->offset);
+			oplog_applier__at_end(a, topic, partition, rkm->offset);
 		else
-			transient(a, rd_kafka_err2name(rkm->err), rd_kafka_message_errstr(rkm));
+			oplog_applier__transient(a, rd_kafka_err2name(rkm->err), rd_kafka_message_errstr(rkm));
 		rd_kafka_message_destroy(rkm);
 		return;
 	}
@@ -541,8 +264,8 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 	/* Its batch is still the filling one. The topic name belongs to the
 	 * message, which is alive until then either way. */
 	if ((rc = oplog_batch_offset(oplog_intake_batch(a->in), topic, partition, next)) == 0) {
-		list_set(a->in_batch, topic, partition, next);
-		list_set(a->pos, topic, partition, next);
+		oplog_applier__list_set(a->in_batch, topic, partition, next);
+		oplog_applier__list_set(a->pos, topic, partition, next);
 	}
 	if (rejected)
 		rd_kafka_message_destroy(rkm);
@@ -554,12 +277,13 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 
 /*
  * The lag of every assigned partition: its high watermark, as the fetcher
- * last saw it, minus the next offset the store holds. Written as gauges
- * when f is not NULL; the sum is kept in a->lag for the progress line.
+ * last saw it, minus the next offset the store holds. Kept in a->lags
+ * (for the page) and summed in a->lag (for the progress line).
  */
-static void partition_lag(struct oplog_applier *a, FILE *f)
+static void partition_lag(struct oplog_applier *a)
 {
 	a->lag = 0;
+	a->n_lags = 0;
 	for (int i = 0; i < a->pos->cnt; i++) {
 		const rd_kafka_topic_partition_t *p = &a->pos->elems[i], *done;
 		int64_t lo = -1, hi = -1, next, lag;
@@ -571,214 +295,83 @@ static void partition_lag(struct oplog_applier *a, FILE *f)
 		next = done ? done->offset : lo > 0 ? lo : 0;
 		lag = hi > next ? hi - next : 0;
 		a->lag += lag;
-		if (f)
-			fprintf(f, "oplogd_partition_lag{topic=\"%s\",partition=\"%" PRId32 "\"} %"
-			        PRId64 "\n", p->topic, p->partition, lag);
+		if (a->n_lags == a->cap_lags) {
+			size_t cap = a->cap_lags ? 2 * a->cap_lags : 16;
+			struct oplog_metrics_partition *v = realloc(a->lags, cap * sizeof(*v));
+			if (!v)
+				continue;   /* the page goes without it; the sum is right */
+			a->lags = v;
+			a->cap_lags = cap;
+		}
+		a->lags[a->n_lags++] = (struct oplog_metrics_partition){ p->topic, p->partition, lag };
 	}
 }
 
-/* A Prometheus label value: backslash, quote and newline escaped. */
-static void label(FILE *f, struct oplog_slice s)
+/* Read the per-dataset gauges for the pages to come. Reads the store:
+ * only while the writer does not have it. */
+static void refresh_datasets(struct oplog_applier *a)
 {
-	for (size_t i = 0; i < s.len; i++) {
-		char c = (char)s.ptr[i];
-		if (c == '\\' || c == '"')
-			fputc('\\', f);
-		if (c == '\n')
-			fputs("\\n", f);
-		else
-			fputc(c, f);
-	}
-}
+	struct oplog_metrics_dataset *v = NULL;
+	size_t n = 0;
 
-/* One dataset's gauges, read from its node states. */
-struct ds_gauges {
-	char    *name;   /* label-escaped; malloc'd */
-	uint64_t nodes, with_gaps, last_wall;
-};
-
-struct gauges {
-	struct oplog_store *store;
-	struct ds_gauges   *v;
-	size_t              n;
-};
-
-static int head_fn(const struct oplog_node_info *n, void *arg)
-{
-	struct ds_gauges *g = arg;
-
-	g->nodes++;
-	g->with_gaps += n->watermark < n->head_seq;
-	if (n->head_wall > g->last_wall)
-		g->last_wall = n->head_wall;
-	return 0;
-}
-
-static int dataset_fn(struct oplog_slice ds, void *arg)
-{
-	struct gauges *gs = arg;
-	struct ds_gauges *g = realloc(gs->v, (gs->n + 1) * sizeof(*g));
-	size_t len = 0;
-	FILE *f;
-
-	if (!g)
-		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
-	gs->v = g;
-	g += gs->n;
-	*g = (struct ds_gauges){ 0 };
-	if (!(f = open_memstream(&g->name, &len)))
-		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
-	label(f, ds);
-	if (fclose(f) != 0)
-		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
-	gs->n++;
-	return oplog_store_heads(gs->store, ds, head_fn, g);
-}
-
-static void metric_head(FILE *f, const char *name, const char *type, const char *help)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* The per-dataset gauges, each family whole in turn, as the text format
- * wants. Reads the store: only while the writer does not have it. */
-static void dataset_gauges(struct oplog_applier *a, FILE *f)
-{
-	struct gauges gs = { a->store, NULL, 0 };
-
-	if (oplog_store_datasets(a->store, dataset_fn, &gs))
+	/* On a failure, what was read before it is shown. */
+	if (oplog_metrics_datasets(a->store, &v, &n))
 		oplog_log(OPLOG_LOG_WARN, "metrics: reading node states: %s", oplog_error_last());
-	metric_head(f, "oplogd_nodes", "gauge", "Nodes per dataset.");
-	for (size_t i = 0; i < gs.n; i++)
-		fprintf(f, "oplogd_nodes{dataset=\"%s\"} %" PRIu64 "\n", gs.v[i].name, gs.v[i].nodes);
-	metric_head(f, "oplogd_nodes_with_gaps", "gauge", "Nodes with a missing seq below "
-	            "their head.");
-	for (size_t i = 0; i < gs.n; i++)
-		fprintf(f, "oplogd_nodes_with_gaps{dataset=\"%s\"} %" PRIu64 "\n", gs.v[i].name,
-		        gs.v[i].with_gaps);
-	metric_head(f, "oplogd_last_entry_wall_seconds", "gauge", "Newest head's wall time per "
-	            "dataset (Unix seconds).");
-	for (size_t i = 0; i < gs.n; i++)
-		fprintf(f, "oplogd_last_entry_wall_seconds{dataset=\"%s\"} %.3f\n", gs.v[i].name,
-		        (double)gs.v[i].last_wall / 1000.0);
-	for (size_t i = 0; i < gs.n; i++)
-		free(gs.v[i].name);
-	free(gs.v);
-}
-
-/* Render the per-dataset gauges into a->gauges, for the pages to come. */
-static void refresh_gauges(struct oplog_applier *a)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f)
-		return;
-	dataset_gauges(a, f);
-	if (fclose(f) != 0) {
-		free(buf);
-		return;
-	}
-	free(a->gauges);
-	a->gauges = buf;
-	a->gauges_len = len;
-	a->gauges_at = oplog_intake__now_ms();
-}
-
-static void counter(FILE *f, const char *name, const char *help, uint64_t v)
-{
-	metric_head(f, name, "counter", help);
-	fprintf(f, "%s %" PRIu64 "\n", name, v);
+	oplog_metrics_datasets_free(a->datasets, a->n_datasets);
+	a->datasets = v;
+	a->n_datasets = n;
+	a->datasets_at = oplog_clock_mono_ms();
 }
 
 /*
- * Render the whole page and hand it to the endpoint. Counters count since
- * the process started; the per-dataset gauges are read from the store's
- * node states (one key per node), now when the writer is idle, else as
- * last read between two batches (at most a second or one batch old).
+ * Take the snapshot, render the page (oplog/metrics.h) and hand it to
+ * the endpoint. The per-dataset gauges are read from the store's node
+ * states (one key per node) now when the writer is idle, else as last
+ * read between two batches (at most a second or one batch old).
  */
 static void publish(struct oplog_applier *a)
 {
-	struct oplog_intake_stats is;
+	struct oplog_metrics_snapshot snap;
 	char *page = NULL;
 	size_t len = 0;
-	FILE *f;
-	uint64_t cum = 0;
 
-	a->last_publish = oplog_intake__now_ms();
+	a->last_publish = oplog_clock_mono_ms();
 	if (!oplog_intake_busy(a->in))
-		refresh_gauges(a);
-	if (!(f = open_memstream(&page, &len)))
-		return;
-	oplog_intake_stats(a->in, &is);
-	counter(f, "oplogd_messages_total", "Messages consumed from Kafka, valid or not.",
-	        is.messages);
-	counter(f, "oplogd_applied_total", "New entries added to the store.", a->st.store.applied);
-	counter(f, "oplogd_duplicates_total", "Entries already in the store.",
-	        a->st.store.duplicates);
-	counter(f, "oplogd_late_total", "Entries added behind their node's head.",
-	        a->st.store.late);
-	counter(f, "oplogd_forks_total", "Second hashes at a taken (dataset, node, seq).",
-	        a->st.store.forks);
-	counter(f, "oplogd_chain_breaks_total", "Chain breaks recorded.", a->st.store.chain_breaks);
-	counter(f, "oplogd_below_boundary_total", "Entries at or below a node's pruned-through seq.",
-	        a->st.store.below_boundary);
-	metric_head(f, "oplogd_rejected_total", "counter", "Messages rejected, by reason.");
-	for (int r = OPLOG_R_NONE + 1; r < OPLOG_R__COUNT; r++)
-		fprintf(f, "oplogd_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
-		        oplog_reason_name((enum oplog_reason)r), is.rejected_by[r]);
-	counter(f, "oplogd_batches_total", "Store transactions committed.", a->st.batches);
-	counter(f, "oplogd_commits_total", "Offset commits sent to the Kafka group.",
-	        a->st.commits);
-	counter(f, "oplogd_offset_resets_total", "Partitions whose next offset was gone from "
-	        "the broker.", a->st.offset_resets);
-	counter(f, "oplogd_kafka_errors_total", "Transient Kafka client errors (retried).",
-	        a->st.kafka_errors);
-	metric_head(f, "oplogd_partition_lag", "gauge", "High watermark minus the store's next "
-	            "offset, per assigned partition.");
-	partition_lag(a, f);
-	if (a->gauges)
-		fwrite(a->gauges, 1, a->gauges_len, f);
-	metric_head(f, "oplogd_batch_commit_seconds", "histogram", "Time to apply and commit "
-	            "one store transaction.");
-	for (size_t b = 0; b <= N_LE; b++) {
-		cum += a->commit_hist[b];
-		if (b < N_LE)
-			fprintf(f, "oplogd_batch_commit_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
-			        commit_le[b], cum);
-		else
-			fprintf(f, "oplogd_batch_commit_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
-	}
-	fprintf(f, "oplogd_batch_commit_seconds_sum %.6f\noplogd_batch_commit_seconds_count %"
-	        PRIu64 "\n", a->commit_sum, cum);
-	if (fclose(f) == 0)
-		oplog_metrics_publish(a->metrics, page, len, !a->fatal, a->fatal ? a->fatal_msg : NULL);
+		refresh_datasets(a);
+	partition_lag(a);
+	oplog_applier_stats(a, &snap.st);
+	snap.parts = a->lags;
+	snap.n_parts = a->n_lags;
+	snap.datasets = a->datasets;
+	snap.n_datasets = a->n_datasets;
+	if (oplog_metrics_page(&snap, &page, &len) == 0)
+		oplog_httpd_publish(a->httpd, page, len, !a->fatal, a->fatal ? a->fatal_msg : NULL);
 	free(page);
 }
 
 static void progress(struct oplog_applier *a)
 {
-	int64_t now = oplog_intake__now_ms(), dt = now - a->last_progress;
-	struct oplog_intake_stats is;
+	int64_t now = oplog_clock_mono_ms(), dt = now - a->last_progress;
+	struct oplog_applier_stats st;
+	const struct oplog_intake_stats *is = &st.intake;
 
-	if (a->metrics && now - a->last_publish >= 1000)
+	if (a->httpd && now - a->last_publish >= 1000)
 		publish(a);
 	if (a->progress_ms <= 0 || dt < a->progress_ms)
 		return;
-	if (!a->metrics)
-		partition_lag(a, NULL);
-	oplog_intake_stats(a->in, &is);
+	if (!a->httpd)
+		partition_lag(a);
+	oplog_applier_stats(a, &st);
 	oplog_log(OPLOG_LOG_INFO, "progress: %" PRIu64 " messages, %" PRIu64 " applied (%.0f/s), "
 	          "lag %" PRId64 ", %" PRIu64 " duplicates, %" PRIu64 " late, %" PRIu64 " rejected, %"
 	          PRIu64 " batches (%" PRIu64 " idle, %" PRIu64 " full, %" PRIu64 " timed), %" PRIu64
-	          " commits", is.messages, a->st.store.applied,
-	          (double)(a->st.store.applied - a->progress_applied) * 1000.0 / (double)(dt ? dt : 1),
-	          a->lag, a->st.store.duplicates, a->st.store.late, is.rejected, a->st.batches,
-	          is.handed[OPLOG_HANDOFF_IDLE],
-	          is.handed[OPLOG_HANDOFF_COUNT] + is.handed[OPLOG_HANDOFF_BYTES],
-	          is.handed[OPLOG_HANDOFF_TIME], a->st.commits);
-	a->progress_applied = a->st.store.applied;
+	          " commits", is->messages, st.store.applied,
+	          (double)(st.store.applied - a->progress_applied) * 1000.0 / (double)(dt ? dt : 1),
+	          a->lag, st.store.duplicates, st.store.late, is->rejected, is->batches,
+	          is->handed[OPLOG_HANDOFF_IDLE],
+	          is->handed[OPLOG_HANDOFF_COUNT] + is->handed[OPLOG_HANDOFF_BYTES],
+	          is->handed[OPLOG_HANDOFF_TIME], st.commits);
+	a->progress_applied = st.store.applied;
 	a->last_progress = now;
 }
 
@@ -794,8 +387,8 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 {
 	struct oplog_intake_stats is;
 
-	a->last_commit = a->last_progress = oplog_intake__now_ms();
-	if (a->metrics)
+	a->last_commit = a->last_progress = oplog_clock_mono_ms();
+	if (a->httpd)
 		publish(a);
 	while (!*stop && !a->fatal) {
 		rd_kafka_message_t *rkm;
@@ -811,15 +404,15 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 		/* A failure has reached on_applied, which made it fatal. */
 		if (!a->fatal)
 			oplog_intake_tick(a->in, rkm == NULL);
-		if (oplog_intake__now_ms() - a->last_commit >= a->commit_ms)
-			commit_group(a, 1);
+		if (oplog_clock_mono_ms() - a->last_commit >= a->commit_ms)
+			oplog_applier__commit(a, 1);
 		if (a->dlq)
 			rd_kafka_poll(a->dlq, 0);
 		progress(a);
 	}
 	/* Stopping: the batches first, then the group, then the consumer. */
 	if (!a->fatal && oplog_intake_flush(a->in) == 0)
-		commit_group(a, 0);
+		oplog_applier__commit(a, 0);
 	if (a->dlq)
 		rd_kafka_flush(a->dlq, 10000);
 	rd_kafka_consumer_close(a->rk);
@@ -830,7 +423,7 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 	oplog_intake_stats(a->in, &is);
 	oplog_log(OPLOG_LOG_INFO, "stopped: %" PRIu64 " messages, %" PRIu64 " applied, %" PRIu64
 	          " rejected, %" PRIu64 " batches", is.messages, a->st.store.applied, is.rejected,
-	          a->st.batches);
+	          is.batches);
 	return 0;
 }
 
@@ -843,7 +436,6 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	rd_kafka_conf_t *conf = NULL;
 	rd_kafka_topic_partition_list_t *topics = NULL;
 	struct oplog_intake_opts io;
-	char errstr[512];
 	const char *const *names, *listen_addr;
 	size_t n_names;
 	rd_kafka_resp_err_t err;
@@ -868,14 +460,7 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	a->pos = rd_kafka_topic_partition_list_new(8);
 	a->applied = rd_kafka_topic_partition_list_new(8);
 
-	if ((rc = oplog_kafka_conf(cfg, 0, &conf)))
-		goto done;
-	/* The store keeps the offsets; the group only mirrors them. Positions
-	 * are always set explicitly, so a reset means data is gone. */
-	if ((rc = oplog_kafka_conf_set(conf, "enable.auto.commit", "false", "oplogd", 0)) ||
-	    (rc = oplog_kafka_conf_set(conf, "enable.partition.eof", "true", "oplogd", 0)) ||
-	    (rc = oplog_kafka_conf_set(conf, "enable.auto.offset.store", "false", "oplogd", 0)) ||
-	    (rc = oplog_kafka_conf_set(conf, "auto.offset.reset", "error", "oplogd", 0)))
+	if ((rc = oplog_kafka_consumer_conf(cfg, &conf)))
 		goto done;
 	/* Eager assignment unless the user chose otherwise: the cooperative
 	 * assignor has known bugs in librdkafka 2.0. */
@@ -884,20 +469,17 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	                               "oplogd", 0)))
 		goto done;
 	rd_kafka_conf_set_opaque(conf, a);
-	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+	rd_kafka_conf_set_rebalance_cb(conf, oplog_applier__on_rebalance);
 	rd_kafka_conf_set_error_cb(conf, on_error);
-	rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
-	if (!(a->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr)))) {
-		rc = oplog_error__set(OPLOG_EKAFKA, "kafka consumer: %s", errstr);
+	rd_kafka_conf_set_offset_commit_cb(conf, oplog_applier__on_commit);
+	if ((rc = oplog_kafka_consumer(&conf, &a->rk)))
 		goto done;
-	}
-	conf = NULL;   /* rd_kafka_new took it */
 	rd_kafka_poll_set_consumer(a->rk);
 	a->q = rd_kafka_queue_get_consumer(a->rk);
 
 	oplog_intake_opts_from_config(&io, cfg);
 	io.arg = a;
-	io.release = release_message;
+	io.release = oplog_kafka__release_message;
 	io.on_handoff = on_handoff;
 	io.on_applied = on_applied;
 	io.wake = wake;
@@ -908,7 +490,7 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 		goto done;
 	listen_addr = cfg->metrics.listen;
 	/* /healthz turns 503 when the loop stops reporting for 15 s. */
-	if (*listen_addr && (rc = oplog_metrics_start(&a->metrics, listen_addr, 15000)))
+	if (*listen_addr && (rc = oplog_httpd_start(&a->httpd, listen_addr, 15000)))
 		goto done;
 
 	names = cfg->apply.topics.items;
@@ -934,12 +516,8 @@ done:
 
 void oplog_applier_stats(const struct oplog_applier *a, struct oplog_applier_stats *out)
 {
-	struct oplog_intake_stats is;
-
-	oplog_intake_stats(a->in, &is);
 	*out = a->st;
-	out->messages = is.messages;
-	out->rejected = is.rejected;
+	oplog_intake_stats(a->in, &out->intake);
 }
 
 void oplog_applier_free(struct oplog_applier *a)
@@ -954,17 +532,13 @@ void oplog_applier_free(struct oplog_applier *a)
 		rd_kafka_destroy(a->rk);
 	if (a->dlq)
 		rd_kafka_destroy(a->dlq);
-	if (a->in_batch)
-		rd_kafka_topic_partition_list_destroy(a->in_batch);
-	if (a->in_flight)
-		rd_kafka_topic_partition_list_destroy(a->in_flight);
-	if (a->to_commit)
-		rd_kafka_topic_partition_list_destroy(a->to_commit);
-	if (a->pos)
-		rd_kafka_topic_partition_list_destroy(a->pos);
-	if (a->applied)
-		rd_kafka_topic_partition_list_destroy(a->applied);
-	oplog_metrics_stop(a->metrics);
-	free(a->gauges);
+	list_free(a->in_batch);
+	list_free(a->in_flight);
+	list_free(a->to_commit);
+	list_free(a->pos);
+	list_free(a->applied);
+	oplog_httpd_stop(a->httpd);
+	oplog_metrics_datasets_free(a->datasets, a->n_datasets);
+	free(a->lags);
 	free(a);
 }

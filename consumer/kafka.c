@@ -85,6 +85,34 @@ int oplog_kafka_conf(const struct oplog_config *cfg, int for_producer, rd_kafka_
 	return 0;
 }
 
+int oplog_kafka_consumer_conf(const struct oplog_config *cfg, rd_kafka_conf_t **out)
+{
+	rd_kafka_conf_t *conf = NULL;
+	int rc;
+
+	if ((rc = oplog_kafka_conf(cfg, 0, &conf)))
+		return rc;
+	if ((rc = oplog_kafka_conf_set(conf, "enable.auto.commit", "false", "oplogd", 0)) ||
+	    (rc = oplog_kafka_conf_set(conf, "enable.auto.offset.store", "false", "oplogd", 0)) ||
+	    (rc = oplog_kafka_conf_set(conf, "enable.partition.eof", "true", "oplogd", 0)) ||
+	    (rc = oplog_kafka_conf_set(conf, "auto.offset.reset", "error", "oplogd", 0))) {
+		rd_kafka_conf_destroy(conf);
+		return rc;
+	}
+	*out = conf;
+	return 0;
+}
+
+int oplog_kafka_consumer(rd_kafka_conf_t **conf, rd_kafka_t **out)
+{
+	char errstr[512];
+
+	if (!(*out = rd_kafka_new(RD_KAFKA_CONSUMER, *conf, errstr, sizeof(errstr))))
+		return oplog_error__set(OPLOG_EKAFKA, "kafka consumer: %s", errstr);
+	*conf = NULL;   /* rd_kafka_new took it */
+	return 0;
+}
+
 int oplog_kafka_producer(const struct oplog_config *cfg,
                          void (*dr_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
                          void *opaque, rd_kafka_t **out)
@@ -110,4 +138,10 @@ int oplog_kafka_producer(const struct oplog_config *cfg,
 		return oplog_error__set(OPLOG_EKAFKA, "kafka producer: %s", errstr);
 	}
 	return 0;
+}
+
+void oplog_kafka__release_message(void *arg, void *held)
+{
+	(void)arg;
+	rd_kafka_message_destroy(held);
 }

@@ -50,7 +50,6 @@ int oplog_lag_partitions(const struct oplog_config *cfg, const char *topic, int 
 	struct oplog_kafka_partition *res = NULL;
 	const char *const *names = &topic;
 	size_t n_names = 1;
-	char errstr[512];
 	int rc;
 
 	*out = NULL;
@@ -63,14 +62,9 @@ int oplog_lag_partitions(const struct oplog_config *cfg, const char *topic, int 
 		rc = oplog_error__set(OPLOG_ECONFIG, "[kafka] group.id is required");
 		goto done;
 	}
-	if ((rc = oplog_kafka_conf(cfg, 0, &conf)) ||
-	    (rc = oplog_kafka_conf_set(conf, "enable.auto.commit", "false", "oplogd", 0)))
+	if ((rc = oplog_kafka_consumer_conf(cfg, &conf)) ||
+	    (rc = oplog_kafka_consumer(&conf, &rk)))
 		goto done;
-	if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr)))) {
-		rc = oplog_error__set(OPLOG_EKAFKA, "kafka consumer: %s", errstr);
-		goto done;
-	}
-	conf = NULL;   /* rd_kafka_new took it */
 	for (size_t i = 0; i < n_names; i++)
 		if ((rc = topic_partitions(rk, names[i], timeout_ms, list)))
 			goto done;
@@ -95,9 +89,8 @@ int oplog_lag_partitions(const struct oplog_config *cfg, const char *topic, int 
 		snprintf(r->topic, sizeof(r->topic), "%s", p->topic);
 		r->partition = p->partition;
 		r->committed = group && p->offset >= 0 ? p->offset : -1;
-		r->committed_by_store = r->committed >= 0 && store_id &&
-		                        p->metadata_size == strlen(store_id) &&
-		                        memcmp(p->metadata, store_id, p->metadata_size) == 0;
+		r->committed_by_store = r->committed >= 0 &&
+		                        oplog_lag_by_store(p->metadata, p->metadata_size, store_id);
 		err = rd_kafka_query_watermark_offsets(rk, p->topic, p->partition, &r->low,
 		                                       &r->high, timeout_ms);
 		if (err) {
@@ -123,4 +116,24 @@ done:
 void oplog_lag_free(struct oplog_kafka_partition *p)
 {
 	free(p);
+}
+
+int oplog_lag_by_store(const void *meta, size_t len, const char *store_id)
+{
+	return store_id && meta && len == strlen(store_id) && memcmp(meta, store_id, len) == 0;
+}
+
+struct oplog_resume oplog_lag_resume(int64_t stored, int64_t committed, int by_store,
+                                     int fresh_latest)
+{
+	struct oplog_resume r = { fresh_latest ? OPLOG_RESUME_LATEST : OPLOG_RESUME_EARLIEST, -1,
+	                          "no stored or group offset" };
+
+	if (stored >= 0)
+		return (struct oplog_resume){ OPLOG_RESUME_STORE, stored, NULL };
+	if (committed >= 0 && by_store)
+		return (struct oplog_resume){ OPLOG_RESUME_GROUP, committed, NULL };
+	if (committed >= 0)
+		r.why = "the group's offset was committed by another store";
+	return r;
 }

@@ -274,12 +274,6 @@ static void on_applied(void *arg, int rc, const struct oplog_apply_stats *as, do
 		oplog_apply_stats_add(&rp->r->applied, as);
 }
 
-static void release_message(void *arg, void *held)
-{
-	(void)arg;
-	rd_kafka_message_destroy(held);
-}
-
 /* On the writer's thread: a batch is done, cut the poll short. */
 static void wake(void *arg)
 {
@@ -491,25 +485,17 @@ static int consume(struct replay *rp, const volatile sig_atomic_t *stop)
 static int new_consumer(struct replay *rp)
 {
 	rd_kafka_conf_t *conf = NULL;
-	char errstr[512];
 	int rc;
 
 	/* Manual assignment never joins a group, and nothing is committed;
 	 * librdkafka still wants a group id for assign(), so it gets one of
 	 * its own rather than the replica's. */
-	if ((rc = oplog_kafka_conf(rp->cfg, 0, &conf)))
+	if ((rc = oplog_kafka_consumer_conf(rp->cfg, &conf)))
 		return rc;
 	if ((rc = oplog_kafka_conf_set(conf, "group.id", "oplogd-replay", "oplogd", 0)) ||
-	    (rc = oplog_kafka_conf_set(conf, "enable.auto.commit", "false", "oplogd", 0)) ||
-	    (rc = oplog_kafka_conf_set(conf, "enable.auto.offset.store", "false", "oplogd", 0)) ||
-	    (rc = oplog_kafka_conf_set(conf, "enable.partition.eof", "true", "oplogd", 0)) ||
-	    (rc = oplog_kafka_conf_set(conf, "auto.offset.reset", "error", "oplogd", 0))) {
+	    (rc = oplog_kafka_consumer(&conf, &rp->rk))) {
 		rd_kafka_conf_destroy(conf);
 		return rc;
-	}
-	if (!(rp->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr)))) {
-		rd_kafka_conf_destroy(conf);
-		return oplog_error__set(OPLOG_EKAFKA, "kafka consumer: %s", errstr);
 	}
 	rd_kafka_poll_set_consumer(rp->rk);
 	rp->q = rd_kafka_queue_get_consumer(rp->rk);
@@ -538,7 +524,7 @@ int oplog_replay_run(const struct oplog_config *cfg, struct oplog_store *s,
 		goto done;
 	oplog_intake_opts_from_config(&io, cfg);
 	io.arg = &rp;
-	io.release = release_message;
+	io.release = oplog_kafka__release_message;
 	io.on_applied = on_applied;
 	io.wake = wake;
 	if ((rc = oplog_intake_new(&rp.in, s, &io)))

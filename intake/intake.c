@@ -36,12 +36,6 @@ struct oplog_intake {
 	struct oplog_intake_stats st;
 };
 
-/* The one clock under its older name, for callers not yet moved to it. */
-int64_t oplog_intake__now_ms(void)
-{
-	return oplog_clock_mono_ms();
-}
-
 void oplog_intake_opts_from_config(struct oplog_intake_opts *o, const struct oplog_config *cfg)
 {
 	*o = (struct oplog_intake_opts){ 0 };
@@ -238,7 +232,11 @@ static int hold(struct slot *sl, void *held)
 	return 0;
 }
 
-/* The clock rule: a wall further ahead of the local clock than skew_ms. */
+/*
+ * The clock rule: a wall further ahead of the local clock than skew_ms.
+ * The one skew check, whichever way a message arrives (apply, replay,
+ * import), so that a stored reject reads the same for all of them.
+ */
 static int check_clock(const struct oplog_intake *in, const struct oplog_entry *e,
                        struct oplog_reject *rej)
 {

@@ -13,8 +13,10 @@
  * are the source of truth: on every assignment a partition starts from
  * the store's offset; without one, from the group's committed offset only
  * when its metadata carries this store's id; otherwise from [apply]
- * fresh_start. When partitions are revoked, both batches are applied and
- * their offsets committed before the rebalance goes on.
+ * fresh_start (the resume rule, oplog_lag_resume in oplog/lag.h, which
+ * `oplogd lag` measures from too). When partitions are revoked, both
+ * batches are applied and their offsets committed before the rebalance
+ * goes on.
  *
  * After a kill -9, what was taken in but is not in the store (read again
  * by the next run) is at most [apply] batch_size messages: the batch being
@@ -35,22 +37,33 @@
 #include <stdint.h>
 
 #include "oplog/config.h"
+#include "oplog/intake.h"
 #include "oplog/store.h"
 
 struct oplog_applier;
 
-/* What the applier has done since it started. */
+/* Buckets of the batch commit histogram, +Inf aside (their upper bounds:
+ * oplog_metrics_commit_bucket in oplog/metrics.h). */
+#define OPLOG_COMMIT_BUCKETS 13
+
+/*
+ * What the applier has done since it started: every counter the metrics
+ * page (oplog/metrics.h) and the progress line show, in one place.
+ */
 struct oplog_applier_stats {
-	uint64_t messages;       /* consumed, valid or not */
-	struct oplog_apply_stats store;  /* what applying did, summed over batches */
-	uint64_t rejected;       /* messages rejected on intake */
-	uint64_t batches;        /* store transactions */
+	struct oplog_intake_stats intake;  /* messages taken in, rejects by reason,
+	                                      batches applied, handoffs by why */
+	struct oplog_apply_stats store;    /* what applying did, summed over batches */
 	uint64_t commits;        /* offset commits sent to the group */
 	uint64_t offset_resets;  /* partitions whose stored offset was gone */
 	uint64_t kafka_errors;   /* transient client errors seen */
 	uint64_t revokes;        /* times partitions were revoked or lost */
 	uint64_t revoke_pending; /* messages taken in but not yet applied when that
 	                            happened, summed (applied before letting go) */
+	uint64_t commit_hist[OPLOG_COMMIT_BUCKETS + 1];  /* store commits per time
+	                                                    bucket, failed ones too;
+	                                                    last = +Inf */
+	double   commit_sum;     /* their seconds, summed */
 };
 
 /*

@@ -203,7 +203,4 @@ size_t oplog_intake_in_flight(const struct oplog_intake *in);
 /* Copy the counters into *out. */
 void oplog_intake_stats(const struct oplog_intake *in, struct oplog_intake_stats *out);
 
-/* Monotonic milliseconds (semi-private: the consumer loops' clock). */
-int64_t oplog_intake__now_ms(void);
-
 #endif

@@ -39,6 +39,23 @@ int oplog_kafka_has(const struct oplog_config *cfg, const char *key);
 int oplog_kafka_conf(const struct oplog_config *cfg, int for_producer, rd_kafka_conf_t **out);
 
 /*
+ * A conf for a consumer whose positions oplogd keeps (apply, replay,
+ * lag): the [kafka] properties, then oplogd's own. The store keeps the
+ * offsets and the group only mirrors them, so nothing is committed or
+ * stored automatically; the end of a partition is an event; and
+ * positions are always set explicitly, so auto.offset.reset = error (a
+ * reset means data is gone). Returns 0 with *out set, or OPLOG_ECONFIG.
+ */
+int oplog_kafka_consumer_conf(const struct oplog_config *cfg, rd_kafka_conf_t **out);
+
+/*
+ * A consumer handle from *conf, which it takes on success (*conf is then
+ * NULL); on failure *conf stays the caller's. Returns 0 with *out set, or
+ * OPLOG_EKAFKA with librdkafka's reason.
+ */
+int oplog_kafka_consumer(rd_kafka_conf_t **conf, rd_kafka_t **out);
+
+/*
  * A producer from [kafka] (keyless messages spread one by one: sticky
  * partitioning is off unless [kafka] sets it). dr_cb, when not NULL, gets each delivery
  * report (served by rd_kafka_poll/rd_kafka_flush) with opaque as its
@@ -47,5 +64,10 @@ int oplog_kafka_conf(const struct oplog_config *cfg, int for_producer, rd_kafka_
 int oplog_kafka_producer(const struct oplog_config *cfg,
                          void (*dr_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
                          void *opaque, rd_kafka_t **out);
+
+/* An intake release callback (oplog/intake.h) for messages held as
+ * rd_kafka_message_t: destroys held. arg is unused. (Semi-private: the
+ * applier's and replay's.) */
+void oplog_kafka__release_message(void *arg, void *held);
 
 #endif

@@ -8,6 +8,10 @@
  * only for metadata, ListOffsets and OffsetFetch requests, so it works
  * while the applier runs.
  *
+ * It also holds the resume rule (oplog_lag_resume): where a partition
+ * starts when the applier is assigned it. The applier positions by it
+ * and `oplogd lag` measures from it, so the two cannot disagree.
+ *
  * Ownership: the array returned is the caller's (oplog_lag_free).
  */
 #ifndef OPLOG_LAG_H
@@ -40,5 +44,33 @@ int oplog_lag_partitions(const struct oplog_config *cfg, const char *topic, int 
                          struct oplog_kafka_partition **out, size_t *n);
 
 void oplog_lag_free(struct oplog_kafka_partition *p);
+
+/* Is a committed offset's metadata (meta[0..len), not NUL-terminated)
+ * this store's id (hex, NUL-terminated; NULL matches nothing)? */
+int oplog_lag_by_store(const void *meta, size_t len, const char *store_id);
+
+/* Which offset a partition resumes from (oplog_lag_resume). */
+enum oplog_resume_from {
+	OPLOG_RESUME_STORE = 0,  /* the store's next offset */
+	OPLOG_RESUME_GROUP,      /* the group's, committed by this store */
+	OPLOG_RESUME_EARLIEST,   /* [apply] fresh_start = earliest */
+	OPLOG_RESUME_LATEST      /* [apply] fresh_start = latest */
+};
+
+struct oplog_resume {
+	enum oplog_resume_from from;
+	int64_t                offset;  /* STORE, GROUP: the offset; else -1 */
+	const char            *why;     /* EARLIEST, LATEST: why neither offset
+	                                   counts (static text); else NULL */
+};
+
+/*
+ * The resume rule: the store's own offset (stored >= 0); else the group's
+ * committed offset (committed >= 0) only when by_store says its metadata
+ * is this store's id; else the start fresh_latest names. A store never
+ * inherits another store's position. Cannot fail.
+ */
+struct oplog_resume oplog_lag_resume(int64_t stored, int64_t committed, int by_store,
+                                     int fresh_latest);
 
 #endif

@@ -21,7 +21,9 @@
 #include "oplog/dump.h"
 #include "oplog/error.h"
 #include "oplog/gen.h"
+#include "oplog/lag.h"
 #include "oplog/log.h"
+#include "oplog/metrics.h"
 #include "oplog/store.h"
 #include "util_store.h"
 
@@ -340,8 +342,8 @@ START_TEST(test_applier__stream_with_dups_late_and_bad_applies_exactly)
 	snprintf(dir, sizeof(dir), "%s/replica", base);
 	produce(ms, n);
 	st = run_until(dir, "g1", (int64_t)n);
-	ck_assert_uint_eq(st.messages, n);
-	ck_assert_uint_eq(st.rejected, bad);
+	ck_assert_uint_eq(st.intake.messages, n);
+	ck_assert_uint_eq(st.intake.rejected, bad);
 	ck_assert(st.commits > 0);
 
 	assert_same_as_direct_import(dir, ms, n);
@@ -364,12 +366,12 @@ START_TEST(test_applier__restart_resumes_from_the_store_without_rereading)
 	snprintf(dir, sizeof(dir), "%s/replica", base);
 	produce(ms, n);
 	st = run_until(dir, "g2", (int64_t)n);
-	ck_assert_uint_eq(st.messages, n);
+	ck_assert_uint_eq(st.intake.messages, n);
 
 	/* Stopped; more arrives; the second run reads only the new part. */
 	produce(ms + n, n);
 	st = run_until(dir, "g2", (int64_t)(2 * n));
-	ck_assert_uint_eq(st.messages, n);
+	ck_assert_uint_eq(st.intake.messages, n);
 	free_stream(ms, 2 * n);
 }
 END_TEST
@@ -385,12 +387,12 @@ START_TEST(test_applier__new_store_does_not_inherit_the_groups_position)
 	snprintf(b, sizeof(b), "%s/b", base);
 	produce(ms, n);
 	st = run_until(a, "g3", (int64_t)n);
-	ck_assert_uint_eq(st.messages, n);
+	ck_assert_uint_eq(st.intake.messages, n);
 
 	/* Same group, other store: the group's commit carries store a's id,
 	 * so store b starts from the earliest offset and reads everything. */
 	st = run_until(b, "g3", (int64_t)n);
-	ck_assert_uint_eq(st.messages, n);
+	ck_assert_uint_eq(st.intake.messages, n);
 	da = dump_of(a);
 	db = dump_of(b);
 	ck_assert_str_eq(da, db);
@@ -554,7 +556,7 @@ START_TEST(test_applier__lost_offsets_are_recorded_then_read_from_earliest)
 	st = stop_runner(&r, cfg, s);
 	ck_assert_int_eq(consumed(dir), (int64_t)n);
 	ck_assert_uint_eq(st.offset_resets, 1);
-	ck_assert_uint_eq(st.messages, n);
+	ck_assert_uint_eq(st.intake.messages, n);
 	ls = lost_of(dir);
 	ck_assert_uint_eq(ls.n, 1);
 	ck_assert_int_eq(ls.first.partition, 0);
@@ -781,12 +783,78 @@ START_TEST(test_applier__a_rebalance_applies_both_batches_first)
 	              "revokes: the case under test did not happen",
 	              (unsigned long long)sta.revokes);
 	/* Exactly what each took in is in its store. */
-	ck_assert_int_eq(consumed(a), (int64_t)sta.messages);
-	ck_assert_int_eq(consumed(b), (int64_t)stb.messages);
+	ck_assert_int_eq(consumed(a), (int64_t)sta.intake.messages);
+	ck_assert_int_eq(consumed(b), (int64_t)stb.intake.messages);
 	store_offsets(a, oa);
 	ck_assert_int_eq(oa[0] + oa[1] + oa[2], (int64_t)n);
 	assert_same_as_direct_import(a, ms, n);
 	free_stream(ms, n);
+}
+END_TEST
+
+/* ---- the resume rule and the page, without a broker ------------------------- */
+
+START_TEST(test_applier__resume_rule_prefers_the_store_then_its_own_group_offset)
+{
+	struct oplog_resume r;
+
+	r = oplog_lag_resume(7, 9, 1, 0);
+	ck_assert_int_eq(r.from, OPLOG_RESUME_STORE);
+	ck_assert_int_eq(r.offset, 7);
+	r = oplog_lag_resume(-1, 9, 1, 1);
+	ck_assert_int_eq(r.from, OPLOG_RESUME_GROUP);
+	ck_assert_int_eq(r.offset, 9);
+	r = oplog_lag_resume(-1, 9, 0, 0);
+	ck_assert_int_eq(r.from, OPLOG_RESUME_EARLIEST);
+	ck_assert_str_eq(r.why, "the group's offset was committed by another store");
+	r = oplog_lag_resume(-1, -1, 0, 1);
+	ck_assert_int_eq(r.from, OPLOG_RESUME_LATEST);
+	ck_assert_str_eq(r.why, "no stored or group offset");
+	ck_assert(oplog_lag_by_store("ab12", 4, "ab12"));
+	ck_assert(!oplog_lag_by_store("ab12", 4, "ab13"));
+	ck_assert(!oplog_lag_by_store("ab1", 3, "ab12"));
+	ck_assert(!oplog_lag_by_store(NULL, 0, "ab12"));
+	ck_assert(!oplog_lag_by_store("ab12", 4, NULL));
+}
+END_TEST
+
+START_TEST(test_applier__metrics_page_renders_the_snapshot)
+{
+	static const struct oplog_metrics_partition parts[] = { { "oplog", 1, 42 } };
+	struct oplog_metrics_dataset ds = { (uint8_t *)"d\"q\n", 4, 3, 1, 1500 };
+	struct oplog_metrics_snapshot snap = { .parts = parts, .n_parts = 1,
+	                                       .datasets = &ds, .n_datasets = 1 };
+	char *page = NULL;
+	size_t len = 0;
+
+	snap.st.intake.messages = 10;
+	snap.st.intake.rejected_by[OPLOG_R_MALFORMED] = 2;
+	snap.st.intake.batches = 2;
+	snap.st.store.applied = 8;
+	snap.st.commit_hist[oplog_metrics_commit_bucket(0.003)]++;
+	snap.st.commit_hist[oplog_metrics_commit_bucket(60)]++;
+	snap.st.commit_sum = 60.003;
+	ck_assert_int_eq(oplog_metrics_page(&snap, &page, &len), 0);
+	ck_assert_uint_eq(strlen(page), len);
+	ck_assert_ptr_nonnull(strstr(page, "# HELP oplogd_messages_total Messages consumed from "
+	                             "Kafka, valid or not.\n# TYPE oplogd_messages_total counter\n"
+	                             "oplogd_messages_total 10\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_applied_total 8\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_rejected_total{reason=\"malformed\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_batches_total 2\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_partition_lag{topic=\"oplog\",partition=\"1\"} "
+	                             "42\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_nodes{dataset=\"d\\\"q\\n\"} 3\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_nodes_with_gaps{dataset=\"d\\\"q\\n\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_last_entry_wall_seconds{dataset=\"d\\\"q\\n\"} "
+	                             "1.500\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_batch_commit_seconds_bucket{le=\"0.0025\"} 0\n"
+	                             "oplogd_batch_commit_seconds_bucket{le=\"0.005\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_batch_commit_seconds_bucket{le=\"10\"} 1\n"
+	                             "oplogd_batch_commit_seconds_bucket{le=\"+Inf\"} 2\n"
+	                             "oplogd_batch_commit_seconds_sum 60.003000\n"
+	                             "oplogd_batch_commit_seconds_count 2\n"));
+	free(page);
 }
 END_TEST
 
@@ -812,6 +880,10 @@ int main(int argc, char **argv)
 	tcase_add_test(t, test_applier__lost_offsets_stop_when_configured);
 	tcase_add_test(t, test_applier__an_entry_on_an_idle_stream_is_applied_at_once);
 	tcase_add_test(t, test_applier__a_rebalance_applies_both_batches_first);
+	suite_add_tcase(s, t);
+	t = tcase_create("offline");
+	tcase_add_test(t, test_applier__resume_rule_prefers_the_store_then_its_own_group_offset);
+	tcase_add_test(t, test_applier__metrics_page_renders_the_snapshot);
 	suite_add_tcase(s, t);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

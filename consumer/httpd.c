@@ -1,5 +1,5 @@
 /*
- * metrics.c: the /metrics and /healthz endpoint (oplog/metrics.h), on
+ * httpd.c: the /metrics and /healthz endpoint (oplog/httpd.h), on
  * libmicrohttpd. The listening socket is bound here, not by the library,
  * so that a taken port or a bad address gets its own clear error.
  */
@@ -10,15 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
+#include "oplog/clock.h"
 #include "oplog/error.h"
-#include "oplog/metrics.h"
+#include "oplog/httpd.h"
 
-struct oplog_metrics {
+struct oplog_httpd {
 	struct MHD_Daemon *d;
 	pthread_mutex_t    lock;    /* guards everything below */
 	char              *page;
@@ -28,14 +28,6 @@ struct oplog_metrics {
 	int                healthy;
 	char               why[256];
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, char *body,
                                size_t len, const char *type)
@@ -66,7 +58,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                               const char *method, const char *version,
                               const char *upload, size_t *upload_len, void **state)
 {
-	struct oplog_metrics *m = cls;
+	struct oplog_httpd *m = cls;
 	char health[300], *page = NULL;
 	size_t len = 0;
 	unsigned status;
@@ -93,10 +85,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if (!m->page) {
 			status = MHD_HTTP_SERVICE_UNAVAILABLE;
 			snprintf(health, sizeof(health), "starting\n");
-		} else if (mono_ms() - m->published_ms > m->stale_ms) {
+		} else if (oplog_clock_mono_ms() - m->published_ms > m->stale_ms) {
 			status = MHD_HTTP_SERVICE_UNAVAILABLE;
 			snprintf(health, sizeof(health), "stalled: no progress report for %lld ms\n",
-			         (long long)(mono_ms() - m->published_ms));
+			         (long long)(oplog_clock_mono_ms() - m->published_ms));
 		} else if (!m->healthy) {
 			status = MHD_HTTP_SERVICE_UNAVAILABLE;
 			snprintf(health, sizeof(health), "unhealthy: %s\n", m->why);
@@ -149,9 +141,9 @@ done:
 	return rc;
 }
 
-int oplog_metrics_start(struct oplog_metrics **out, const char *listen_addr, int64_t stale_ms)
+int oplog_httpd_start(struct oplog_httpd **out, const char *listen_addr, int64_t stale_ms)
 {
-	struct oplog_metrics *m;
+	struct oplog_httpd *m;
 	int fd = -1, v6 = 0, rc;
 
 	*out = NULL;
@@ -178,7 +170,7 @@ fail:
 	return rc;
 }
 
-int oplog_metrics_publish(struct oplog_metrics *m, const char *text, size_t len,
+int oplog_httpd_publish(struct oplog_httpd *m, const char *text, size_t len,
                           int healthy, const char *why)
 {
 	char *page = malloc(len ? len : 1);
@@ -190,14 +182,14 @@ int oplog_metrics_publish(struct oplog_metrics *m, const char *text, size_t len,
 	free(m->page);
 	m->page = page;
 	m->len = len;
-	m->published_ms = mono_ms();
+	m->published_ms = oplog_clock_mono_ms();
 	m->healthy = healthy;
 	snprintf(m->why, sizeof(m->why), "%s", why ? why : "");
 	pthread_mutex_unlock(&m->lock);
 	return 0;
 }
 
-void oplog_metrics_stop(struct oplog_metrics *m)
+void oplog_httpd_stop(struct oplog_httpd *m)
 {
 	if (!m)
 		return;

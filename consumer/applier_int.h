@@ -1,0 +1,91 @@
+/*
+ * applier_int.h: the applier's state, shared by applier.c (the loop:
+ * messages, batches, metrics) and applier_group.c (the group side: where assigned
+ * partitions start, revocations, offset commits). Semi-private to
+ * consumer/; the applier is described in oplog/applier.h.
+ *
+ * Threading: everything here runs on the applier's thread.
+ */
+#ifndef OPLOG_CONSUMER_APPLIER_INT_H
+#define OPLOG_CONSUMER_APPLIER_INT_H
+
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "oplog/applier.h"
+#include "oplog/httpd.h"
+#include "oplog/intake.h"
+#include "oplog/metrics.h"
+
+struct oplog_applier {
+	const struct oplog_config *cfg;
+	struct oplog_store        *store;
+	rd_kafka_t                *rk;
+	rd_kafka_queue_t          *q;          /* the consumer queue, to cut a poll short */
+	rd_kafka_t                *dlq;        /* producer for dead letters, or NULL */
+	const char                *dlq_topic;
+	struct oplog_intake       *in;         /* the batches and what they hold */
+	rd_kafka_topic_partition_list_t *in_batch;   /* next offsets in the filling batch */
+	rd_kafka_topic_partition_list_t *in_flight;  /* next offsets in the batch in flight */
+	size_t                     flight_msgs;      /* messages in the batch in flight */
+	rd_kafka_topic_partition_list_t *to_commit;  /* applied, not yet committed */
+	rd_kafka_topic_partition_list_t *pos;        /* assigned: next offset not yet seen */
+	rd_kafka_topic_partition_list_t *applied;    /* next offset in the store, as known */
+	char                       store_id[2 * OPLOG_STORE_ID_LEN + 1];
+
+	int64_t                    commit_ms, progress_ms;
+	int                        fresh_latest, stop_on_lost;
+
+	int64_t                    last_commit, last_progress, last_err_log;
+	uint64_t                   progress_applied, errs_suppressed;
+	struct oplog_applier_stats st;         /* st.intake is the intake's: read it
+	                                          with oplog_applier_stats */
+	struct oplog_httpd        *httpd;      /* NULL when [metrics] listen is empty */
+	int64_t                    last_publish;
+	struct oplog_metrics_dataset *datasets;  /* per-dataset gauges, read while
+	                                            the store was free */
+	size_t                     n_datasets;
+	int64_t                    datasets_at;
+	struct oplog_metrics_partition *lags;  /* per partition, last computed */
+	size_t                     n_lags, cap_lags;
+	int64_t                    lag;        /* summed over partitions, last computed */
+	int                        fatal;       /* an OPLOG_E* ending the run */
+	char                       fatal_msg[512];
+};
+
+/* Record (topic, partition) -> offset in list, replacing an older one. */
+static inline void oplog_applier__list_set(rd_kafka_topic_partition_list_t *list, const char *topic,
+                                          int32_t partition, int64_t offset)
+{
+	rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(list, topic, partition);
+
+	if (!p)
+		p = rd_kafka_topic_partition_list_add(list, topic, partition);
+	p->offset = offset;
+}
+
+/* Count a transient error and log it, at most once a second (applier.c). */
+void oplog_applier__transient(struct oplog_applier *a, const char *what, const char *reason);
+
+/* ---- applier_group.c ---- */
+
+/* The fetcher reached the end of a partition at offset end: with nothing
+ * of it in either batch, end is applied and due for the group. */
+void oplog_applier__at_end(struct oplog_applier *a, const char *topic, int32_t partition,
+                           int64_t end);
+
+/* Commit the applied offsets to the group, with the store id as metadata;
+ * async in the loop, sync when partitions go or the applier stops. */
+void oplog_applier__commit(struct oplog_applier *a, int async);
+
+/* librdkafka's rebalance callback (opaque = the applier): positions the
+ * assigned partitions, applies and commits everything before revoking. */
+void oplog_applier__on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                                 rd_kafka_topic_partition_list_t *parts, void *opaque);
+
+/* librdkafka's offset commit callback: failed offsets are due again. */
+void oplog_applier__on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                              rd_kafka_topic_partition_list_t *offsets, void *opaque);
+
+#endif
