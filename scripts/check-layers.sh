@@ -25,7 +25,7 @@ store store.h
 gen gen.h
 render json.h dump.h
 intake intake.h
-consumer applier.h kafka.h lag.h metrics.h replay.h
+consumer applier.h httpd.h kafka.h lag.h metrics.h replay.h
 '
 ALLOWED='
 core core
