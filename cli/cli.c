@@ -10,6 +10,7 @@
 #include "oplog/bytes.h"
 #include "oplog/error.h"
 #include "oplog/json.h"
+#include "oplog/log.h"
 
 /* More options than any command needs; checked when building getopt's
  * table so that a long table fails loudly, not by truncation. */
@@ -268,6 +269,7 @@ int cli_load_config(const struct cli_spec *spec, const struct cli_common *common
 		rc = oplog_config_dump(cfg, stdout) == 0 ? CLI_EXIT_OK : cli_fail(spec, OPLOG_EIO);
 		goto done;
 	}
+	oplog_log_setup_from(cfg);
 	*out = cfg;
 	cfg = NULL;
 	rc = CLI_RUN;
@@ -364,6 +366,27 @@ int cli_print_json(const json_t *doc)
 	    fflush(stdout) != 0)
 		return oplog_error__set(OPLOG_EIO, "write stdout: %s", strerror(errno));
 	return 0;
+}
+
+/* Set by on_stop_signal(), read by the command's run loop. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+const volatile sig_atomic_t *cli_catch_stop(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return &stop_requested;
 }
 
 int cli_answer_json(const struct cli_spec *spec, json_t *doc)

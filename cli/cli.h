@@ -61,6 +61,7 @@
 #define OPLOG_CLI_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -211,7 +212,9 @@ void cli_common_free(struct cli_common *common);
 
 /*
  * Build the configuration: defaults, then the -c file, then --set, -X and
- * --store in command-line order, so that the command line wins.
+ * --store in command-line order, so that the command line wins. The
+ * logger takes its [log] settings from it here, the one place every
+ * command sets up logging.
  *
  * Returns CLI_RUN with *out set (caller frees with oplog_config_free());
  * CLI_EXIT_OK with *out NULL after --dump-config printed it; or
@@ -253,6 +256,13 @@ int cli_parse_uint(const char *text, uint64_t *out);
  */
 int cli_read_input(const char *path, size_t max, uint8_t **buf, size_t *len,
                    size_t *total);
+
+/*
+ * Catch SIGINT and SIGTERM from now on: each sets the flag returned, which
+ * a run loop (apply, replay) polls to finish its batch and stop. The
+ * handler only sets the flag. Returns the flag, never NULL.
+ */
+const volatile sig_atomic_t *cli_catch_stop(void);
 
 /*
  * Print doc on stdout as one line (OPLOG_JSON_FLAGS) and a newline, and

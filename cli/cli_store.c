@@ -29,7 +29,6 @@ int cli_store_opts(const struct cli_spec *spec, const struct oplog_config *cfg,
 	if (!(flags & OPLOG_STORE_RDONLY)) {
 		if (cfg->store.writemap)
 			opts->flags |= OPLOG_STORE_WRITEMAP;
-		oplog_log_setup_from(cfg);
 		opts->notice = store_notice;
 	}
 	if (*opts->path == '\0')

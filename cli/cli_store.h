@@ -82,8 +82,7 @@ int cli_store_open(const struct cli_spec *spec, const struct oplog_config *cfg,
 /*
  * The store options of cfg ([store] path and sizes) for an open with
  * flags 0 (read-write: also [store] writemap, and an upgrade of an older
- * store logged through oplog/log.h with cfg's [log] settings) or
- * OPLOG_STORE_RDONLY. opts->path is borrowed from cfg. Returns CLI_RUN,
+ * store logged through oplog/log.h) or OPLOG_STORE_RDONLY. opts->path is borrowed from cfg. Returns CLI_RUN,
  * or CLI_EXIT_ERROR after one line on stderr (no path, sizes that
  * contradict each other).
  */

@@ -2,13 +2,10 @@
  * cmd_apply.c: `oplogd apply -c FILE [-X prop=value]... [--set s.k=v]...`:
  * run as the replica applier until SIGINT or SIGTERM.
  */
-#include <signal.h>
-#include <string.h>
 
 #include "cli_store.h"
 #include "oplog/applier.h"
 #include "oplog/error.h"
-#include "oplog/log.h"
 
 static const struct cli_option options[] = {
 	CLI_OPTIONS_COMMON,
@@ -25,36 +22,20 @@ static const struct cli_spec spec = {
 	options
 };
 
-/* Set from the signal handler; read by the applier's loop. */
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
 int cmd_apply(int argc, char **argv)
 {
 	struct cli_store_cmd c;
 	struct oplog_applier *a = NULL;
-	struct sigaction sa;
 	int err, rc;
 
 	rc = cli_store_begin(&spec, argc, argv, &c, 0, 0, 0, NULL, NULL);
 	if (rc != CLI_RUN)
 		goto done;
-	oplog_log_setup_from(c.cfg);
 	if ((err = oplog_applier_new(&a, c.cfg, c.s))) {
 		rc = cli_fail(&spec, err);
 		goto done;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	err = oplog_applier_run(a, &stop_requested);
+	err = oplog_applier_run(a, cli_catch_stop());
 	rc = err ? cli_fail(&spec, err) : CLI_EXIT_OK;
 done:
 	oplog_applier_free(a);

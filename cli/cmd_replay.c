@@ -4,7 +4,6 @@
  * from a range of a topic, or check the store against it (parity report).
  */
 #include <inttypes.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,7 +11,6 @@
 #include "cli_store.h"
 #include "oplog/error.h"
 #include "oplog/json.h"
-#include "oplog/log.h"
 #include "oplog/replay.h"
 
 enum { OPT_TOPIC = CLI_OPT_CMD, OPT_FROM, OPT_UNTIL, OPT_VERIFY, OPT_RESTART, OPT_MISSING };
@@ -182,20 +180,11 @@ static void report_text(const struct replay_args *a, const struct oplog_replay_r
 		printf("... and %" PRIu64 " more\n", r->missing - r->n_missing_list);
 }
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
 int cmd_replay(int argc, char **argv)
 {
 	struct cli_store_cmd c;
 	struct replay_args a = { .o = { .max_missing = 10 } };
 	struct oplog_replay_result r = { 0 };
-	struct sigaction sa;
 	json_t *doc = NULL;
 	int err, rc, verify = 0;
 
@@ -205,17 +194,11 @@ int cmd_replay(int argc, char **argv)
 	                     on_option, &a);
 	if (rc != CLI_RUN)
 		goto done;
-	oplog_log_setup_from(c.cfg);
 	a.tty = isatty(STDERR_FILENO);
 	a.o.progress = show_progress;
 	a.o.arg = &a;
 	a.o.progress_ms = a.tty ? 200 : 5000;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	err = oplog_replay_run(c.cfg, c.s, &a.o, &stop_requested, &r);
+	err = oplog_replay_run(c.cfg, c.s, &a.o, cli_catch_stop(), &r);
 	if (a.tty)
 		fputc('\n', stderr);
 	if (err) {
