@@ -82,9 +82,9 @@ int cli_store_open(const struct cli_spec *spec, const struct oplog_config *cfg,
 /*
  * The store options of cfg ([store] path and sizes) for an open with
  * flags 0 (read-write: also [store] writemap, and an upgrade of an older
- * store logged through oplog/log.h) or OPLOG_STORE_RDONLY. opts->path is borrowed from cfg. Returns CLI_RUN,
- * or CLI_EXIT_ERROR after one line on stderr (no path, sizes that
- * contradict each other).
+ * store logged through oplog/log.h) or OPLOG_STORE_RDONLY. opts->path is
+ * borrowed from cfg. Returns CLI_RUN, or CLI_EXIT_ERROR after one line on
+ * stderr (no path, sizes that contradict each other).
  */
 int cli_store_opts(const struct cli_spec *spec, const struct oplog_config *cfg,
                    unsigned flags, struct oplog_store_opts *opts);
