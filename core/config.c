@@ -1,6 +1,7 @@
 /*
  * config.c: the key table and everything it drives (INI file, --set, -X,
- * --dump-config). See oplog/config.h for the syntax and the contract.
+ * --dump-config). Each value's text is parsed by config_parse.c. See
+ * oplog/config.h for the syntax and the contract.
  */
 #include <assert.h>
 #include <ctype.h>
@@ -17,17 +18,9 @@
 #include "oplog/config.h"
 #include "oplog/error.h"
 
-#define KiB (INT64_C(1) << 10)
-#define MiB (INT64_C(1) << 20)
-#define GiB (INT64_C(1) << 30)
+#include "config_int.h"
 
-#define SEC  INT64_C(1000)
-#define MIN  (60 * SEC)
-#define HOUR (60 * MIN)
-#define DAY  (24 * HOUR)
 
-static int check_nonempty(const char *text);
-static int check_listen(const char *text);
 
 /*
  * Row makers. A key's name is its field's name (SECTION.NAME in struct
@@ -93,7 +86,7 @@ static const struct oplog_config_key keys[] = {
 	ENUM(apply, on_offset_lost, enum oplog_offset_lost, "continue", "continue|stop",
 	     "a stored offset is gone from the broker: continue from the earliest "
 	     "available one (and log the loss), or stop"),
-	STRING(store, path, "./data/replica-1", check_nonempty,
+	STRING(store, path, "./data/replica-1", oplog_config__check_nonempty,
 	       "directory of the LMDB store"),
 	SIZE(store, map_size, "256M", MiB, INT64_C(1) << 50,
 	     "initial LMDB map size; it grows as needed up to max_size"),
@@ -107,7 +100,7 @@ static const struct oplog_config_key keys[] = {
 	    "most entries deleted in one write transaction when pruning"),
 	SIZE(store, reject_max_bytes, "64K", 1, 64 * MiB,
 	     "raw bytes kept of each rejected message (the rest is cut)"),
-	STRING(metrics, listen, "127.0.0.1:9464", check_listen,
+	STRING(metrics, listen, "127.0.0.1:9464", oplog_config__check_listen,
 	       "HOST:PORT of /metrics and /healthz; empty = off"),
 	ENUM(log, level, enum oplog_log_level, "info", "debug|info|warn|error",
 	     "lowest level logged"),
@@ -121,15 +114,6 @@ static const struct oplog_config_key keys[] = {
 
 /* Sections in the order --dump-config writes them. */
 static const char *const sections[] = { "kafka", "apply", "store", "metrics", "log" };
-
-/* What a key's field points into, and its text for --dump-config. */
-struct value {
-	char   *text;     /* as given, trimmed */
-	int64_t num;      /* int, size, duration (ms), bool, enum index */
-	char  **items;    /* list: pointers into itembuf */
-	char   *itembuf;
-	size_t  nitems;
-};
 
 /* The config with the storage behind its fields; pub first, so that a
  * struct oplog_config pointer from oplog_config_new() is one of these. */
@@ -154,338 +138,6 @@ const struct oplog_config_key *oplog_config_keys(size_t *n)
 {
 	*n = KEY_COUNT;
 	return keys;
-}
-
-/* ------------------------------------------------------------------ */
-/* Value parsers                                                       */
-
-/* Parse a run of decimal digits at *p into *out, advancing *p past all of
- * them. Returns 0, -1 when there is no digit (nothing changed), -2 when the
- * number does not fit int64 (*out unchanged). */
-static int parse_digits(const char **p, int64_t *out)
-{
-	const char *s = *p;
-	int64_t v = 0;
-	int over = 0;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	for (; isdigit((unsigned char)*s); s++) {
-		int d = *s - '0';
-		if (v > (INT64_MAX - d) / 10)
-			over = 1;
-		else
-			v = v * 10 + d;
-	}
-	*p = s;
-	if (over)
-		return -2;
-	*out = v;
-	return 0;
-}
-
-int oplog_config__parse_int(const char *text, int64_t *out)
-{
-	const char *p = text;
-	int64_t v;
-	int neg = 0, rc;
-
-	if (*p == '-') {
-		neg = 1;
-		p++;
-	}
-	rc = parse_digits(&p, &v);
-	if (rc == -1 || *p != '\0')
-		return oplog_error__set(OPLOG_EINVAL,
-		                        "bad integer '%s' (expected a whole number)", text);
-	if (rc == -2)
-		return oplog_error__set(OPLOG_EINVAL, "integer '%s' is too large", text);
-	*out = neg ? -v : v;
-	return 0;
-}
-
-/* Multiply a parsed number by its unit, refusing overflow. */
-static int scale(int64_t v, int64_t unit, int64_t *out)
-{
-	if (v > INT64_MAX / unit)
-		return -1;
-	*out = v * unit;
-	return 0;
-}
-
-int oplog_config__parse_size(const char *text, int64_t *out)
-{
-	const char *p = text;
-	int64_t v, unit = 1;
-	int rc = parse_digits(&p, &v);
-
-	if (rc == -1)
-		goto bad;
-	switch (*p) {
-	case '\0':           break;
-	case 'K': case 'k': unit = KiB; p++; break;
-	case 'M': case 'm': unit = MiB; p++; break;
-	case 'G': case 'g': unit = GiB; p++; break;
-	default: goto bad;
-	}
-	if (*p != '\0')
-		goto bad;
-	if (rc == -2 || scale(v, unit, &v) < 0)
-		return oplog_error__set(OPLOG_EINVAL, "size '%s' is too large", text);
-	*out = v;
-	return 0;
-bad:
-	return oplog_error__set(OPLOG_EINVAL,
-	                        "bad size '%s' (expected a number with optional K, M, G suffix)",
-	                        text);
-}
-
-int oplog_config__parse_duration(const char *text, int64_t *out)
-{
-	const char *p = text;
-	int64_t v, unit;
-	int rc = parse_digits(&p, &v);
-
-	if (rc == -1)
-		goto bad;
-	if (strcmp(p, "") == 0 || strcmp(p, "ms") == 0)
-		unit = 1;
-	else if (strcmp(p, "s") == 0)
-		unit = SEC;
-	else if (strcmp(p, "m") == 0)
-		unit = MIN;
-	else if (strcmp(p, "h") == 0)
-		unit = HOUR;
-	else if (strcmp(p, "d") == 0)
-		unit = DAY;
-	else
-		goto bad;
-	if (rc == -2 || scale(v, unit, &v) < 0)
-		return oplog_error__set(OPLOG_EINVAL, "duration '%s' is too long", text);
-	*out = v;
-	return 0;
-bad:
-	return oplog_error__set(OPLOG_EINVAL,
-	                        "bad duration '%s' (expected a number with optional "
-	                        "ms, s, m, h, d suffix; none means ms)", text);
-}
-
-int oplog_config__parse_bool(const char *text, bool *out)
-{
-	static const char *const yes[] = { "true", "yes", "on", "1" };
-	static const char *const no[] = { "false", "no", "off", "0" };
-	size_t i;
-
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (strcasecmp(text, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcasecmp(text, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	}
-	return oplog_error__set(OPLOG_EINVAL,
-	                        "bad boolean '%s' (expected true/false, yes/no, on/off or 1/0)",
-	                        text);
-}
-
-/* The index of word in "a|b|c", or -1. */
-static int enum_index(const char *values, const char *word)
-{
-	const char *p = values;
-	size_t len = strlen(word);
-	int i = 0;
-
-	while (*p) {
-		size_t n = strcspn(p, "|");
-		if (n == len && strncmp(p, word, n) == 0)
-			return i;
-		p += n;
-		if (*p == '|')
-			p++;
-		i++;
-	}
-	return -1;
-}
-
-static int check_nonempty(const char *text)
-{
-	if (*text == '\0')
-		return oplog_error__set(OPLOG_EINVAL, "must not be empty");
-	return 0;
-}
-
-/* "" (off) or HOST:PORT, HOST a name, an IPv4 address or [IPv6]. Only the
- * shape is checked here; resolving is the metrics server's. */
-static int check_listen(const char *text)
-{
-	const char *colon = strrchr(text, ':');
-	const char *p;
-	int64_t port;
-
-	if (*text == '\0')
-		return 0;
-	if (colon == NULL || colon == text)
-		goto bad;
-	if (text[0] == '[' && colon[-1] != ']')
-		goto bad;
-	p = colon + 1;
-	if (parse_digits(&p, &port) != 0 || *p != '\0' || port < 1 || port > 65535)
-		goto bad;
-	return 0;
-bad:
-	return oplog_error__set(OPLOG_EINVAL,
-	                        "bad address '%s' (expected HOST:PORT, or empty for off)", text);
-}
-
-/* Bounds written the way a user would write them: "64M", "1h", "1000". */
-static void fmt_bound(const struct oplog_config_key *k, int64_t v, char *buf, size_t cap)
-{
-	static const struct { int64_t unit; const char *sfx; } sizes[] = {
-		{ GiB, "G" }, { MiB, "M" }, { KiB, "K" },
-	}, durs[] = {
-		{ DAY, "d" }, { HOUR, "h" }, { MIN, "m" }, { SEC, "s" },
-	};
-	size_t i;
-
-	if (v != 0 && k->type == OPLOG_CONFIG_SIZE) {
-		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-			if (v % sizes[i].unit == 0) {
-				snprintf(buf, cap, "%" PRId64 "%s", v / sizes[i].unit, sizes[i].sfx);
-				return;
-			}
-		}
-	}
-	if (v != 0 && k->type == OPLOG_CONFIG_DURATION) {
-		for (i = 0; i < sizeof(durs) / sizeof(durs[0]); i++) {
-			if (v % durs[i].unit == 0) {
-				snprintf(buf, cap, "%" PRId64 "%s", v / durs[i].unit, durs[i].sfx);
-				return;
-			}
-		}
-		snprintf(buf, cap, "%" PRId64 "ms", v);
-		return;
-	}
-	snprintf(buf, cap, "%" PRId64, v);
-}
-
-static void value_clear(struct value *v)
-{
-	free(v->text);
-	free(v->items);
-	free(v->itembuf);
-	memset(v, 0, sizeof(*v));
-}
-
-/* Split a comma-separated list into v->items. Every item must be
- * non-empty after trimming, so that "a,,b" is caught, not skipped. */
-static int parse_list(const char *text, struct value *v)
-{
-	char *buf = NULL, *p, **items = NULL;
-	const char *c;
-	size_t n = 1, i = 0;
-	int rc = OPLOG_ENOMEM;
-
-	for (c = text; *c; c++)
-		n += *c == ',';
-	buf = strdup(text);
-	items = calloc(n, sizeof(*items));
-	if (buf == NULL || items == NULL) {
-		rc = oplog_error__set(OPLOG_ENOMEM, "out of memory");
-		goto done;
-	}
-	for (p = buf; i < n; i++) {
-		char *end = p + strcspn(p, ","), *next = *end ? end + 1 : end;
-		*end = '\0';
-		while (isspace((unsigned char)*p))
-			p++;
-		while (end > p && isspace((unsigned char)end[-1]))
-			*--end = '\0';
-		if (*p == '\0') {
-			rc = oplog_error__set(OPLOG_EINVAL,
-			                      "bad list '%s' (expected comma-separated, non-empty names)",
-			                      text);
-			goto done;
-		}
-		items[i] = p;
-		p = next;
-	}
-	v->items = items;
-	v->itembuf = buf;
-	v->nitems = n;
-	items = NULL;
-	buf = NULL;
-	rc = 0;
-done:
-	free(items);
-	free(buf);
-	return rc;
-}
-
-/*
- * Parse text as key k into *out (zeroed first). Returns 0, or OPLOG_EINVAL
- * / OPLOG_ENOMEM with the bare reason in the error message ("bad size
- * ..."); the caller adds where. *out owns nothing on failure.
- */
-static int parse_value(const struct oplog_config_key *k, const char *text, struct value *out)
-{
-	char lo[32], hi[32];
-	bool b;
-	int idx, rc;
-
-	memset(out, 0, sizeof(*out));
-	switch (k->type) {
-	case OPLOG_CONFIG_STRING:
-		rc = k->check ? k->check(text) : 0;
-		break;
-	case OPLOG_CONFIG_LIST:
-		rc = parse_list(text, out);
-		break;
-	case OPLOG_CONFIG_INT:
-		rc = oplog_config__parse_int(text, &out->num);
-		break;
-	case OPLOG_CONFIG_SIZE:
-		rc = oplog_config__parse_size(text, &out->num);
-		break;
-	case OPLOG_CONFIG_DURATION:
-		rc = oplog_config__parse_duration(text, &out->num);
-		break;
-	case OPLOG_CONFIG_BOOL:
-		rc = oplog_config__parse_bool(text, &b);
-		out->num = b;
-		break;
-	case OPLOG_CONFIG_ENUM:
-		idx = enum_index(k->values, text);
-		rc = 0;
-		if (idx < 0) {
-			char words[128], *w;
-			snprintf(words, sizeof(words), "%s", k->values);
-			for (w = words; (w = strchr(w, '|')) != NULL; )
-				*w = '/';
-			rc = oplog_error__set(OPLOG_EINVAL,
-			                      "bad value '%s' (expected one of %s)", text, words);
-		}
-		out->num = idx;
-		break;
-	default:
-		assert(!"config key of unknown type");
-		rc = oplog_error__set(OPLOG_ERROR, "key of unknown type");
-	}
-	if (rc == 0 && (k->type == OPLOG_CONFIG_INT || k->type == OPLOG_CONFIG_SIZE ||
-	                k->type == OPLOG_CONFIG_DURATION) &&
-	    (out->num < k->min || out->num > k->max)) {
-		fmt_bound(k, k->min, lo, sizeof(lo));
-		fmt_bound(k, k->max, hi, sizeof(hi));
-		rc = oplog_error__set(OPLOG_EINVAL, "'%s' is out of range (%s .. %s)",
-		                      text, lo, hi);
-	}
-	if (rc == 0 && (out->text = strdup(text)) == NULL)
-		rc = oplog_error__set(OPLOG_ENOMEM, "out of memory");
-	if (rc != 0)
-		value_clear(out);
-	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -572,7 +224,7 @@ int oplog_config_new(struct oplog_config **out)
 	if (c == NULL)
 		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
 	for (i = 0; i < KEY_COUNT && rc == 0; i++) {
-		rc = parse_value(&keys[i], keys[i].def, &c->v[i]);
+		rc = oplog_config__parse_value(&keys[i], keys[i].def, &c->v[i]);
 		/* A default that fails its own key's parser is a table bug. */
 		assert(rc != OPLOG_EINVAL);
 		if (rc == 0)
@@ -595,7 +247,7 @@ void oplog_config_free(struct oplog_config *cfg)
 		return;
 	c = priv(cfg);
 	for (i = 0; i < KEY_COUNT; i++)
-		value_clear(&c->v[i]);
+		oplog_config__value_clear(&c->v[i]);
 	for (i = 0; i < cfg->kafka.n; i++) {
 		free((char *)c->kafka[i].key);
 		free((char *)c->kafka[i].value);
@@ -667,7 +319,7 @@ static int set_key(struct oplog_config *cfg, size_t index, const char *text,
 {
 	struct value nv;
 	char reason[400];
-	int rc = parse_value(&keys[index], text, &nv);
+	int rc = oplog_config__parse_value(&keys[index], text, &nv);
 
 	if (rc == OPLOG_EINVAL) {
 		snprintf(reason, sizeof(reason), "%s", oplog_error_last());
@@ -675,7 +327,7 @@ static int set_key(struct oplog_config *cfg, size_t index, const char *text,
 	}
 	if (rc != 0)
 		return rc;
-	value_clear(&priv(cfg)->v[index]);
+	oplog_config__value_clear(&priv(cfg)->v[index]);
 	priv(cfg)->v[index] = nv;
 	write_field(priv(cfg), index, &priv(cfg)->v[index]);
 	return 0;

@@ -51,6 +51,16 @@
  * defaults all set a key by parsing its text and writing its field; the
  * text is kept for --dump-config.
  *
+ * Adding a key [sec] name:
+ *   1. A field `name` in struct oplog_config_sec below (the C type above;
+ *      an enum key also declares its enum here).
+ *   2. One row in the table in core/config.c with the macro of its type
+ *      (STRING, LIST, INT, SIZE, DURATION, BOOL, ENUM): default as text,
+ *      bounds, help. A row whose field's type does not match its macro
+ *      fails to compile.
+ *   3. The key, its default and its meaning in config/oplogd.conf.
+ *   Callers then read cfg->sec.name.
+ *
  * Threading: a loaded oplog_config is read-only for its users and may be
  * read from several threads at once; loading and setting need one thread.
  *
