@@ -81,12 +81,29 @@ static const struct unit duration_units[] = {
 
 #define NUNITS(u) (sizeof(u) / sizeof((u)[0]))
 
-/*
- * A number with an optional suffix from units (none: 1). Returns 0 with
- * *out set, -1 when text is not such a number, -2 when it overflows.
- */
-static int parse_scaled(const char *text, const struct unit *units, size_t n, int anycase,
-                        int64_t *out)
+/* How a kind of scaled number is parsed, and its errors' words. */
+struct scaled {
+	const struct unit *units;
+	size_t             n;
+	int                anycase;   /* suffixes in either case */
+	const char        *too_big;   /* "size '%s' is too large" */
+	const char        *bad;       /* "bad size '%s' (expected ...)" */
+};
+
+static const struct scaled sizes = {
+	size_units, NUNITS(size_units), 1, "size '%s' is too large",
+	"bad size '%s' (expected a number with optional K, M, G suffix)"
+};
+
+static const struct scaled durations = {
+	duration_units, NUNITS(duration_units), 0, "duration '%s' is too long",
+	"bad duration '%s' (expected a number with optional ms, s, m, h, d suffix; "
+	"none means ms)"
+};
+
+/* A number with an optional suffix of kind k (none: 1). Returns 0 with
+ * *out set, or OPLOG_EINVAL with k's message and *out unchanged. */
+static int parse_scaled(const char *text, const struct scaled *k, int64_t *out)
 {
 	const char *p = text;
 	int64_t v;
@@ -94,45 +111,28 @@ static int parse_scaled(const char *text, const struct unit *units, size_t n, in
 	size_t i;
 
 	if (rc == -1)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (anycase ? strcasecmp(p, units[i].sfx) == 0 : strcmp(p, units[i].sfx) == 0)
+		return oplog_error__set(OPLOG_EINVAL, k->bad, text);
+	for (i = 0; i < k->n; i++) {
+		if (k->anycase ? strcasecmp(p, k->units[i].sfx) == 0 :
+		                 strcmp(p, k->units[i].sfx) == 0)
 			break;
 	}
-	if (i == n && *p != '\0')
-		return -1;
-	if (rc == -2 || (i < n && v > INT64_MAX / units[i].mult))
-		return -2;
-	*out = i < n ? v * units[i].mult : v;
+	if (i == k->n && *p != '\0')
+		return oplog_error__set(OPLOG_EINVAL, k->bad, text);
+	if (rc == -2 || (i < k->n && v > INT64_MAX / k->units[i].mult))
+		return oplog_error__set(OPLOG_EINVAL, k->too_big, text);
+	*out = i < k->n ? v * k->units[i].mult : v;
 	return 0;
 }
 
 int oplog_config__parse_size(const char *text, int64_t *out)
 {
-	switch (parse_scaled(text, size_units, NUNITS(size_units), 1, out)) {
-	case 0:
-		return 0;
-	case -2:
-		return oplog_error__set(OPLOG_EINVAL, "size '%s' is too large", text);
-	default:
-		return oplog_error__set(OPLOG_EINVAL,
-		                        "bad size '%s' (expected a number with optional K, M, G suffix)",
-		                        text);
-	}
+	return parse_scaled(text, &sizes, out);
 }
 
 int oplog_config__parse_duration(const char *text, int64_t *out)
 {
-	switch (parse_scaled(text, duration_units, NUNITS(duration_units), 0, out)) {
-	case 0:
-		return 0;
-	case -2:
-		return oplog_error__set(OPLOG_EINVAL, "duration '%s' is too long", text);
-	default:
-		return oplog_error__set(OPLOG_EINVAL,
-		                        "bad duration '%s' (expected a number with optional "
-		                        "ms, s, m, h, d suffix; none means ms)", text);
-	}
+	return parse_scaled(text, &durations, out);
 }
 
 int oplog_config__parse_bool(const char *text, bool *out)
