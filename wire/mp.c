@@ -97,6 +97,51 @@ static int read_prefixed(struct oplog_mp_reader *r, struct oplog_mp_val *v,
 	return 0;
 }
 
+/* A value of fixed size need at p (nil, bool, float, int, fixext), whose
+ * bytes are all present: its type and value into *v. */
+static void read_fixed(const uint8_t *p, size_t need, struct oplog_mp_val *v)
+{
+	uint8_t b = p[0];
+
+	v->neg = 0;
+	v->len = 0;
+	switch (b) {
+	case 0xc0: v->type = OPLOG_MP_NIL;  v->u = 0; break;
+	case 0xc2: v->type = OPLOG_MP_BOOL; v->u = 0; break;
+	case 0xc3: v->type = OPLOG_MP_BOOL; v->u = 1; break;
+	case 0xca: case 0xcb: v->type = OPLOG_MP_FLOAT; v->u = 0; break;
+	case 0xcc: v->type = OPLOG_MP_INT; v->u = p[1]; break;
+	case 0xcd: v->type = OPLOG_MP_INT; v->u = be16(p + 1); break;
+	case 0xce: v->type = OPLOG_MP_INT; v->u = be32(p + 1); break;
+	case 0xcf: v->type = OPLOG_MP_INT; v->u = be64(p + 1); break;
+	case 0xd0:
+		v->type = OPLOG_MP_INT;
+		v->u = (uint64_t)(int64_t)(int8_t)p[1];
+		break;
+	case 0xd1:
+		v->type = OPLOG_MP_INT;
+		v->u = (uint64_t)(int64_t)(int16_t)(uint16_t)be16(p + 1);
+		break;
+	case 0xd2:
+		v->type = OPLOG_MP_INT;
+		v->u = (uint64_t)(int64_t)(int32_t)(uint32_t)be32(p + 1);
+		break;
+	case 0xd3:
+		v->type = OPLOG_MP_INT;
+		v->u = be64(p + 1);
+		break;
+	default: /* fixext1..16: type byte, then the payload */
+		v->type = OPLOG_MP_EXT;
+		v->u = 0;
+		v->ptr = p + 2;
+		v->len = need - 2;
+		break;
+	}
+	/* The signed forms carry their sign in the top bit. */
+	if (b >= 0xd0 && b <= 0xd3)
+		v->neg = (v->u >> 63) != 0;
+}
+
 int oplog_mp__read(struct oplog_mp_reader *r, struct oplog_mp_val *v)
 {
 	const uint8_t *p;
@@ -150,43 +195,7 @@ int oplog_mp__read(struct oplog_mp_reader *r, struct oplog_mp_val *v)
 	if (need > 0) {
 		if (need > left)
 			return fail_short(r, format_name[b - 0xc0], r->pos, need, left);
-		v->neg = 0;
-		v->len = 0;
-		switch (b) {
-		case 0xc0: v->type = OPLOG_MP_NIL;  v->u = 0; break;
-		case 0xc2: v->type = OPLOG_MP_BOOL; v->u = 0; break;
-		case 0xc3: v->type = OPLOG_MP_BOOL; v->u = 1; break;
-		case 0xca: case 0xcb: v->type = OPLOG_MP_FLOAT; v->u = 0; break;
-		case 0xcc: v->type = OPLOG_MP_INT; v->u = p[1]; break;
-		case 0xcd: v->type = OPLOG_MP_INT; v->u = be16(p + 1); break;
-		case 0xce: v->type = OPLOG_MP_INT; v->u = be32(p + 1); break;
-		case 0xcf: v->type = OPLOG_MP_INT; v->u = be64(p + 1); break;
-		case 0xd0:
-			v->type = OPLOG_MP_INT;
-			v->u = (uint64_t)(int64_t)(int8_t)p[1];
-			break;
-		case 0xd1:
-			v->type = OPLOG_MP_INT;
-			v->u = (uint64_t)(int64_t)(int16_t)(uint16_t)be16(p + 1);
-			break;
-		case 0xd2:
-			v->type = OPLOG_MP_INT;
-			v->u = (uint64_t)(int64_t)(int32_t)(uint32_t)be32(p + 1);
-			break;
-		case 0xd3:
-			v->type = OPLOG_MP_INT;
-			v->u = be64(p + 1);
-			break;
-		default: /* fixext1..16: type byte, then the payload */
-			v->type = OPLOG_MP_EXT;
-			v->u = 0;
-			v->ptr = p + 2;
-			v->len = need - 2;
-			break;
-		}
-		/* The signed forms carry their sign in the top bit. */
-		if (b >= 0xd0 && b <= 0xd3)
-			v->neg = (v->u >> 63) != 0;
+		read_fixed(p, need, v);
 		r->pos += need;
 		return 0;
 	}
