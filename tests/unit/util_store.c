@@ -1411,3 +1411,161 @@ int util_lmdb_del(const char *dir, const char *name, const void *key, size_t kle
 	rc = mdb_del(txn, dbi, &k, val ? &v : NULL);
 	return lmdb_end(env, txn, rc);
 }
+
+/* ------------------------------------------------------------------ */
+/* Shorthands of the store's suite                                     */
+
+void util_mk(struct util_entry *u, const char *ds, const char *node, uint64_t seq,
+             uint64_t wall, uint32_t logic, const char *key, enum oplog_op op,
+             const char *data, const uint8_t *prev)
+{
+	UTIL_OK(util_entry_build(u, ds, node, seq, wall, logic, "c", key, op, data, prev));
+}
+
+void util_apply1(const struct util_entry *u, struct oplog_apply_stats *st)
+{
+	struct oplog_apply_stats local;
+
+	UTIL_OK(util_apply_one(util_s, u, st ? st : &local));
+}
+
+const uint8_t *util_hash_min(const uint8_t *a, const uint8_t *b)
+{
+	return memcmp(a, b, OPLOG_HASH_LEN) < 0 ? a : b;
+}
+
+const uint8_t *util_hash_max(const uint8_t *a, const uint8_t *b)
+{
+	return memcmp(a, b, OPLOG_HASH_LEN) > 0 ? a : b;
+}
+
+struct oplog_stats util_stats_of(struct oplog_store *s)
+{
+	struct oplog_stats st;
+
+	memset(&st, 0, sizeof(st));
+	UTIL_OK(oplog_store_stats(s, &st));
+	return st;
+}
+
+struct oplog_stats util_stats(void)
+{
+	return util_stats_of(util_s);
+}
+
+void util_reopen(void)
+{
+	oplog_store_close(util_s);
+	util_s = NULL;
+	UTIL_OK(util_store_open(&util_s, util_dir, 0, 0, 0));
+}
+
+struct doc_count {
+	size_t n;
+};
+
+static int doc_count_cb(const struct oplog_doc *d, void *arg)
+{
+	struct doc_count *c = arg;
+
+	(void)d;
+	c->n++;
+	return 0;
+}
+
+size_t util_doc_total(const char *ds)
+{
+	struct doc_count c = { 0 };
+
+	UTIL_OK(oplog_store_docs(util_s, util_sl(ds), doc_count_cb, &c));
+	return c.n;
+}
+
+int util_name_list_cb(struct oplog_slice name, void *arg)
+{
+	char *out = arg;
+	size_t used = strlen(out);
+
+	if (used + name.len + 2 > 256)
+		return -100;
+	memcpy(out + used, name.ptr, name.len);
+	out[used + name.len] = ';';
+	out[used + name.len + 1] = '\0';
+	return 0;
+}
+
+struct walk_rec {
+	size_t   n;
+	uint64_t seq[64];
+};
+
+static int walk_rec_cb(const struct oplog_entry *e, const void *msg, size_t len, void *arg)
+{
+	struct walk_rec *w = arg;
+
+	(void)msg; (void)len;
+	if (w->n < 64)
+		w->seq[w->n] = e->seq;
+	w->n++;
+	return 0;
+}
+
+static void walk_str(const struct walk_rec *w, enum oplog_chain_end end, char *out, size_t cap)
+{
+	const char *name;
+	size_t i, used = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < w->n && i < 64; i++)
+		used += (size_t)snprintf(out + used, cap - used, "%llu,", (unsigned long long)w->seq[i]);
+	name = oplog_chain_end_name(end);
+	snprintf(out + used, cap - used, "%s", name ? name : "(no end)");
+}
+
+void util_walk(const char *node, const uint8_t *from, int forward, uint64_t limit,
+               char *out, size_t cap)
+{
+	struct walk_rec w;
+	enum oplog_chain_end end = (enum oplog_chain_end)-1;
+
+	memset(&w, 0, sizeof(w));
+	UTIL_OK(oplog_store_chain(util_s, util_sl(UTIL_DS), util_sl(node), from, forward, limit,
+	                          walk_rec_cb, &w, &end));
+	walk_str(&w, end, out, cap);
+}
+
+void util_fill_rich(void)
+{
+	struct util_entry a[6], b[4], f, brk, del, x;
+	uint8_t wrong[OPLOG_HASH_LEN];
+
+	memset(wrong, 0x77, sizeof(wrong));
+	UTIL_OK(util_chain_build(a, 6, UTIL_DS, "a", 1, NULL, 1000));
+	UTIL_OK(util_chain_build(b, 4, UTIL_DS, "b", 1, NULL, 1003));
+	util_mk(&f, UTIL_DS, "a", 3, 1031, 0, "k3", OPLOG_OP_PUT, "fork", a[1].hash);
+	util_mk(&brk, UTIL_DS, "b", 5, 1060, 0, "k5", OPLOG_OP_PUT, "brk", wrong);
+	util_mk(&del, UTIL_DS, "b", 6, 1070, 0, "k1", OPLOG_OP_DEL, NULL, brk.hash);
+	UTIL_OK(util_entry_build(&x, "other", "a", 1, 1, 0, "c", "k1", OPLOG_OP_PUT, "x", NULL));
+	UTIL_OK(util_apply_array(util_s, a, 6, NULL));
+	util_apply1(&b[0], NULL);
+	util_apply1(&b[2], NULL);
+	util_apply1(&b[3], NULL);
+	util_apply1(&f, NULL);
+	util_apply1(&brk, NULL);
+	util_apply1(&del, NULL);
+	util_apply1(&x, NULL);
+	util_entries_free(a, 6);
+	util_entries_free(b, 4);
+	util_entry_free(&f);
+	util_entry_free(&brk);
+	util_entry_free(&del);
+	util_entry_free(&x);
+}
+
+int util_stop_cb(const struct oplog_entry *e, const void *msg, size_t len, void *arg)
+{
+	int *n = arg;
+
+	(void)e; (void)msg; (void)len;
+	return ++*n == 2 ? 77 : 0;
+}
