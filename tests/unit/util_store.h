@@ -1,5 +1,8 @@
 /*
- * util_store.h: helpers shared by the store's unit tests.
+ * util_store.h: helpers shared by the store's unit tests, in util_store.c
+ * (fixtures, applying, the store suite's shorthands), util_entry.c (the
+ * entry builder), util_query.c (reading back), util_render.c (the state as
+ * text) and util_lmdb.c (direct LMDB access).
  *
  * Entries are built here from their fields with an encoder and a hash of
  * our own, written from wire-format-v1 alone, so that the store is tested
