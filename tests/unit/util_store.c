@@ -198,10 +198,12 @@ void util_subdir(char *buf, size_t cap, const char *name)
 /* ------------------------------------------------------------------ */
 /* Applying                                                            */
 
-int util_apply(struct oplog_store *s, struct util_entry *const *es, size_t n,
-               struct oplog_apply_stats *st)
+/* Apply n entries as one batch: ptrs[i] when ptrs is given, else &arr[i]. */
+static int apply_batch(struct oplog_store *s, struct util_entry *const *ptrs,
+                       const struct util_entry *arr, size_t n, struct oplog_apply_stats *st)
 {
 	struct oplog_batch *b = NULL;
+	const struct util_entry *u;
 	size_t i;
 	int rc;
 
@@ -209,7 +211,8 @@ int util_apply(struct oplog_store *s, struct util_entry *const *es, size_t n,
 	if (rc)
 		goto done;
 	for (i = 0; i < n; i++) {
-		rc = oplog_batch_add(b, es[i]->msg, es[i]->len, &es[i]->e);
+		u = ptrs ? ptrs[i] : &arr[i];
+		rc = oplog_batch_add(b, u->msg, u->len, &u->e);
 		if (rc)
 			goto done;
 	}
@@ -219,25 +222,16 @@ done:
 	return rc;
 }
 
+int util_apply(struct oplog_store *s, struct util_entry *const *es, size_t n,
+               struct oplog_apply_stats *st)
+{
+	return apply_batch(s, es, NULL, n, st);
+}
+
 int util_apply_array(struct oplog_store *s, const struct util_entry *es, size_t n,
                      struct oplog_apply_stats *st)
 {
-	struct oplog_batch *b = NULL;
-	size_t i;
-	int rc;
-
-	rc = oplog_batch_new(&b);
-	if (rc)
-		goto done;
-	for (i = 0; i < n; i++) {
-		rc = oplog_batch_add(b, es[i].msg, es[i].len, &es[i].e);
-		if (rc)
-			goto done;
-	}
-	rc = oplog_store_apply(s, b, st);
-done:
-	oplog_batch_free(b);
-	return rc;
+	return apply_batch(s, NULL, es, n, st);
 }
 
 int util_apply_one(struct oplog_store *s, const struct util_entry *u,

@@ -48,16 +48,23 @@ static void forge(struct util_entry *u, const char *ds, const char *node, uint64
 	UTIL_HASH_EQ(u->hash, hash);
 }
 
+/* get(ds, hash) into *got (its msg malloc'd or NULL) and hash as hex into
+ * hex: the store's code. */
+static int get_copy(const char *ds, const uint8_t *hash, struct util_entry *got,
+                    char hex[2 * OPLOG_HASH_LEN + 1])
+{
+	memset(got, 0, sizeof(*got));
+	util_hex(hash, OPLOG_HASH_LEN, hex);
+	return oplog_store_get(util_s, util_sl(ds), hash, util_msg_copy_cb, got);
+}
+
 /* get(ds, hash) finds exactly the message of `want`. */
 static void get_is(const char *ds, const uint8_t *hash, const struct util_entry *want)
 {
 	struct util_entry got;
 	char hex[2 * OPLOG_HASH_LEN + 1];
-	int rc;
+	int rc = get_copy(ds, hash, &got, hex);
 
-	memset(&got, 0, sizeof(got));
-	util_hex(hash, OPLOG_HASH_LEN, hex);
-	rc = oplog_store_get(util_s, util_sl(ds), hash, util_msg_copy_cb, &got);
 	ck_assert_msg(rc == 0, "get(%s, %s) = %d; last error: \"%s\"", ds, hex, rc,
 	              oplog_error_last());
 	ck_assert_msg(got.len == want->len && memcmp(got.msg, want->msg, want->len) == 0,
@@ -69,11 +76,8 @@ static void get_none(const char *ds, const uint8_t *hash)
 {
 	struct util_entry got;
 	char hex[2 * OPLOG_HASH_LEN + 1];
-	int rc;
+	int rc = get_copy(ds, hash, &got, hex);
 
-	memset(&got, 0, sizeof(got));
-	util_hex(hash, OPLOG_HASH_LEN, hex);
-	rc = oplog_store_get(util_s, util_sl(ds), hash, util_msg_copy_cb, &got);
 	ck_assert_msg(rc == OPLOG_ENOTFOUND && got.msg == NULL,
 	              "get(%s, %s) = %d, expected ENOTFOUND", ds, hex, rc);
 	free(got.msg);
