@@ -1,14 +1,10 @@
 /*
- * tests/unit/store/apply.c: applying batches: dedupe by hash, what a batch copies, and how a
- * node's head follows HLC order.
+ * apply.c: the store's suite, applying batches: dedupe by hash, what a
+ * batch copies, and how a node's head follows HLC order.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <check.h>
 

@@ -1,14 +1,10 @@
 /*
- * tests/unit/store/chain.c: the chain of a node: watermarks and gaps, forks, chain breaks and
- * chain walks.
+ * chain.c: the store's suite, the chain of a node: watermarks and gaps,
+ * forks, chain breaks and chain walks.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <check.h>
 

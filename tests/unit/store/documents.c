@@ -1,14 +1,10 @@
 /*
- * tests/unit/store/documents.c: documents (last writer wins in HLC order) and the isolation of
- * datasets.
+ * documents.c: the store's suite, documents (last writer wins in HLC
+ * order) and the isolation of datasets.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <check.h>
 

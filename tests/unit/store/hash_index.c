@@ -1,14 +1,11 @@
 /*
- * tests/unit/store/hash_index.c: the hash index (epoch | ds | the first 8 bytes of the hash): entries
- * sharing a prefix, epoch boundaries and their filters.
+ * hash_index.c: the store's suite, the hash index (epoch | ds | the first
+ * 8 bytes of the hash): entries sharing a prefix, epoch boundaries and
+ * their filters.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <check.h>
 

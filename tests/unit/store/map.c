@@ -1,11 +1,10 @@
 /*
- * tests/unit/store/map.c: the map: growth, map full, and several processes reading and writing
- * one store.
+ * map.c: the store's suite, the map: growth, map full, and several
+ * processes reading and writing one store.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>

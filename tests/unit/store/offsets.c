@@ -1,13 +1,10 @@
 /*
- * tests/unit/store/offsets.c: Kafka offsets, lost ranges and rejects stored with a batch.
+ * offsets.c: the store's suite, Kafka offsets, lost ranges and rejects
+ * stored with a batch.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <check.h>
 

@@ -1,14 +1,12 @@
 /*
- * tests/unit/store/open.c: opening a store: the entry builder itself, the store id, the schema
- * in meta, read-only opens, reopen and snapshot copies.
+ * open.c: the store's suite, opening a store: the entry builder itself,
+ * the store id, the schema in meta, read-only opens, reopen and snapshot
+ * copies.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <check.h>
 

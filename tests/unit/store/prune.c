@@ -1,14 +1,10 @@
 /*
- * tests/unit/store/prune.c: prune: what goes, what stays, the documents of removed winners and
- * entries arriving below the prune boundary.
+ * prune.c: the store's suite, prune: what goes, what stays, the documents
+ * of removed winners and entries arriving below the prune boundary.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <check.h>
 

@@ -1,14 +1,10 @@
 /*
- * tests/unit/store/scan.c: scans: HLC order, paging, ties in any arrival order, node and seq
- * scans, node and dataset listings.
+ * scan.c: the store's suite, scans: HLC order, paging, ties in any arrival
+ * order, node and seq scans, node and dataset listings.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <check.h>
 

@@ -1,14 +1,10 @@
 /*
- * tests/unit/store/verify.c: verify: a consistent store has no problem; each kind of damage to
- * the LMDB files is reported by name.
+ * verify.c: the store's suite, verify: a consistent store has no problem;
+ * each kind of damage to the LMDB files is reported by name.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <check.h>
 
