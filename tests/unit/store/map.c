@@ -296,12 +296,27 @@ START_TEST(test_read__while_another_process_writes)
 }
 END_TEST
 
+/* In a forked writer: apply es[0..n) to s `per` entries a batch (n a
+ * multiple of per), close s and free es; _exit(code) if a batch fails. */
+static void child_apply_close(struct oplog_store *s, struct util_entry *es, size_t n,
+                              size_t per, int code)
+{
+	size_t i;
+
+	for (i = 0; i < n; i += per)
+		if (util_apply_array(s, es + i, per, NULL) != 0)
+			_exit(code);
+	oplog_store_close(s);
+	util_entries_free(es, n);
+	free(es);
+}
+
 /* Two processes that both write, each growing the map in turn. */
 static void grow_writer(const char *node, int go_fd, int done_fd)
 {
 	struct util_entry *es;
 	struct oplog_store *s = NULL;
-	size_t i, n = 120;
+	size_t n = 120;
 	char c;
 
 	es = big_chain(node, n, 1, NULL);
@@ -310,12 +325,7 @@ static void grow_writer(const char *node, int go_fd, int done_fd)
 	if (read(go_fd, &c, 1) != 1)
 		_exit(21);
 	/* Small batches, so that both writers interleave and both grow. */
-	for (i = 0; i < n; i += 4)
-		if (util_apply_array(s, es + i, 4, NULL) != 0)
-			_exit(22);
-	oplog_store_close(s);
-	util_entries_free(es, n);
-	free(es);
+	child_apply_close(s, es, n, 4, 22);
 	c = 'd';
 	if (write(done_fd, &c, 1) != 1)
 		_exit(23);
@@ -379,7 +389,6 @@ START_TEST(test_read__rdonly_reader_follows_map_growth)
 	UTIL_CHECK(pid >= 0);
 	if (pid == 0) {
 		struct oplog_store *w = NULL;
-		size_t i;
 
 		close(fds[0]);
 		es = big_chain("g", n, 1, NULL);
@@ -388,12 +397,7 @@ START_TEST(test_read__rdonly_reader_follows_map_growth)
 		c = 'r';
 		if (write(fds[1], &c, 1) != 1)
 			_exit(31);
-		for (i = 0; i < n; i += 10)
-			if (util_apply_array(w, es + i, 10, NULL) != 0)
-				_exit(32);
-		oplog_store_close(w);
-		util_entries_free(es, n);
-		free(es);
+		child_apply_close(w, es, n, 10, 32);
 		_exit(0);
 	}
 	close(fds[1]);

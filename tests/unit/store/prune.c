@@ -259,32 +259,6 @@ START_TEST(test_prune__kept_entries_count_toward_batch)
 }
 END_TEST
 
-static int stop_with_one(const struct oplog_entry *e, const void *msg, size_t len, void *arg)
-{
-	(void)e; (void)msg; (void)len;
-	++*(int *)arg;
-	return 1;
-}
-
-/* A callback's own non-zero value, 1 included, is what the scan returns. */
-START_TEST(test_scan__returns_the_callbacks_stop_value)
-{
-	struct util_entry c[3];
-	int calls = 0;
-
-	UTIL_OK(util_chain_build(c, 3, UTIL_DS, "n", 1, NULL, 1000));
-	UTIL_OK(util_apply_array(util_s, c, 3, NULL));
-	UTIL_EQ(oplog_store_scan(util_s, util_sl(UTIL_DS), NULL, 0, stop_with_one, &calls), 1);
-	UTIL_EQ(calls, 1);
-	UTIL_EQ(oplog_store_scan_node(util_s, util_sl(UTIL_DS), util_sl("n"), NULL, 0,
-	                              stop_with_one, &calls), 1);
-	UTIL_EQ(oplog_store_scan_seq(util_s, util_sl(UTIL_DS), util_sl("n"), 1, 3, 0,
-	                             stop_with_one, &calls), 1);
-	UTIL_EQ(calls, 3);
-	util_entries_free(c, 3);
-}
-END_TEST
-
 START_TEST(test_prune__other_dataset_untouched)
 {
 	struct util_entry a[4], b[4];
@@ -787,7 +761,6 @@ void store_prune_tcases(Suite *s)
 	tcase_add_test(t, test_prune__kept_entries_count_toward_batch);
 	tcase_add_test(t, test_prune__of_nothing_changes_no_answer);
 	tcase_add_test(t, test_chain__forward_walk_into_a_pruned_seq_ends_pruned);
-	tcase_add_test(t, test_scan__returns_the_callbacks_stop_value);
 
 	t = util_store_tcase(s, "prune_documents", 10);
 	tcase_add_test(t, test_prune__removed_winner_keeps_its_document);

@@ -543,6 +543,32 @@ START_TEST(test_scan__stays_inside_dataset_and_node)
 }
 END_TEST
 
+static int stop_with_one(const struct oplog_entry *e, const void *msg, size_t len, void *arg)
+{
+	(void)e; (void)msg; (void)len;
+	++*(int *)arg;
+	return 1;
+}
+
+/* A callback's own non-zero value, 1 included, is what the scan returns. */
+START_TEST(test_scan__returns_the_callbacks_stop_value)
+{
+	struct util_entry c[3];
+	int calls = 0;
+
+	UTIL_OK(util_chain_build(c, 3, UTIL_DS, "n", 1, NULL, 1000));
+	UTIL_OK(util_apply_array(util_s, c, 3, NULL));
+	UTIL_EQ(oplog_store_scan(util_s, util_sl(UTIL_DS), NULL, 0, stop_with_one, &calls), 1);
+	UTIL_EQ(calls, 1);
+	UTIL_EQ(oplog_store_scan_node(util_s, util_sl(UTIL_DS), util_sl("n"), NULL, 0,
+	                              stop_with_one, &calls), 1);
+	UTIL_EQ(oplog_store_scan_seq(util_s, util_sl(UTIL_DS), util_sl("n"), 1, 3, 0,
+	                             stop_with_one, &calls), 1);
+	UTIL_EQ(calls, 3);
+	util_entries_free(c, 3);
+}
+END_TEST
+
 START_TEST(test_scan__callback_stop_value_returned)
 {
 	struct util_entry c[5];
@@ -570,6 +596,7 @@ void store_scan_tcases(Suite *s)
 	tcase_add_test(t, test_scan_node__hlc_ties_by_hash_in_any_arrival_order);
 	tcase_add_test(t, test_scan_node__one_node_in_hlc_order_with_after_and_limit);
 	tcase_add_test(t, test_scan_seq__range_lists_forks_by_hash);
+	tcase_add_test(t, test_scan__returns_the_callbacks_stop_value);
 	tcase_add_test(t, test_scan__callback_stop_value_returned);
 	tcase_add_test(t, test_scan__stays_inside_dataset_and_node);
 	tcase_add_test(t, test_nodes__and_datasets_listed_by_name_not_arrival);
