@@ -296,7 +296,6 @@ char *util_store_render(struct oplog_store *s);
 /* First differing line of a and b, for failure messages (malloc'd). */
 char *util_first_diff(const char *a, const char *b);
 
-
 /* ------------------------------------------------------------------ */
 /* Shorthands of the store's suite (tests/unit/store/), on util_s.     */
 
