@@ -27,11 +27,14 @@ LIB_SRC   = $(wildcard core/*.c wire/*.c store/*.c gen/*.c render/*.c intake/*.c
 CLI_SRC   = $(wildcard cli/*.c)
 TEST_SRC  = $(wildcard tests/unit/check_*.c)
 TEST_UTIL = $(wildcard tests/unit/util_*.c)
+# A suite split by area: tests/unit/store/*.c link into check_store.
+STORE_TEST_SRC = $(wildcard tests/unit/store/*.c)
 BENCH_SRC = $(wildcard bench/bench_*.c)
 
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UTIL_OBJ  = $(TEST_UTIL:%.c=$(BUILD)/%.o)
+STORE_TEST_OBJ = $(STORE_TEST_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN  = $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB       = $(BUILD)/liboplog.a
@@ -55,9 +58,15 @@ $(LIB): $(LIB_OBJ)
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
 
+# Test sources include their helpers' headers as "util_store.h" from any
+# folder under tests/unit.
+$(BUILD)/tests/unit/%.o: ALL_CFLAGS += -Itests/unit
+
+$(BUILD)/tests/check_store: $(STORE_TEST_OBJ)
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UTIL_OBJ) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(UTIL_OBJ) $(LIB) $(CHECK_LIBS) $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(CHECK_LIBS) $(LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 	@mkdir -p $(@D)

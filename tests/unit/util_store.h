@@ -1,5 +1,8 @@
 /*
- * util_store.h: helpers shared by the store's unit tests.
+ * util_store.h: helpers shared by the store's unit tests, in util_store.c
+ * (fixtures, applying, the store suite's shorthands), util_entry.c (the
+ * entry builder), util_query.c (reading back), util_render.c (the state as
+ * text) and util_lmdb.c (direct LMDB access).
  *
  * Entries are built here from their fields with an encoder and a hash of
  * our own, written from wire-format-v1 alone, so that the store is tested
@@ -292,6 +295,50 @@ char *util_store_render(struct oplog_store *s);
 
 /* First differing line of a and b, for failure messages (malloc'd). */
 char *util_first_diff(const char *a, const char *b);
+
+/* ------------------------------------------------------------------ */
+/* Shorthands of the store's suite (tests/unit/store/), on util_s.     */
+
+#define UTIL_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The dataset the store's tests write to unless they need another. */
+#define UTIL_DS "shop"
+
+/* util_entry_build in column "c", asserting that it succeeds. */
+void util_mk(struct util_entry *u, const char *ds, const char *node, uint64_t seq,
+             uint64_t wall, uint32_t logic, const char *key, enum oplog_op op,
+             const char *data, const uint8_t *prev);
+/* Apply u alone to util_s, asserting that it succeeds; st may be NULL. */
+void util_apply1(const struct util_entry *u, struct oplog_apply_stats *st);
+
+/* The bytewise smaller or greater of two hashes: a or b itself. */
+const uint8_t *util_hash_min(const uint8_t *a, const uint8_t *b);
+const uint8_t *util_hash_max(const uint8_t *a, const uint8_t *b);
+
+/* The store's counters, asserting that stats succeeds. */
+struct oplog_stats util_stats_of(struct oplog_store *s);
+struct oplog_stats util_stats(void);   /* of util_s */
+/* Close util_s and reopen it (same directory, defaults). */
+void util_reopen(void);
+
+/*
+ * A store with something of everything in util_s: two datasets, gaps, a
+ * fork, a chain break, dels, documents contested across nodes.
+ */
+void util_fill_rich(void);
+
+/* Number of documents of ds in util_s, asserting that the scan succeeds. */
+size_t util_doc_total(const char *ds);
+/* An oplog_name_cb appending "name;" to the char[256] in arg: -100 when
+ * it would not fit. */
+int util_name_list_cb(struct oplog_slice name, void *arg);
+/* An oplog_entry_cb that stops the query with 77 on its second call,
+ * counting calls in the int in arg. */
+int util_stop_cb(const struct oplog_entry *e, const void *msg, size_t len, void *arg);
+/* Walk node's chain in UTIL_DS of util_s from `from` (forward or not, up
+ * to limit entries) and render it "seq,seq,...,end" into out. */
+void util_walk(const char *node, const uint8_t *from, int forward, uint64_t limit,
+               char *out, size_t cap);
 
 /* ------------------------------------------------------------------ */
 /* Direct LMDB access, to damage a closed store on purpose.             */
