@@ -6,7 +6,7 @@
  * from Kafka (oplog/intake.h): decoded with [apply] max_message_bytes,
  * checked against [apply] clock_skew_ms, into a batch as an entry or as a
  * reject whose source is "FILE:INDEX" (0-based message index in that
- * file). This thread splits and decodes while the writer thread applies
+ * file; oplog_intake_take_framed). This thread splits and decodes while the writer thread applies
  * the batch before. Batches follow [apply] batch_size, batch_bytes and
  * batch_ms; with --batch N each holds exactly N messages (the last of a
  * file fewer). A batch that failed leaves the earlier ones applied.
@@ -59,8 +59,8 @@ static const struct cli_spec spec = {
 };
 
 struct import_args {
-	int      lenpfx;
-	uint64_t batch;   /* 0 = from the configuration */
+	enum oplog_framing framing;
+	uint64_t           batch;    /* 0 = from the configuration */
 };
 
 static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
@@ -69,11 +69,7 @@ static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
 
 	switch (opt->id) {
 	case OPT_FRAMING:
-		if (strcmp(arg, "stream") == 0)
-			a->lenpfx = 0;
-		else if (strcmp(arg, "lenpfx") == 0)
-			a->lenpfx = 1;
-		else
+		if (oplog_entry_framing_parse(arg, &a->framing) != 0)
 			return cli_usage_error(&spec, "--framing: expected stream or lenpfx, got '%s'",
 			                       arg);
 		return 0;
@@ -99,80 +95,6 @@ static void on_applied(void *arg, int rc, const struct oplog_apply_stats *st, do
 	(void)secs;
 	if (rc == 0)
 		oplog_apply_stats_add(&im->total, st);
-}
-
-/* One message: through the intake, which decides entry or reject. */
-static int one(struct importer *im, const char *file, uint64_t index,
-               const uint8_t *msg, size_t len)
-{
-	struct oplog_source src = { file, -1, (int64_t)index };
-	int err = oplog_intake_take(im->in, msg, len, &src, NULL, NULL);
-
-	return err == OPLOG_EREJECT ? 0 : err;
-}
-
-/* The rest of a file from `pos` cannot be split into messages: one
- * malformed reject for all of it, and a word on stderr. */
-static int unsplittable(struct importer *im, const char *file, uint64_t index,
-                        const uint8_t *buf, size_t len, size_t pos, const char *why)
-{
-	struct oplog_reject rej = { OPLOG_R_MALFORMED, OPLOG_F_NONE, "" };
-	struct oplog_source src = { file, -1, (int64_t)index };
-
-	snprintf(rej.detail, sizeof(rej.detail),
-	         "cannot split the input at byte %zu (%s): %zu bytes skipped",
-	         pos, why, len - pos);
-	fprintf(stderr, "oplogd import: %s: message %" PRIu64 ": %s\n", file, index, rej.detail);
-	return oplog_intake_reject(im->in, buf + pos, len - pos, &src, &rej);
-}
-
-static uint64_t be(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | *p++;
-	return v;
-}
-
-
-static int import_stream(struct importer *im, const char *file, const uint8_t *buf,
-                         size_t len)
-{
-	uint64_t index = 0;
-	size_t pos = 0, end;
-	const char *why;
-	int err;
-
-	for (; pos < len; index++, pos = end) {
-		if (oplog_entry_frame_end(buf, len, pos, &end, &why) != 0)
-			return unsplittable(im, file, index, buf, len, pos, why);
-		if ((err = one(im, file, index, buf + pos, end - pos)) != 0)
-			return err;
-	}
-	return 0;
-}
-
-static int import_lenpfx(struct importer *im, const char *file, const uint8_t *buf,
-                         size_t len)
-{
-	uint64_t index = 0, n;
-	size_t pos = 0;
-	int err;
-
-	for (; pos < len; index++) {
-		if (len - pos < 4)
-			return unsplittable(im, file, index, buf, len, pos,
-			                    "a truncated length prefix");
-		n = be(buf + pos, 4);
-		if (n > len - pos - 4)
-			return unsplittable(im, file, index, buf, len, pos,
-			                    "a frame longer than the rest of the input");
-		if ((err = one(im, file, index, buf + pos + 4, (size_t)n)) != 0)
-			return err;
-		pos += 4 + (size_t)n;
-	}
-	return 0;
 }
 
 /* Map a regular file, or read a pipe or stdin whole. *mapped says which,
@@ -263,7 +185,8 @@ int cmd_import(int argc, char **argv)
 {
 	struct cli_common common;
 	struct oplog_config *cfg = NULL;
-	struct import_args a = { 0, 0 };
+	struct import_args a = { OPLOG_FRAMING_STREAM, 0 };
+	struct oplog_intake_cut cut;
 	struct importer im;
 	struct oplog_intake_opts io;
 	struct oplog_intake_stats is;
@@ -308,8 +231,10 @@ int cmd_import(int argc, char **argv)
 			rc = cli_fail(&spec, err);
 			goto done;
 		}
-		err = a.lenpfx ? import_lenpfx(&im, argv[i], buf, len)
-		               : import_stream(&im, argv[i], buf, len);
+		err = oplog_intake_take_framed(im.in, argv[i], buf, len, a.framing, &cut);
+		if (err == 0 && cut.skipped > 0)
+			fprintf(stderr, "oplogd import: %s: message %" PRIu64 ": %s\n", argv[i],
+			        cut.index, cut.detail);
 		/* The batches borrow from buf: apply them before letting buf go. */
 		if (err == 0)
 			err = oplog_intake_flush(im.in);

@@ -1,5 +1,8 @@
-/* frame.c: where one msgpack value ends in a stream of values back to back. */
+/* frame.c: where one message ends in a file of messages, by its framing. */
+#include <string.h>
+
 #include "oplog/entry.h"
+#include "oplog/error.h"
 #include "mp.h"
 
 /*
@@ -38,4 +41,43 @@ int oplog_entry_frame_end(const uint8_t *buf, size_t len, size_t pos, size_t *en
 truncated:
 	*why = "a truncated value";
 	return -1;
+}
+
+int oplog_entry_framing_parse(const char *name, enum oplog_framing *out)
+{
+	if (strcmp(name, "stream") == 0)
+		*out = OPLOG_FRAMING_STREAM;
+	else if (strcmp(name, "lenpfx") == 0)
+		*out = OPLOG_FRAMING_LENPFX;
+	else
+		return OPLOG_EINVAL;
+	return 0;
+}
+
+int oplog_entry_frame_next(const uint8_t *buf, size_t len, size_t pos, enum oplog_framing f,
+                           size_t *start, size_t *n, size_t *next, const char **why)
+{
+	size_t frame;
+
+	if (f == OPLOG_FRAMING_STREAM) {
+		if (oplog_entry_frame_end(buf, len, pos, next, why) != 0)
+			return -1;
+		*start = pos;
+		*n = *next - pos;
+		return 0;
+	}
+	if (len - pos < 4) {
+		*why = "a truncated length prefix";
+		return -1;
+	}
+	frame = (size_t)buf[pos] << 24 | (size_t)buf[pos + 1] << 16 |
+	        (size_t)buf[pos + 2] << 8 | buf[pos + 3];
+	if (frame > len - pos - 4) {
+		*why = "a frame longer than the rest of the input";
+		return -1;
+	}
+	*start = pos + 4;
+	*n = frame;
+	*next = pos + 4 + frame;
+	return 0;
 }

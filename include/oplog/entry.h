@@ -174,4 +174,25 @@ int oplog_entry_hlc_cmp(const struct oplog_entry *a, const struct oplog_entry *b
 int oplog_entry_frame_end(const uint8_t *buf, size_t len, size_t pos, size_t *end,
                           const char **why);
 
+/* How messages are laid out one after another in a file (import, gen). */
+enum oplog_framing {
+	OPLOG_FRAMING_STREAM = 0,  /* msgpack values back to back */
+	OPLOG_FRAMING_LENPFX       /* u32 big-endian length, then the message */
+};
+
+/* The framing named "stream" or "lenpfx": 0 with *out set, or OPLOG_EINVAL
+ * (no message set; the caller names the option). */
+int oplog_entry_framing_parse(const char *name, enum oplog_framing *out);
+
+/*
+ * The message at buf[pos..len) under framing f: its bytes are
+ * buf[*start .. *start + *n) and the next message starts at *next.
+ * Returns 0, or -1 with *why (a static string) when the rest cannot be
+ * split into messages: a truncated value or the reserved byte 0xc1
+ * (stream), a truncated length prefix or a frame longer than the rest of
+ * the input (lenpfx). Nothing is decoded.
+ */
+int oplog_entry_frame_next(const uint8_t *buf, size_t len, size_t pos, enum oplog_framing f,
+                           size_t *start, size_t *n, size_t *next, const char **why);
+
 #endif

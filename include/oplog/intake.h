@@ -153,6 +153,27 @@ int oplog_intake_take(struct oplog_intake *in, const void *msg, size_t len,
 int oplog_intake_reject(struct oplog_intake *in, const void *msg, size_t len,
                         const struct oplog_source *src, const struct oplog_reject *rej);
 
+/* Where a buffer of framed messages stopped being splittable. */
+struct oplog_intake_cut {
+	uint64_t index;        /* the message index the rest would start at */
+	size_t   skipped;      /* bytes taken as one malformed reject; 0: none */
+	char     detail[160];  /* that reject's detail ("" when none) */
+};
+
+/*
+ * Take every message of buf[0..len), framed as f, in order, each with the
+ * source "name:INDEX" (INDEX 0-based), as oplog_intake_take does. Where
+ * the rest of buf cannot be split into messages it is taken as one
+ * malformed reject, and *cut says where and how much (cut->skipped > 0);
+ * nothing after it can be trusted. The batches borrow buf until
+ * oplog_intake_flush() (or oplog_intake_free()) returns.
+ *
+ * Returns 0 (*cut set), or oplog_intake_take's failures: the messages
+ * before the failing one stay taken.
+ */
+int oplog_intake_take_framed(struct oplog_intake *in, const char *name, const uint8_t *buf,
+                             size_t len, enum oplog_framing f, struct oplog_intake_cut *cut);
+
 /*
  * The filling batch, for the offsets, cursors and lost ranges that go with
  * its messages (oplog_batch_offset, ...). Calling it starts the batch's

@@ -105,14 +105,6 @@ static int take_copy(struct oplog_intake *in, const void *msg, size_t len,
 	return rc;
 }
 
-static uint64_t now_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* ---- the rule ---------------------------------------------------------- */
 
 struct rejects {
@@ -204,6 +196,99 @@ START_TEST(test_intake__bad_messages_become_rejects_with_reason_and_source)
 }
 END_TEST
 
+/* Two entries (seq 1, 2 of n1) framed as f into buf, then tail bytes. */
+static size_t framed(uint8_t *buf, enum oplog_framing f, const struct util_entry *e,
+                     size_t ne, const uint8_t *tail, size_t ntail)
+{
+	size_t pos = 0, i;
+
+	for (i = 0; i < ne; i++) {
+		if (f == OPLOG_FRAMING_LENPFX) {
+			buf[pos++] = (uint8_t)(e[i].len >> 24);
+			buf[pos++] = (uint8_t)(e[i].len >> 16);
+			buf[pos++] = (uint8_t)(e[i].len >> 8);
+			buf[pos++] = (uint8_t)e[i].len;
+		}
+		memcpy(buf + pos, e[i].msg, e[i].len);
+		pos += e[i].len;
+	}
+	memcpy(buf + pos, tail, ntail);
+	return pos + ntail;
+}
+
+START_TEST(test_intake__framed_input_splits_and_keeps_an_unsplittable_rest)
+{
+	static const uint8_t c1[] = { 0xc1, 0x01, 0x02 };
+	static const uint8_t short_prefix[] = { 0x00, 0x00 };
+	static const uint8_t long_frame[] = { 0x00, 0x00, 0x01, 0x00, 0x80 };
+	static const struct {
+		enum oplog_framing f;
+		const uint8_t     *tail;
+		size_t             ntail;
+		const char        *why;
+	} cases[] = {
+		{ OPLOG_FRAMING_STREAM, NULL, 0, NULL },
+		{ OPLOG_FRAMING_STREAM, c1, sizeof(c1), "the reserved byte 0xc1" },
+		{ OPLOG_FRAMING_LENPFX, NULL, 0, NULL },
+		{ OPLOG_FRAMING_LENPFX, short_prefix, sizeof(short_prefix),
+		  "a truncated length prefix" },
+		{ OPLOG_FRAMING_LENPFX, long_frame, sizeof(long_frame),
+		  "a frame longer than the rest of the input" },
+	};
+	struct util_entry e[2];
+	struct oplog_intake_opts o = { 0 };
+	struct oplog_intake *in;
+	struct oplog_intake_cut cut;
+	struct oplog_intake_stats is;
+	struct rejects rs = { 0 };
+	struct oplog_stats ss;
+	uint8_t buf[1024];
+	size_t i, len, rejects = 0;
+	char name[32];
+
+	UTIL_OK(util_entry_build(&e[0], "ds", "n1", 1, 1000, 0, "c", "k", OPLOG_OP_PUT, "a",
+	                         NULL));
+	UTIL_OK(util_entry_build(&e[1], "ds", "n1", 2, 1001, 0, "c", "k", OPLOG_OP_PUT, "b",
+	                         e[0].hash));
+	o.batch_count = 100;
+	o.batch_ms = 1000;
+	for (i = 0; i < UTIL_NELEM(cases); i++) {
+		len = framed(buf, cases[i].f, e, 2, cases[i].tail, cases[i].ntail);
+		snprintf(name, sizeof(name), "case-%zu", i);
+		UTIL_OK(oplog_intake_new(&in, util_s, &o));
+		UTIL_OK(oplog_intake_take_framed(in, name, buf, len, cases[i].f, &cut));
+		UTIL_OK(oplog_intake_flush(in));
+		oplog_intake_stats(in, &is);
+		oplog_intake_free(in);
+		if (cases[i].why == NULL) {
+			UTIL_EQ(cut.skipped, 0);
+			UTIL_EQ(is.messages, 2);
+			UTIL_EQ(is.rejected, 0);
+			continue;
+		}
+		rejects++;
+		UTIL_EQ(cut.index, 2);
+		UTIL_EQ(cut.skipped, cases[i].ntail);
+		ck_assert_msg(strstr(cut.detail, cases[i].why) != NULL, "case %zu: detail '%s'", i,
+		              cut.detail);
+		UTIL_EQ(is.messages, 3);
+		UTIL_EQ(is.rejected_by[OPLOG_R_MALFORMED], 1);
+	}
+	/* Both entries once (the later cases are duplicates); each rest one
+	 * malformed reject, its source the message index it would start at. */
+	UTIL_OK(oplog_store_stats(util_s, &ss));
+	UTIL_EQ(ss.entries, 2);
+	UTIL_EQ(ss.rejected[OPLOG_R_MALFORMED], rejects);
+	UTIL_OK(oplog_store_rejects(util_s, 0, reject_cb, &rs));
+	UTIL_EQ(rs.n, 3);
+	UTIL_STR_EQ(rs.source[0], "case-1:2");
+	UTIL_STR_EQ(rs.source[1], "case-3:2");
+	UTIL_STR_EQ(rs.source[2], "case-4:2");
+	util_entry_free(&e[0]);
+	util_entry_free(&e[1]);
+}
+END_TEST
+
 START_TEST(test_intake__clock_skew_rejects_only_entries_too_far_ahead)
 {
 	struct oplog_intake_opts o = { 0 };
@@ -213,7 +298,7 @@ START_TEST(test_intake__clock_skew_rejects_only_entries_too_far_ahead)
 	struct oplog_reject rej;
 	struct oplog_entry e;
 	struct oplog_source src = { "f", -1, 0 };
-	uint64_t now = now_wall();
+	uint64_t now = oplog_clock_wall_ms();
 
 	UTIL_OK(util_entry_build(&ahead, "ds", "a", 1, now + 120000, 0, "c", "k", OPLOG_OP_PUT,
 	                         "v", NULL));
@@ -537,6 +622,7 @@ int main(void)
 		{ "reject", test_intake__bad_messages_become_rejects_with_reason_and_source },
 		{ "clock", test_intake__clock_skew_rejects_only_entries_too_far_ahead },
 		{ "no_drop", test_intake__no_message_is_dropped },
+		{ "framed", test_intake__framed_input_splits_and_keeps_an_unsplittable_rest },
 		{ "fixed", test_intake__fixed_batches_hold_exactly_n },
 		{ "limits", test_intake__adaptive_batches_stay_within_count_and_bytes },
 		{ "idle_time", test_intake__idle_goes_at_once_and_a_busy_stream_after_the_window },
