@@ -26,12 +26,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <lmdb.h>
 
 #include "bench_map.h"
+#include "oplog/clock.h"
 
 #define MAP_START ((size_t)256 << 20)
 #define MAP_MAX   ((size_t)64 << 30)
@@ -40,14 +40,6 @@ struct input {
 	const uint8_t *buf;   /* mapped read-only; unmapped with munmap */
 	size_t         len;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /*
  * Put messages from *pos on, at most `batch`, in one write transaction,
@@ -136,7 +128,7 @@ int main(int argc, char **argv)
 	}
 	txn = NULL;
 
-	t0 = now_s();
+	t0 = oplog_clock_mono_secs();
 	for (int f = 3; f < argc; f++) {
 		size_t pos = 0;
 
@@ -172,7 +164,7 @@ int main(int argc, char **argv)
 			munmap((void *)in.buf, in.len);
 		in.buf = NULL;
 	}
-	t1 = now_s();
+	t1 = oplog_clock_mono_secs();
 	printf("{\"messages\":%llu,\"txns\":%llu,\"map_grows\":%llu,\"seconds\":%.3f}\n",
 	       (unsigned long long)index, (unsigned long long)txns,
 	       (unsigned long long)grows, t1 - t0);

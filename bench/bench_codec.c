@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "oplog/clock.h"
 #include "oplog/entry.h"
 #include "oplog/error.h"
 #include "oplog/gen.h"
@@ -32,14 +32,6 @@ struct result {
 	double msgs, bytes, secs;
 	long   failures;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int build(struct corpus *c)
 {
@@ -89,7 +81,7 @@ static struct result run_decode(const struct corpus *c, unsigned flags)
 {
 	struct result r = { 0, 0, 0, 0 };
 	struct oplog_entry e;
-	double t0 = now_s();
+	double t0 = oplog_clock_mono_secs();
 	size_t i;
 
 	do {
@@ -100,7 +92,7 @@ static struct result run_decode(const struct corpus *c, unsigned flags)
 				r.failures++;
 		r.msgs += ENTRIES;
 		r.bytes += (double)c->total;
-		r.secs = now_s() - t0;
+		r.secs = oplog_clock_mono_secs() - t0;
 	} while (r.secs < MIN_SECONDS);
 	return r;
 }
@@ -123,7 +115,7 @@ static struct result run_encode(const struct corpus *c)
 		if (oplog_entry_decode(c->bytes + c->off[i], c->off[i + 1] - c->off[i],
 		                       0, OPLOG_DECODE_NOVERIFY, &es[i], NULL) != 0)
 			r.failures++;
-	t0 = now_s();
+	t0 = oplog_clock_mono_secs();
 	do {
 		for (i = 0; i < ENTRIES; i++) {
 			if (oplog_entry_encode(&es[i], &out, &len) != 0) {
@@ -134,7 +126,7 @@ static struct result run_encode(const struct corpus *c)
 			free(out);
 		}
 		r.msgs += ENTRIES;
-		r.secs = now_s() - t0;
+		r.secs = oplog_clock_mono_secs() - t0;
 	} while (r.secs < MIN_SECONDS);
 	free(es);
 	return r;

@@ -26,10 +26,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench_map.h"
+#include "oplog/clock.h"
 #include "oplog/entry.h"
 #include "oplog/error.h"
 #include "oplog/store.h"
@@ -49,14 +49,6 @@ struct expect {
 	size_t         len;
 	int            same;
 };
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
 
 /* Map `path` and add its messages to *c. The mapping is never unmapped:
  * it lives as long as the process. 0, or -1 with the cause on stderr. */
@@ -174,9 +166,9 @@ int main(int argc, char **argv)
 			        oplog_error_last());
 			goto done;
 		}
-		t0 = now_us();
+		t0 = oplog_clock_mono_secs() * 1e6;
 		err = oplog_store_get(s, e.ds, e.hash, same_cb, &want);
-		t1 = now_us();
+		t1 = oplog_clock_mono_secs() * 1e6;
 		if (err != 0 || !want.same) {
 			fprintf(stderr, "bench_get: get of message %zu of the input: %s %s\n", m,
 			        err ? oplog_strerror(err) : "found, but", err ? oplog_error_last()

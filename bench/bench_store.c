@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <lmdb.h>
 
+#include "oplog/clock.h"
 #include "oplog/entry.h"
 #include "oplog/error.h"
 #include "oplog/gen.h"
@@ -32,14 +32,6 @@ struct msgs {
 	struct oplog_entry   *e;
 	size_t                n;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void die(const char *what)
 {
@@ -81,7 +73,7 @@ static double apply_all(struct oplog_store *s, const struct msgs *m, size_t batc
 
 	if (oplog_batch_new(&b))
 		die("batch");
-	t0 = now();
+	t0 = oplog_clock_mono_secs();
 	for (size_t i = 0; i < m->n; i++) {
 		if (oplog_batch_add(b, m->m[i].data, m->m[i].len, &m->e[i]))
 			die("batch add");
@@ -93,7 +85,7 @@ static double apply_all(struct oplog_store *s, const struct msgs *m, size_t batc
 		}
 	}
 	oplog_batch_free(b);
-	return (double)m->n / (now() - t0);
+	return (double)m->n / (oplog_clock_mono_secs() - t0);
 }
 
 static struct oplog_store *open_store(const char *dir, unsigned flags)
@@ -130,7 +122,7 @@ static double lmdb_floor(const char *dir, size_t n, size_t batch, unsigned flags
 	}
 	if (mdb_txn_commit(txn))
 		die("lmdb floor: commit");
-	t0 = now();
+	t0 = oplog_clock_mono_secs();
 	for (size_t i = 0; i < n; i += batch) {
 		if (mdb_txn_begin(env, NULL, 0, &txn))
 			die("lmdb floor: begin");
@@ -148,7 +140,7 @@ static double lmdb_floor(const char *dir, size_t n, size_t batch, unsigned flags
 		if (mdb_txn_commit(txn))
 			die("lmdb floor: commit");
 	}
-	t0 = (double)n / (now() - t0);
+	t0 = (double)n / (oplog_clock_mono_secs() - t0);
 	mdb_env_close(env);
 	return t0;
 }
@@ -247,10 +239,10 @@ int main(void)
 	srand(7);
 	for (size_t i = 0; i < gets; i++) {
 		const struct oplog_entry *e = &next.e[(size_t)rand() % next.n];
-		double t0 = now();
+		double t0 = oplog_clock_mono_secs();
 		if (oplog_store_get(s, e->ds, e->hash, count_cb, &found))
 			die("get");
-		lat[i] = (now() - t0) * 1e6;
+		lat[i] = (oplog_clock_mono_secs() - t0) * 1e6;
 	}
 	qsort(lat, gets, sizeof(*lat), dcmp);
 
@@ -258,26 +250,26 @@ int main(void)
 	struct oplog_slice ds0 = { (const uint8_t *)"ds-0", 4 }, node = { (const uint8_t *)"node-7", 6 };
 	enum oplog_chain_end end;
 	uint64_t scanned = 0, walked = 0;
-	double t0 = now();
+	double t0 = oplog_clock_mono_secs();
 	for (int i = 0; i < 20; i++)
 		if (oplog_store_scan_node(s, ds0, node, NULL, 1000, count_cb, &scanned))
 			die("scan_node");
-	double scan_ms = (now() - t0) / 20 * 1e3;
-	t0 = now();
+	double scan_ms = (oplog_clock_mono_secs() - t0) / 20 * 1e3;
+	t0 = oplog_clock_mono_secs();
 	for (int i = 0; i < 20; i++)
 		if (oplog_store_chain(s, ds0, node, NULL, 0, 1000, count_cb, &walked, &end))
 			die("chain");
-	double chain_ms = (now() - t0) / 20 * 1e3;
+	double chain_ms = (oplog_clock_mono_secs() - t0) / 20 * 1e3;
 
 	/* 5. Prune the older half of one dataset. */
 	struct oplog_stats before;
 	struct oplog_prune_stats ps;
 	struct oplog_hlc cut = { .wall = next.e[next.n / 2].wall };
 	oplog_store_stats(s, &before);
-	t0 = now();
+	t0 = oplog_clock_mono_secs();
 	if (oplog_store_prune(s, ds0, &cut, 10000, &ps))
 		die("prune");
-	double prune_rate = (double)ps.pruned / (now() - t0);
+	double prune_rate = (double)ps.pruned / (oplog_clock_mono_secs() - t0);
 
 	printf("\nstore benchmark: %zu entries, 64 nodes x 4 datasets, 200-byte data, "
 	       "durable commit per batch%s\n\n", n, small ? " (BENCH_SCALE=small)" : "");

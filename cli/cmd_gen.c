@@ -126,32 +126,15 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 		snprintf(a->failure, sizeof(a->failure), "%s", rd_kafka_err2str(m->err));
 }
 
-/* One message to the topic; waits while the local queue is full. */
-static int produce(rd_kafka_t *rk, const char *topic, const struct oplog_gen_msg *m)
-{
-	rd_kafka_resp_err_t err;
-
-	while ((err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
-	                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-	                                RD_KAFKA_V_VALUE(m->data, m->len), RD_KAFKA_V_END)) ==
-	       RD_KAFKA_RESP_ERR__QUEUE_FULL)
-		rd_kafka_poll(rk, 100);
-	if (err)
-		return oplog_error__set(OPLOG_EKAFKA, "produce to %s: %s", topic, rd_kafka_err2str(err));
-	rd_kafka_poll(rk, 0);
-	return 0;
-}
-
 /* Wait for every delivery report; 0 when all were delivered. */
 static int finish_produce(rd_kafka_t *rk, struct gen_args *a)
 {
-	if (rd_kafka_flush(rk, 60000) != RD_KAFKA_RESP_ERR_NO_ERROR)
-		return oplog_error__set(OPLOG_EKAFKA, "%s: %d messages still undelivered after 60 s",
-		                        a->topic, rd_kafka_outq_len(rk));
-	if (a->failed)
-		return oplog_error__set(OPLOG_EKAFKA, "%s: %llu messages not delivered: %s", a->topic,
-		                        (unsigned long long)a->failed, a->failure);
-	return 0;
+	int err = oplog_kafka_flush(rk, a->topic, 60000);
+
+	if (err == 0 && a->failed)
+		err = oplog_error__set(OPLOG_EKAFKA, "%s: %llu messages not delivered: %s", a->topic,
+		                       (unsigned long long)a->failed, a->failure);
+	return err;
 }
 
 int cmd_gen(int argc, char **argv)
@@ -201,7 +184,7 @@ int cmd_gen(int argc, char **argv)
 		int bad = 0;
 
 		if (rk)
-			err = produce(rk, a.topic, &m);
+			err = oplog_kafka_produce(rk, a.topic, m.data, m.len);
 		else
 			bad = (!a.stream && fwrite(len, 1, 4, out) != 4) ||
 			      fwrite(m.data, 1, m.len, out) != m.len;

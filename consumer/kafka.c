@@ -140,6 +140,29 @@ int oplog_kafka_producer(const struct oplog_config *cfg,
 	return 0;
 }
 
+int oplog_kafka_produce(rd_kafka_t *rk, const char *topic, const void *msg, size_t len)
+{
+	rd_kafka_resp_err_t err;
+
+	while ((err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+	                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	                                RD_KAFKA_V_VALUE((void *)msg, len), RD_KAFKA_V_END)) ==
+	       RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		rd_kafka_poll(rk, 100);
+	if (err)
+		return oplog_error__set(OPLOG_EKAFKA, "produce to %s: %s", topic, rd_kafka_err2str(err));
+	rd_kafka_poll(rk, 0);
+	return 0;
+}
+
+int oplog_kafka_flush(rd_kafka_t *rk, const char *topic, int timeout_ms)
+{
+	if (rd_kafka_flush(rk, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return oplog_error__set(OPLOG_EKAFKA, "%s: %d messages still undelivered after %d s",
+		                        topic, rd_kafka_outq_len(rk), timeout_ms / 1000);
+	return 0;
+}
+
 void oplog_kafka__release_message(void *arg, void *held)
 {
 	(void)arg;

@@ -65,6 +65,21 @@ int oplog_kafka_producer(const struct oplog_config *cfg,
                          void (*dr_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
                          void *opaque, rd_kafka_t **out);
 
+/*
+ * Produce one keyless message (copied) to topic, waiting while the
+ * producer's local queue is full and serving delivery reports meanwhile.
+ * Returns 0 (queued; its delivery report says whether it arrived) or
+ * OPLOG_EKAFKA ("produce to TOPIC: why").
+ */
+int oplog_kafka_produce(rd_kafka_t *rk, const char *topic, const void *msg, size_t len);
+
+/*
+ * Wait up to timeout_ms for the delivery report of every queued message.
+ * Returns 0, or OPLOG_EKAFKA ("TOPIC: N messages still undelivered after
+ * S s"). Whether each was delivered is for the delivery callback to say.
+ */
+int oplog_kafka_flush(rd_kafka_t *rk, const char *topic, int timeout_ms);
+
 /* An intake release callback (oplog/intake.h) for messages held as
  * rd_kafka_message_t: destroys held. arg is unused. (Semi-private: the
  * applier's and replay's.) */
