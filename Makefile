@@ -27,14 +27,16 @@ LIB_SRC   = $(wildcard core/*.c wire/*.c store/*.c gen/*.c render/*.c intake/*.c
 CLI_SRC   = $(wildcard cli/*.c)
 TEST_SRC  = $(wildcard tests/unit/check_*.c)
 TEST_UTIL = $(wildcard tests/unit/util_*.c)
-# A suite split by area: tests/unit/store/*.c link into check_store.
-STORE_TEST_SRC = $(wildcard tests/unit/store/*.c)
+# A suite split by area: the files of a module folder tests/unit/<mod>/ link
+# into check_<mod> (tests/unit/store/ into check_store). A suite whose name
+# is not its folder's says so in TEST_MOD_<suite>: the wire codec's suite is
+# check_entry.
+TEST_MOD_entry = wire
 BENCH_SRC = $(wildcard bench/bench_*.c)
 
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UTIL_OBJ  = $(TEST_UTIL:%.c=$(BUILD)/%.o)
-STORE_TEST_OBJ = $(STORE_TEST_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN  = $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB       = $(BUILD)/liboplog.a
@@ -62,7 +64,10 @@ $(BIN): $(CLI_OBJ) $(LIB)
 # folder under tests/unit.
 $(BUILD)/tests/unit/%.o: ALL_CFLAGS += -Itests/unit
 
-$(BUILD)/tests/check_store: $(STORE_TEST_OBJ)
+# The area objects of suite $(1) (check_$(1)), none for an unsplit suite.
+test_mod_obj = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/$(or $(TEST_MOD_$(1)),$(1))/*.c))
+$(foreach t,$(TEST_SRC:tests/unit/check_%.c=%),\
+	$(eval $(BUILD)/tests/check_$(t): $(call test_mod_obj,$(t))))
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UTIL_OBJ) $(LIB)
 	@mkdir -p $(@D)
