@@ -28,10 +28,7 @@ CLI_SRC   = $(wildcard cli/*.c)
 TEST_SRC  = $(wildcard tests/unit/check_*.c)
 TEST_UTIL = $(wildcard tests/unit/util_*.c)
 # A suite split by area: the files of a module folder tests/unit/<mod>/ link
-# into check_<mod> (tests/unit/store/ into check_store). A suite whose name
-# is not its folder's says so in TEST_MOD_<suite>: the wire codec's suite is
-# check_entry.
-TEST_MOD_entry = wire
+# into check_<mod> (tests/unit/store/ into check_store).
 BENCH_SRC = $(wildcard bench/bench_*.c)
 
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -65,7 +62,7 @@ $(BIN): $(CLI_OBJ) $(LIB)
 $(BUILD)/tests/unit/%.o: ALL_CFLAGS += -Itests/unit
 
 # The area objects of suite $(1) (check_$(1)), none for an unsplit suite.
-test_mod_obj = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/$(or $(TEST_MOD_$(1)),$(1))/*.c))
+test_mod_obj = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/$(1)/*.c))
 $(foreach t,$(TEST_SRC:tests/unit/check_%.c=%),\
 	$(eval $(BUILD)/tests/check_$(t): $(call test_mod_obj,$(t))))
 

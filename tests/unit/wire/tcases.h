@@ -2,7 +2,7 @@
  * tests/unit/wire/tcases.h: the wire codec's suite, one file per area.
  *
  * Each tests/unit/wire/<area>.c adds its TCases (one per test) to the
- * Suite it is given; check_entry.c collects them into one suite, "entry".
+ * Suite it is given; check_wire.c collects them into one suite, "wire".
  * Test processes are single-threaded.
  */
 #ifndef WIRE_TCASES_H

@@ -1,7 +1,7 @@
 /*
- * check_entry.c: the wire-format-v1 codec against the spec, its edges and
+ * check_wire.c: the wire-format-v1 codec against the spec, its edges and
  * msgpack-c as an independent judge of mutated messages. One suite,
- * "entry", gathered from the areas in tests/unit/wire/<area>.c, one TCase
+ * "wire", gathered from the areas in tests/unit/wire/<area>.c, one TCase
  * per test; the shared builders are in tests/unit/wire/util_wire.c.
  */
 #include <check.h>
@@ -10,7 +10,7 @@
 
 int main(void)
 {
-	Suite *s = suite_create("entry");
+	Suite *s = suite_create("wire");
 	SRunner *sr;
 	int failed;
 
