@@ -164,20 +164,128 @@ static void row(const char *what, double value, const char *unit, const char *ta
 	printf("| %-48s | %12.1f %-9s | %-22s |\n", what, value, unit, target);
 }
 
+/* What main() measured, for the table. */
+struct results {
+	size_t n, preload;
+	int    small;
+	double empty10k, empty100k, wm10k, floor10k, floor_wm, loaded, loaded_wm;
+	double get_p50, get_p99, scan_ms, chain_ms, prune_rate;
+	struct oplog_stats       before_prune;
+	struct oplog_prune_stats ps;
+};
+
+/* 3. Point gets of random stored entries, each its own read txn;
+ * 4. node scan and chain walk of 1000 entries; 5. prune the older half of
+ * one dataset. */
+static void reads_and_prune(struct oplog_store *s, const struct msgs *m, struct results *r)
+{
+	size_t gets = 100000;
+	double *lat = malloc(gets * sizeof(*lat)), t0;
+	struct oplog_slice ds0 = { (const uint8_t *)"ds-0", 4 }, node = { (const uint8_t *)"node-7", 6 };
+	struct oplog_hlc cut = { .wall = m->e[m->n / 2].wall };
+	enum oplog_chain_end end;
+	uint64_t found = 0, scanned = 0, walked = 0;
+
+	if (!lat)
+		die("malloc");
+	srand(7);
+	for (size_t i = 0; i < gets; i++) {
+		const struct oplog_entry *e = &m->e[(size_t)rand() % m->n];
+
+		t0 = oplog_clock_mono_secs();
+		if (oplog_store_get(s, e->ds, e->hash, count_cb, &found))
+			die("get");
+		lat[i] = (oplog_clock_mono_secs() - t0) * 1e6;
+	}
+	qsort(lat, gets, sizeof(*lat), dcmp);
+	r->get_p50 = lat[gets / 2];
+	r->get_p99 = lat[gets * 99 / 100];
+	free(lat);
+
+	t0 = oplog_clock_mono_secs();
+	for (int i = 0; i < 20; i++)
+		if (oplog_store_scan_node(s, ds0, node, NULL, 1000, count_cb, &scanned))
+			die("scan_node");
+	r->scan_ms = (oplog_clock_mono_secs() - t0) / 20 * 1e3;
+	t0 = oplog_clock_mono_secs();
+	for (int i = 0; i < 20; i++)
+		if (oplog_store_chain(s, ds0, node, NULL, 0, 1000, count_cb, &walked, &end))
+			die("chain");
+	r->chain_ms = (oplog_clock_mono_secs() - t0) / 20 * 1e3;
+
+	oplog_store_stats(s, &r->before_prune);
+	t0 = oplog_clock_mono_secs();
+	if (oplog_store_prune(s, ds0, &cut, 10000, &r->ps))
+		die("prune");
+	r->prune_rate = (double)r->ps.pruned / (oplog_clock_mono_secs() - t0);
+}
+
+static void report(const struct results *r)
+{
+	char what[64];
+
+	printf("\nstore benchmark: %zu entries, 64 nodes x 4 datasets, 200-byte data, "
+	       "durable commit per batch%s\n\n", r->n, r->small ? " (BENCH_SCALE=small)" : "");
+	printf("| %-48s | %-22s | %-22s |\n", "measure", "value", "target");
+	printf("|%s|%s|%s|\n", "--------------------------------------------------",
+	       "------------------------", "------------------------");
+	row("apply, empty store, batch 10000", r->empty10k, "entries/s", ">= 150000");
+	row("apply, empty store, batch 100000", r->empty100k, "entries/s", "");
+	row("apply, empty store, batch 10000, writemap=yes", r->wm10k, "entries/s", "");
+	row("LMDB floor: 5 random puts/entry, batch 10000", r->floor10k, "entries/s", "");
+	row("LMDB floor, writemap", r->floor_wm, "entries/s", "");
+	snprintf(what, sizeof(what), "apply, %.1fM present, batch 10000", (double)r->preload / 1e6);
+	row(what, r->loaded, "entries/s", ">= 100000");
+	snprintf(what, sizeof(what), "apply, %.1fM present, batch 10000, writemap=yes",
+	         (double)r->preload / 1e6);
+	row(what, r->loaded_wm, "entries/s", "");
+	row("point get p50", r->get_p50, "us", "");
+	row("point get p99", r->get_p99, "us", "< 20");
+	row("node scan of 1000 entries", r->scan_ms, "ms", "");
+	row("chain walk of 1000 entries", r->chain_ms, "ms", "");
+	row("prune", r->prune_rate, "entries/s", "");
+	printf("\nratios: apply/LMDB floor (batch 10000): %.2f plain, %.2f writemap; "
+	       "loaded/empty: %.2f; batch 100000/10000: %.2f\n",
+	       r->empty10k / r->floor10k, r->wm10k / r->floor_wm, r->loaded / r->empty10k,
+	       r->empty100k / r->empty10k);
+	printf("pruned %llu entries in %llu batches (%llu kept above gaps); store %.1f GiB\n",
+	       (unsigned long long)r->ps.pruned, (unsigned long long)r->ps.batches,
+	       (unsigned long long)r->ps.kept_gap, (double)r->before_prune.store_bytes / (1 << 30));
+	printf("targets: empty %s, loaded %s, get p99 %s\n",
+	       r->empty10k >= 150000 ? "PASS" : "FAIL", r->loaded >= 100000 ? "PASS" : "FAIL",
+	       r->get_p99 < 20 ? "PASS" : "FAIL");
+}
+
+/* A store at dir/name, opened with flags, fed first in batches of batch:
+ * entries a second. */
+static double apply_fresh(const char *dir, const char *name, unsigned flags,
+                          const struct msgs *m, size_t batch)
+{
+	char path[64];
+	struct oplog_store *s;
+	double rate;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	s = open_store(path, flags);
+	rate = apply_all(s, m, batch);
+	oplog_store_close(s);
+	return rate;
+}
+
 int main(void)
 {
-	int small = getenv("BENCH_SCALE") && !strcmp(getenv("BENCH_SCALE"), "small");
-	size_t n = small ? 100000 : 1000000, preload = small ? 400000 : 5000000;
-	size_t n_loaded = small ? 50000 : 200000;
-	size_t batch = 10000, gets = 100000;
+	struct results r = { 0 };
+	size_t n_loaded, batch = 10000;
 	struct oplog_gen_opts go;
 	struct oplog_gen *g;
 	struct msgs first, next;
 	struct oplog_store *s;
 	char dir[] = "/var/tmp/oplogd-bench-XXXXXX", path[64], cmd[96];
-	double empty10k, empty100k, wm10k, loaded, loaded_wm, floor10k, floor_wm, *lat;
-	uint64_t found = 0;
 
+	r.small = getenv("BENCH_SCALE") && !strcmp(getenv("BENCH_SCALE"), "small");
+	r.n = r.small ? 100000 : 1000000;
+	r.preload = r.small ? 400000 : 5000000;
+	n_loaded = r.small ? 50000 : 200000;
 	oplog_gen_opts_init(&go);
 	go.seed = 42;
 	go.datasets = 4;
@@ -185,29 +293,19 @@ int main(void)
 	go.data_size = 200;
 	go.cols = 8;
 	go.keys = 20000;
-	go.count = preload + 2 * n_loaded;
+	go.count = r.preload + 2 * n_loaded;
 	if (!mkdtemp(dir) || oplog_gen_new(&go, &g))
 		die("setup");
 
 	/* 1. Empty store, durable commit per batch. */
-	take(g, n, &first);
-	snprintf(path, sizeof(path), "%s/empty10k", dir);
-	s = open_store(path, 0);
-	empty10k = apply_all(s, &first, batch);
-	oplog_store_close(s);
-	snprintf(path, sizeof(path), "%s/empty100k", dir);
-	s = open_store(path, 0);
-	empty100k = apply_all(s, &first, 100000);
-	oplog_store_close(s);
-	snprintf(path, sizeof(path), "%s/wm10k", dir);
-	s = open_store(path, OPLOG_STORE_WRITEMAP);
-	wm10k = apply_all(s, &first, batch);
-	oplog_store_close(s);
-
+	take(g, r.n, &first);
+	r.empty10k = apply_fresh(dir, "empty10k", 0, &first, batch);
+	r.empty100k = apply_fresh(dir, "empty100k", 0, &first, 100000);
+	r.wm10k = apply_fresh(dir, "wm10k", OPLOG_STORE_WRITEMAP, &first, batch);
 	snprintf(path, sizeof(path), "%s/floor10k", dir);
-	floor10k = lmdb_floor(path, n, batch, 0);
+	r.floor10k = lmdb_floor(path, r.n, batch, 0);
 	snprintf(path, sizeof(path), "%s/floorwm", dir);
-	floor_wm = lmdb_floor(path, n, batch, MDB_WRITEMAP);
+	r.floor_wm = lmdb_floor(path, r.n, batch, MDB_WRITEMAP);
 
 	/* 2. The same stream continued into a store already holding `preload`
 	 * entries. The preload skips fsync, so everything is flushed with
@@ -216,8 +314,8 @@ int main(void)
 	s = open_store(path, OPLOG_STORE_NOSYNC);
 	apply_all(s, &first, 100000);
 	drop(&first);
-	for (size_t done = n; done < preload; done += n) {
-		take(g, n, &next);
+	for (size_t done = r.n; done < r.preload; done += r.n) {
+		take(g, r.n, &next);
 		apply_all(s, &next, 100000);
 		drop(&next);
 	}
@@ -225,86 +323,20 @@ int main(void)
 	sync();
 	take(g, n_loaded, &next);
 	s = open_store(path, OPLOG_STORE_WRITEMAP);
-	loaded_wm = apply_all(s, &next, batch);
+	r.loaded_wm = apply_all(s, &next, batch);
 	oplog_store_close(s);
 	drop(&next);
 	sync();
 	take(g, n_loaded, &next);
 	s = open_store(path, 0);
-	loaded = apply_all(s, &next, batch);
+	r.loaded = apply_all(s, &next, batch);
 	sync();
 
-	/* 3. Point gets of random stored entries, each its own read txn. */
-	lat = malloc(gets * sizeof(*lat));
-	srand(7);
-	for (size_t i = 0; i < gets; i++) {
-		const struct oplog_entry *e = &next.e[(size_t)rand() % next.n];
-		double t0 = oplog_clock_mono_secs();
-		if (oplog_store_get(s, e->ds, e->hash, count_cb, &found))
-			die("get");
-		lat[i] = (oplog_clock_mono_secs() - t0) * 1e6;
-	}
-	qsort(lat, gets, sizeof(*lat), dcmp);
-
-	/* 4. Node scan and chain walk of 1000 entries. */
-	struct oplog_slice ds0 = { (const uint8_t *)"ds-0", 4 }, node = { (const uint8_t *)"node-7", 6 };
-	enum oplog_chain_end end;
-	uint64_t scanned = 0, walked = 0;
-	double t0 = oplog_clock_mono_secs();
-	for (int i = 0; i < 20; i++)
-		if (oplog_store_scan_node(s, ds0, node, NULL, 1000, count_cb, &scanned))
-			die("scan_node");
-	double scan_ms = (oplog_clock_mono_secs() - t0) / 20 * 1e3;
-	t0 = oplog_clock_mono_secs();
-	for (int i = 0; i < 20; i++)
-		if (oplog_store_chain(s, ds0, node, NULL, 0, 1000, count_cb, &walked, &end))
-			die("chain");
-	double chain_ms = (oplog_clock_mono_secs() - t0) / 20 * 1e3;
-
-	/* 5. Prune the older half of one dataset. */
-	struct oplog_stats before;
-	struct oplog_prune_stats ps;
-	struct oplog_hlc cut = { .wall = next.e[next.n / 2].wall };
-	oplog_store_stats(s, &before);
-	t0 = oplog_clock_mono_secs();
-	if (oplog_store_prune(s, ds0, &cut, 10000, &ps))
-		die("prune");
-	double prune_rate = (double)ps.pruned / (oplog_clock_mono_secs() - t0);
-
-	printf("\nstore benchmark: %zu entries, 64 nodes x 4 datasets, 200-byte data, "
-	       "durable commit per batch%s\n\n", n, small ? " (BENCH_SCALE=small)" : "");
-	printf("| %-48s | %-22s | %-22s |\n", "measure", "value", "target");
-	printf("|%s|%s|%s|\n", "--------------------------------------------------",
-	       "------------------------", "------------------------");
-	row("apply, empty store, batch 10000", empty10k, "entries/s", ">= 150000");
-	row("apply, empty store, batch 100000", empty100k, "entries/s", "");
-	row("apply, empty store, batch 10000, writemap=yes", wm10k, "entries/s", "");
-	row("LMDB floor: 5 random puts/entry, batch 10000", floor10k, "entries/s", "");
-	row("LMDB floor, writemap", floor_wm, "entries/s", "");
-	char what[64];
-	snprintf(what, sizeof(what), "apply, %.1fM present, batch 10000", (double)preload / 1e6);
-	row(what, loaded, "entries/s", ">= 100000");
-	snprintf(what, sizeof(what), "apply, %.1fM present, batch 10000, writemap=yes",
-	         (double)preload / 1e6);
-	row(what, loaded_wm, "entries/s", "");
-	row("point get p50", lat[gets / 2], "us", "");
-	row("point get p99", lat[gets * 99 / 100], "us", "< 20");
-	row("node scan of 1000 entries", scan_ms, "ms", "");
-	row("chain walk of 1000 entries", chain_ms, "ms", "");
-	row("prune", prune_rate, "entries/s", "");
-	printf("\nratios: apply/LMDB floor (batch 10000): %.2f plain, %.2f writemap; "
-	       "loaded/empty: %.2f; batch 100000/10000: %.2f\n",
-	       empty10k / floor10k, wm10k / floor_wm, loaded / empty10k, empty100k / empty10k);
-	printf("pruned %llu entries in %llu batches (%llu kept above gaps); store %.1f GiB\n",
-	       (unsigned long long)ps.pruned, (unsigned long long)ps.batches,
-	       (unsigned long long)ps.kept_gap, (double)before.store_bytes / (1 << 30));
-	printf("targets: empty %s, loaded %s, get p99 %s\n",
-	       empty10k >= 150000 ? "PASS" : "FAIL", loaded >= 100000 ? "PASS" : "FAIL",
-	       lat[gets * 99 / 100] < 20 ? "PASS" : "FAIL");
+	reads_and_prune(s, &next, &r);
+	report(&r);
 
 	oplog_store_close(s);
 	drop(&next);
-	free(lat);
 	oplog_gen_free(g);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd) == 0 ? 0 : 1;

@@ -442,6 +442,10 @@ static enum oplog_field pick(struct oplog_gen *g, const enum oplog_field *f, siz
  * Give the draft d (or the variant va it is packed with) one defect of
  * this kind, and set the verdict the decoder must reach in m. Truncation
  * and trailing bytes are made after packing, by make_bad().
+ *
+ * Over 100 lines on purpose: one case per defect, each next to the
+ * verdict it must produce, reads as the table it is; split up, a defect
+ * and its verdict would sit in different functions.
  */
 static void add_defect(struct oplog_gen *g, enum bad_kind kind, struct draft *d,
                        struct variant *va, struct oplog_gen_msg *m)

@@ -25,18 +25,6 @@ struct oplog_slice util_sl(const char *s)
 	return sl;
 }
 
-void util_hex(const uint8_t *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 0xf];
-	}
-	out[2 * n] = '\0';
-}
-
 void util_tcase_timeout(TCase *tc, double secs)
 {
 	const char *env = getenv("CK_DEFAULT_TIMEOUT");

@@ -27,6 +27,7 @@
 #include <check.h>
 #include <lmdb.h>
 
+#include "oplog/bytes.h"
 #include "oplog/entry.h"
 #include "oplog/error.h"
 #include "oplog/store.h"
@@ -64,8 +65,8 @@
 
 #define UTIL_HASH_EQ(a, b) do { \
 	char util_ha_[2 * OPLOG_HASH_LEN + 1], util_hb_[2 * OPLOG_HASH_LEN + 1]; \
-	util_hex((a), OPLOG_HASH_LEN, util_ha_); \
-	util_hex((b), OPLOG_HASH_LEN, util_hb_); \
+	oplog_hex((a), OPLOG_HASH_LEN, util_ha_); \
+	oplog_hex((b), OPLOG_HASH_LEN, util_hb_); \
 	ck_assert_msg(memcmp((a), (b), OPLOG_HASH_LEN) == 0, "failed: %s == %s (%s != %s)", \
 	              #a, #b, util_ha_, util_hb_); \
 } while (0)
@@ -81,9 +82,6 @@
 
 /* A slice over a C string. */
 struct oplog_slice util_sl(const char *s);
-
-/* Lowercase hex of n bytes into out (2n + 1 bytes). */
-void util_hex(const uint8_t *in, size_t n, char *out);
 
 /* Set a Check timeout of secs, scaled for sanitizer builds, and never
  * below CK_DEFAULT_TIMEOUT when the environment asks for more. */

@@ -51,7 +51,7 @@ static int get_copy(const char *ds, const uint8_t *hash, struct util_entry *got,
                     char hex[2 * OPLOG_HASH_LEN + 1])
 {
 	memset(got, 0, sizeof(*got));
-	util_hex(hash, OPLOG_HASH_LEN, hex);
+	oplog_hex(hash, OPLOG_HASH_LEN, hex);
 	return oplog_store_get(util_s, util_sl(ds), hash, util_msg_copy_cb, got);
 }
 

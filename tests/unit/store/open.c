@@ -37,11 +37,11 @@ START_TEST(test_util__builder_matches_spec_examples)
 	UTIL_OK(util_entry_build(&e2, "shop", "node-a", 2, 1763700000000ull, 1, "users", "u1",
 	                         OPLOG_OP_DEL, NULL, e1.hash));
 	hex = malloc(2 * e1.len + 1);
-	util_hex(e1.msg, e1.len, hex);
+	oplog_hex(e1.msg, e1.len, hex);
 	UTIL_STR_EQ(hex, SPEC_MSG1);
 	free(hex);
 	hex = malloc(2 * e2.len + 1);
-	util_hex(e2.msg, e2.len, hex);
+	oplog_hex(e2.msg, e2.len, hex);
 	UTIL_STR_EQ(hex, SPEC_MSG2);
 	free(hex);
 	UTIL_CHECK(e2.e.data.ptr == NULL && e2.e.op == OPLOG_OP_DEL);
