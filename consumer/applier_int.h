@@ -56,7 +56,7 @@ struct oplog_applier {
 
 /* Record (topic, partition) -> offset in list, replacing an older one. */
 static inline void oplog_applier__list_set(rd_kafka_topic_partition_list_t *list, const char *topic,
-                                          int32_t partition, int64_t offset)
+                                           int32_t partition, int64_t offset)
 {
 	rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(list, topic, partition);
 

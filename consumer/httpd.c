@@ -171,7 +171,7 @@ fail:
 }
 
 int oplog_httpd_publish(struct oplog_httpd *m, const char *text, size_t len,
-                          int healthy, const char *why)
+                        int healthy, const char *why)
 {
 	char *page = malloc(len ? len : 1);
 

@@ -39,7 +39,7 @@ int oplog_httpd_start(struct oplog_httpd **out, const char *listen, int64_t stal
  * NULL for no reason). Returns 0 or OPLOG_ENOMEM (the old page stays).
  */
 int oplog_httpd_publish(struct oplog_httpd *m, const char *text, size_t len,
-                          int healthy, const char *why);
+                        int healthy, const char *why);
 
 /* Stop serving and free m. NULL is ignored. */
 void oplog_httpd_stop(struct oplog_httpd *m);
