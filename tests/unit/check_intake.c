@@ -195,7 +195,8 @@ START_TEST(test_intake__bad_messages_become_rejects_with_reason_and_source)
 }
 END_TEST
 
-/* Two entries (seq 1, 2 of n1) framed as f into buf, then tail bytes. */
+/* The ne entries framed as f into buf, then the tail bytes (NULL when
+ * ntail is 0). */
 static size_t framed(uint8_t *buf, enum oplog_framing f, const struct util_entry *e,
                      size_t ne, const uint8_t *tail, size_t ntail)
 {
@@ -211,7 +212,8 @@ static size_t framed(uint8_t *buf, enum oplog_framing f, const struct util_entry
 		memcpy(buf + pos, e[i].msg, e[i].len);
 		pos += e[i].len;
 	}
-	memcpy(buf + pos, tail, ntail);
+	if (ntail > 0)
+		memcpy(buf + pos, tail, ntail);
 	return pos + ntail;
 }
 
