@@ -40,6 +40,9 @@ LIB       = $(BUILD)/liboplog.a
 BIN       = $(BUILD)/oplogd
 
 .PHONY: all deps test layers unit system asan bench demo install clean
+# Test objects are built through a pattern chain; keep them rather than
+# delete them as intermediates after every link.
+.SECONDARY:
 all: $(BIN) $(TEST_BIN) $(BENCH_BIN)
 
 deps:
