@@ -360,26 +360,36 @@ done:
 
 /* ---- field checks, in the field table's order ----------------------- */
 
-static int check_present(const struct fields *fs, enum oplog_field f,
-                         struct oplog_reject *rej)
+/* The rejections behind check_present() and check_type(), out of line so
+ * that the checks themselves stay a compare on the decode path. */
+static __attribute__((noinline, cold)) int missing(enum oplog_field f,
+                                                   struct oplog_reject *rej)
 {
-	if (fs->seen & FIELD_BIT(f))
-		return 0;
-	return reject(rej, OPLOG_R_MISSING_FIELD, f, "field '%s' is missing",
-	              field_names[f]);
+	return reject(rej, OPLOG_R_MISSING_FIELD, f, "field '%s' is missing", field_names[f]);
 }
 
-/* A present field's msgpack type; an integer may take any width. */
-static int check_type(const struct fields *fs, enum oplog_field f,
-                      enum oplog_mp_type want, struct oplog_reject *rej)
+static __attribute__((noinline, cold)) int bad_type(enum oplog_field f, enum oplog_mp_type got,
+                                                    enum oplog_mp_type want,
+                                                    struct oplog_reject *rej)
 {
-	enum oplog_mp_type got = fs->val[f].type;
-
-	if (got == want)
-		return 0;
 	return reject(rej, OPLOG_R_BAD_TYPE, f, "field '%s' is %s, not %s",
 	              field_names[f], oplog_mp__type_name(got),
 	              want == OPLOG_MP_INT ? "an integer" : oplog_mp__type_name(want));
+}
+
+static inline int check_present(const struct fields *fs, enum oplog_field f,
+                                struct oplog_reject *rej)
+{
+	return (fs->seen & FIELD_BIT(f)) ? 0 : missing(f, rej);
+}
+
+/* A present field's msgpack type; an integer may take any width. */
+static inline int check_type(const struct fields *fs, enum oplog_field f,
+                             enum oplog_mp_type want, struct oplog_reject *rej)
+{
+	enum oplog_mp_type got = fs->val[f].type;
+
+	return got == want ? 0 : bad_type(f, got, want, rej);
 }
 
 static int check_str(const struct fields *fs, enum oplog_field f, size_t max,

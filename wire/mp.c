@@ -142,7 +142,9 @@ static void read_fixed(const uint8_t *p, size_t need, struct oplog_mp_val *v)
 		v->neg = (v->u >> 63) != 0;
 }
 
-int oplog_mp__read(struct oplog_mp_reader *r, struct oplog_mp_val *v)
+/* oplog_mp__read's body, inlined into the walks below: they read a header
+ * per value, and a call per header shows in an import's profile. */
+static inline int read_value(struct oplog_mp_reader *r, struct oplog_mp_val *v)
 {
 	const uint8_t *p;
 	size_t left = r->len - r->pos;
@@ -217,6 +219,32 @@ int oplog_mp__read(struct oplog_mp_reader *r, struct oplog_mp_val *v)
 	}
 }
 
+int oplog_mp__read(struct oplog_mp_reader *r, struct oplog_mp_val *v)
+{
+	return read_value(r, v);
+}
+
+int oplog_mp__value_end(struct oplog_mp_reader *r, struct oplog_mp_val *v)
+{
+	uint64_t due = 1;
+
+	while (due > 0) {
+		/* Every value due takes one byte at least. */
+		if (due > r->len - r->pos) {
+			v->off = r->len;
+			return -1;
+		}
+		due--;
+		if (read_value(r, v) < 0)
+			return -1;
+		if (v->type == OPLOG_MP_ARRAY)
+			due += v->u;
+		else if (v->type == OPLOG_MP_MAP)
+			due += 2 * v->u;
+	}
+	return 0;
+}
+
 /*
  * Walk iteratively with one counter per open container, so the cost is
  * a fixed stack whatever the input claims, and every claimed item must
@@ -240,7 +268,7 @@ int oplog_mp__skip_items(struct oplog_mp_reader *r, uint64_t items,
 			continue;
 		}
 		left[top]--;
-		if (oplog_mp__read(r, &v) < 0)
+		if (read_value(r, &v) < 0)
 			return -1;
 		if (v.type != OPLOG_MP_ARRAY && v.type != OPLOG_MP_MAP)
 			continue;

@@ -63,6 +63,16 @@ struct oplog_mp_reader {
 int oplog_mp__read(struct oplog_mp_reader *r, struct oplog_mp_val *v);
 
 /*
+ * Advance r past one whole value, its items included, at any nesting
+ * depth: only headers are read and the items still due are counted, so
+ * depth costs no stack and no count from the input sizes anything.
+ * Returns 0, or -1 when the value does not fit the buffer or holds the
+ * byte 0xc1 (then buf[v->off] is 0xc1, or v->off is r->len or the
+ * truncated value's offset).
+ */
+int oplog_mp__value_end(struct oplog_mp_reader *r, struct oplog_mp_val *v);
+
+/*
  * Read and validate `items` consecutive values (for a map: 2 x pairs)
  * that are the items of a container at nesting level `level`. Nested
  * containers are walked iteratively; one deeper than OPLOG_MAX_DEPTH is
