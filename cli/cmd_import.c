@@ -232,7 +232,7 @@ int cmd_import(int argc, char **argv)
 			goto done;
 		}
 		err = oplog_intake_take_framed(im.in, argv[i], buf, len, a.framing, &cut);
-		if (err == 0 && cut.skipped > 0)
+		if (cut.skipped > 0)
 			fprintf(stderr, "oplogd import: %s: message %" PRIu64 ": %s\n", argv[i],
 			        cut.index, cut.detail);
 		/* The batches borrow from buf: apply them before letting buf go. */

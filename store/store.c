@@ -84,11 +84,15 @@ int oplog_store__map_grow(MDB_env *env, size_t *map_size, size_t max_size, const
 
 int oplog_store__grow(struct oplog_store *s)
 {
-	/* No transaction is open here, as mdb_env_set_mapsize requires. */
-	if (oplog_store__map_grow(s->env, &s->map_size, s->max_size, NULL) == OPLOG_EMAPFULL)
+	/* No transaction is open here, as mdb_env_set_mapsize requires. A
+	 * failure other than a full map is passed on too: the callers retry
+	 * while this returns 0. */
+	int rc = oplog_store__map_grow(s->env, &s->map_size, s->max_size, NULL);
+
+	if (rc == OPLOG_EMAPFULL)
 		return oplog_error__set(OPLOG_EMAPFULL, "store is full: the map reached "
 		                        "[store] max_size (%zu MiB)", s->max_size >> 20);
-	return 0;
+	return rc;
 }
 
 int oplog_store__txn_begin(struct oplog_store *s, unsigned flags, MDB_txn **txn)

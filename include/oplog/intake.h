@@ -168,8 +168,9 @@ struct oplog_intake_cut {
  * nothing after it can be trusted. The batches borrow buf until
  * oplog_intake_flush() (or oplog_intake_free()) returns.
  *
- * Returns 0 (*cut set), or oplog_intake_take's failures: the messages
- * before the failing one stay taken.
+ * Returns 0, or oplog_intake_take's failures: the messages before the
+ * failing one stay taken. *cut is set either way (cut->skipped > 0 also
+ * when keeping that reject is what failed).
  */
 int oplog_intake_take_framed(struct oplog_intake *in, const char *name, const uint8_t *buf,
                              size_t len, enum oplog_framing f, struct oplog_intake_cut *cut);
