@@ -47,9 +47,11 @@ static const struct cli_spec spec = {
 	"A FILE of - reads stdin. Framing: stream = concatenated msgpack values;\n"
 	"lenpfx = u32 big-endian length + message bytes, so that broken messages\n"
 	"can be stored too. Rejected messages are kept with source FILE:INDEX\n"
-	"(see oplogd rejects). Where a stream cannot be split any further (a\n"
-	"truncated value, the byte 0xc1), the rest of the file is one malformed\n"
-	"reject and the skipped byte count is reported on stderr.\n"
+	"(see oplogd rejects). Where a FILE cannot be split any further (a\n"
+	"truncated value, the byte 0xc1, a bad length prefix), the rest of it is\n"
+	"one malformed reject, stderr says from which byte offset and how many\n"
+	"bytes were skipped, and the exit code is 1: messages after the damage\n"
+	"are not read.\n"
 	"Without --batch, a write transaction ends at [apply] batch_size messages,\n"
 	"batch_bytes message bytes or batch_ms, whichever comes first, or at the\n"
 	"end of a FILE; the next batch is decoded while one is written.\n"
@@ -193,7 +195,7 @@ int cmd_import(int argc, char **argv)
 	struct oplog_store *s = NULL;
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int first, i, err, rc, mapped = 0;
+	int first, i, err, rc, mapped = 0, damaged = 0;
 
 	memset(&im, 0, sizeof(im));
 	rc = cli_parse(&spec, argc, argv, &common, on_option, &a, &first);
@@ -232,9 +234,11 @@ int cmd_import(int argc, char **argv)
 			goto done;
 		}
 		err = oplog_intake_take_framed(im.in, argv[i], buf, len, a.framing, &cut);
-		if (cut.skipped > 0)
+		if (cut.skipped > 0) {
+			damaged++;
 			fprintf(stderr, "oplogd import: %s: message %" PRIu64 ": %s\n", argv[i],
 			        cut.index, cut.detail);
+		}
 		/* The batches borrow from buf: apply them before letting buf go. */
 		if (err == 0)
 			err = oplog_intake_flush(im.in);
@@ -251,7 +255,7 @@ int cmd_import(int argc, char **argv)
 		rc = cli_fail(&spec, err);
 		goto done;
 	}
-	rc = CLI_EXIT_OK;
+	rc = damaged ? CLI_EXIT_NO : CLI_EXIT_OK;
 done:
 	/* The writer first: a batch in flight may still borrow from buf. */
 	oplog_intake_free(im.in);

@@ -13,9 +13,10 @@ M2=8ba17601a26473a473686f70a46e6f6465a66e6f64652d61a373657102a477616c6ccf0000019
 # malformed reject for all of it (c1 and entry 2: 1 + 152 bytes).
 hex2bin "${M1}c1${M2}" >"$TDIR/c1"
 run "$OPLOGD" import --store "$TDIR/a" --json "$TDIR/c1"
-assert_rc 0 "import with c1"
+assert_rc 1 "import with c1: skipped input is a problem found, exit 1"
 assert_eq "2 1 1" "$(json '"\(.messages) \(.applied) \(.rejected.malformed)"')" "c1 counts"
 assert_contains "$(err)" "153 bytes skipped" "stderr says how much was skipped"
+assert_contains "$(err)" "at byte 134" "stderr says from which offset"
 assert_contains "$(err)" "$TDIR/c1" "stderr names the file"
 run "$OPLOGD" rejects --store "$TDIR/a" --json
 assert_eq "$TDIR/c1:1 malformed 153" "$(json '.[0] | "\(.source) \(.reason) \(.size)"')" \
@@ -25,7 +26,7 @@ assert_contains "$(json '.[0].detail')" "0xc1" "the reject says why"
 # A truncated last value: the same, for its bytes only.
 hex2bin "${M1}${M2%??????}" >"$TDIR/trunc"
 run "$OPLOGD" import --store "$TDIR/b" --json "$TDIR/trunc"
-assert_rc 0 "import truncated"
+assert_rc 1 "import truncated: exit 1"
 assert_eq "2 1 1" "$(json '"\(.messages) \(.applied) \(.rejected.malformed)"')" "truncated counts"
 assert_contains "$(err)" "149 bytes skipped" "truncated: bytes skipped"
 
