@@ -25,6 +25,7 @@ int cli_store_opts(const struct cli_spec *spec, const struct oplog_config *cfg,
 	opts->map_size = (size_t)cfg->store.map_size;
 	opts->max_size = (size_t)cfg->store.max_size;
 	opts->reject_max_bytes = (size_t)cfg->store.reject_max_bytes;
+	opts->mode = cfg->store.mode;
 	opts->flags = flags;
 	if (!(flags & OPLOG_STORE_RDONLY)) {
 		if (cfg->store.writemap)

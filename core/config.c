@@ -49,6 +49,9 @@
 #define ENUM(sec, name, ctype, def, words, help) \
 	ROW(sec, name, OPLOG_CONFIG_ENUM, ctype, def, 0, 0, words, help, NULL)
 
+#define MODE(sec, name, def, help) \
+	ROW(sec, name, OPLOG_CONFIG_MODE, unsigned, def, 0, 0777, NULL, help, NULL)
+
 /* An enum field is written as an int (write_field()). */
 _Static_assert(sizeof(enum oplog_fresh_start) == sizeof(int), "enum field size");
 _Static_assert(sizeof(enum oplog_offset_lost) == sizeof(int), "enum field size");
@@ -100,6 +103,9 @@ static const struct oplog_config_key keys[] = {
 	    "most entries deleted in one write transaction when pruning"),
 	SIZE(store, reject_max_bytes, "64K", 1, 64 * MiB,
 	     "raw bytes kept of each rejected message (the rest is cut)"),
+	MODE(store, mode, "0600",
+	     "permission bits of the files of a new store (octal); its directory gets "
+	     "x where r is set (0600: 0700)"),
 	STRING(metrics, listen, "127.0.0.1:9464", oplog_config__check_listen,
 	       "HOST:PORT of /metrics and /healthz; empty = off"),
 	ENUM(log, level, enum oplog_log_level, "info", "debug|info|warn|error",
@@ -179,6 +185,7 @@ static void write_field(struct config *c, size_t index, const struct value *v)
 	struct oplog_config_list list;
 	const char *str;
 	uint64_t u;
+	unsigned m;
 	bool b;
 	int e;
 
@@ -207,6 +214,10 @@ static void write_field(struct config *c, size_t index, const struct value *v)
 	case OPLOG_CONFIG_ENUM:
 		e = (int)v->num;
 		memcpy(field, &e, sizeof(e));
+		break;
+	case OPLOG_CONFIG_MODE:
+		m = (unsigned)v->num;
+		memcpy(field, &m, sizeof(m));
 		break;
 	default:
 		assert(!"config key of unknown type");

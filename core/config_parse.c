@@ -135,6 +135,30 @@ int oplog_config__parse_duration(const char *text, int64_t *out)
 	return parse_scaled(text, &durations, out);
 }
 
+/* Octal permission bits up to 0777 that let the owner read and write
+ * (a store oplogd could not open again is no use). */
+static int parse_mode(const char *text, int64_t *out)
+{
+	int64_t v = 0;
+	const char *p = text;
+
+	if (*p == '\0')
+		goto bad;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '7' || (v = v * 8 + (*p - '0')) > 0777)
+			goto bad;
+	}
+	if ((v & 0600) != 0600)
+		return oplog_error__set(OPLOG_EINVAL, "mode '%s' does not let the owner read "
+		                        "and write (expected 0600 .. 0777)", text);
+	*out = v;
+	return 0;
+bad:
+	return oplog_error__set(OPLOG_EINVAL,
+	                        "bad mode '%s' (expected octal permission bits, 0600 .. 0777)",
+	                        text);
+}
+
 int oplog_config__parse_bool(const char *text, bool *out)
 {
 	static const char *const yes[] = { "true", "yes", "on", "1" };
@@ -291,7 +315,7 @@ done:
 int oplog_config__parse_value(const struct oplog_config_key *k, const char *text, struct value *out)
 {
 	char lo[32], hi[32];
-	bool b;
+	bool b = false;  /* read below also when the parse failed */
 	int idx, rc;
 
 	memset(out, 0, sizeof(*out));
@@ -327,6 +351,9 @@ int oplog_config__parse_value(const struct oplog_config_key *k, const char *text
 			                      "bad value '%s' (expected one of %s)", text, words);
 		}
 		out->num = idx;
+		break;
+	case OPLOG_CONFIG_MODE:
+		rc = parse_mode(text, &out->num);
 		break;
 	default:
 		assert(!"config key of unknown type");

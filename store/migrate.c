@@ -270,7 +270,7 @@ static int new_open(struct mig *m)
 	MDB_txn *txn = NULL;
 	int rc;
 
-	if (mkdir(m->tmp, 0755) != 0)
+	if (mkdir(m->tmp, 0700) != 0)
 		return oplog_error__set(OPLOG_EIO, "migrate: mkdir %s: %s", m->tmp, strerror(errno));
 	if ((rc = mdb_env_create(&m->env)) ||
 	    (rc = mdb_env_set_maxdbs(m->env, DBI__COUNT + 4)) ||
@@ -278,7 +278,7 @@ static int new_open(struct mig *m)
 		return oplog_store__mdb_err(rc, "migrate: mdb_env_create(new)");
 	/* No fsync while building: the file only counts once it is synced
 	 * and renamed into place. */
-	if ((rc = mdb_env_open(m->env, m->tmp, MDB_NOTLS | MDB_NOSYNC, 0644)))
+	if ((rc = mdb_env_open(m->env, m->tmp, MDB_NOTLS | MDB_NOSYNC, 0600)))
 		return oplog_error__set(OPLOG_EIO, "migrate: mdb_env_open %s: %s", m->tmp,
 		                        mdb_strerror(rc));
 	if ((rc = mdb_txn_begin(m->env, NULL, 0, &txn)))

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/random.h>
@@ -481,7 +482,7 @@ static int env_open(struct oplog_store *s, const char *path, unsigned *txn_flags
 			return oplog_error__set(OPLOG_ENOTFOUND, "no store at %s", path);
 		env_flags |= MDB_RDONLY;
 		*txn_flags = MDB_RDONLY;
-	} else if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+	} else if (mkdir(path, oplog_store__dir_mode(s->mode)) != 0 && errno != EEXIST) {
 		return oplog_error__set(OPLOG_EIO, "mkdir %s: %s", path, strerror(errno));
 	}
 	if (s->flags & OPLOG_STORE_NOSYNC)
@@ -493,7 +494,7 @@ static int env_open(struct oplog_store *s, const char *path, unsigned *txn_flags
 	    (rc = mdb_env_set_maxdbs(s->env, DBI__COUNT + 4)) ||
 	    (rc = mdb_env_set_mapsize(s->env, s->map_size)))
 		return oplog_store__mdb_err(rc, "mdb_env_create");
-	if ((rc = mdb_env_open(s->env, path, env_flags, 0644))) {
+	if ((rc = mdb_env_open(s->env, path, env_flags, s->mode))) {
 		if (rc == ENOENT && (s->flags & OPLOG_STORE_RDONLY))
 			return oplog_error__set(OPLOG_ENOTFOUND, "no store at %s", path);
 		return oplog_error__set(OPLOG_EIO, "mdb_env_open %s: %s", path, mdb_strerror(rc));
@@ -574,6 +575,7 @@ static int open_once(struct oplog_store **out, const struct oplog_store_opts *op
 	if (s->max_size < s->map_size)
 		s->max_size = s->map_size;
 	s->reject_max = opts->reject_max_bytes ? opts->reject_max_bytes : DEFAULT_REJECT_MAX;
+	s->mode = opts->mode ? opts->mode & 0777 : 0600;
 
 	if ((rc = env_open(s, opts->path, &txn_flags)) ||
 	    (rc = oplog_store__txn_begin(s, txn_flags, &txn)) ||
@@ -627,9 +629,16 @@ int oplog_store_snapshot(struct oplog_store *s, const char *dir)
 {
 	int rc;
 
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+	char file[PATH_MAX + 16];
+
+	if (mkdir(dir, oplog_store__dir_mode(s->mode)) != 0 && errno != EEXIST)
 		return oplog_error__set(OPLOG_EIO, "mkdir %s: %s", dir, strerror(errno));
 	if ((rc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT)))
 		return oplog_error__set(OPLOG_EIO, "mdb_env_copy2 %s: %s", dir, mdb_strerror(rc));
+	/* LMDB creates the copy with 0666 less the umask: give it the store's
+	 * mode, as the documents in it are the store's. */
+	snprintf(file, sizeof(file), "%s/data.mdb", dir);
+	if (chmod(file, s->mode) != 0)
+		return oplog_error__set(OPLOG_EIO, "chmod %s: %s", file, strerror(errno));
 	return 0;
 }

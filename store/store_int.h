@@ -87,9 +87,17 @@ struct oplog_store {
 	size_t        map_size;
 	size_t        max_size;
 	size_t        reject_max;
+	unsigned      mode;       /* new files' permission bits (opts->mode) */
 	unsigned      flags;
 	struct name_cache names[2]; /* [0] datasets, [1] nodes */
 };
+
+/* The permission bits of a directory holding files of mode: x added
+ * wherever r is set (0600: 0700, 0640: 0750). */
+static inline unsigned oplog_store__dir_mode(unsigned mode)
+{
+	return mode | (mode & 0444) >> 2;
+}
 
 /* The node state record kept in `heads`. */
 struct node_state {

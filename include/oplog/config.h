@@ -27,6 +27,8 @@
  *             suffix; no suffix means milliseconds
  *   bool      true/false, yes/no, on/off, 1/0
  *   enum      one of the key's listed words
+ *   mode      file permission bits in octal that let the owner read and
+ *             write, 0600 .. 0777 ("0640")
  *
  * Errors name the place and the key, e.g.
  *   "oplogd.conf:12: [store] map_size: bad size 'abc' (expected a number
@@ -47,6 +49,7 @@
  *   enum      the key's own C enum, declared below (log.level and
  *             log.format use oplog/log.h's), whose values follow the order
  *             of the key's words
+ *   mode      unsigned, the permission bits
  * Each table row carries its field's offset, so the file, --set and the
  * defaults all set a key by parsing its text and writing its field; the
  * text is kept for --dump-config.
@@ -87,7 +90,8 @@ enum oplog_config_type {
 	OPLOG_CONFIG_SIZE,
 	OPLOG_CONFIG_DURATION,
 	OPLOG_CONFIG_BOOL,
-	OPLOG_CONFIG_ENUM
+	OPLOG_CONFIG_ENUM,
+	OPLOG_CONFIG_MODE
 };
 
 /* One row of the key table. */
@@ -159,6 +163,7 @@ struct oplog_config_store {
 	bool        writemap;
 	int64_t     prune_batch;
 	uint64_t    reject_max_bytes;
+	unsigned    mode;       /* new store files; directories add x to r */
 };
 
 struct oplog_config_metrics {

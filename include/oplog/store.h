@@ -41,6 +41,9 @@ struct oplog_store_opts {
 	size_t      map_size;         /* initial map size; 0 = 256 MiB */
 	size_t      max_size;         /* growth limit; 0 = 64 GiB */
 	size_t      reject_max_bytes; /* raw bytes kept per reject; 0 = 64 KiB */
+	unsigned    mode;             /* permission bits of the files a new store
+	                                 (or a snapshot) gets; its directory adds
+	                                 x where r is set; 0 = 0600 (dir 0700) */
 	unsigned    flags;
 	/* Told, one line at a time, what an upgrade of an older store does
 	 * (oplog_store_migrate); NULL = silent. */

@@ -128,7 +128,7 @@ START_TEST(test_config__defaults_match_the_table)
 	size_t n, i;
 
 	keys = oplog_config_keys(&n);
-	ck_assert_uint_eq(n, 20);
+	ck_assert_uint_eq(n, 21);
 	for (i = 0; i < n; i++) {
 		char name[128];
 		snprintf(name, sizeof(name), "%s.%s", keys[i].section, keys[i].name);
@@ -156,6 +156,8 @@ START_TEST(test_config__defaults_match_the_table)
 	ck_assert(!cfg->store.writemap);
 	ck_assert_int_eq(cfg->store.prune_batch, 10000);
 	ck_assert_uint_eq(cfg->store.reject_max_bytes, 64 * KiB);
+	ck_assert_uint_eq(cfg->store.mode, 0600);
+	ck_assert_str_eq(text_of(cfg, "store.mode"), "0600");
 	ck_assert_str_eq(cfg->metrics.listen, "127.0.0.1:9464");
 	ck_assert_str_eq(text_of(cfg, "log.level"), "info");
 	ck_assert_int_eq(cfg->log.level, OPLOG_LOG_INFO);
@@ -396,6 +398,28 @@ START_TEST(test_config__enum_words)
 	FAILS(set("log.format", "JSON"), OPLOG_ECONFIG);
 	ck_assert_str_eq(text_of(cfg, "log.level"), "error");
 	ck_assert_int_eq(cfg->log.level, OPLOG_LOG_ERROR);
+}
+END_TEST
+
+/* File modes are octal, at most 0777, and let the owner read and write. */
+START_TEST(test_config__mode_is_octal_and_owner_rw)
+{
+	static const char *const bad[] = { "", "abc", "0800", "1777", "06 40", "-0600" };
+	size_t i;
+
+	OK(set("store.mode", "0640"));
+	ck_assert_uint_eq(cfg->store.mode, 0640);
+	OK(set("store.mode", "777"));
+	ck_assert_uint_eq(cfg->store.mode, 0777);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(set("store.mode", bad[i]) == OPLOG_ECONFIG, "'%s' was accepted",
+		              bad[i]);
+	ERR_IS("--set store.mode: bad mode '-0600' (expected octal permission bits, "
+	       "0600 .. 0777)");
+	FAILS(set("store.mode", "0400"), OPLOG_ECONFIG);
+	ERR_IS("--set store.mode: mode '0400' does not let the owner read and write "
+	       "(expected 0600 .. 0777)");
+	ck_assert_uint_eq(cfg->store.mode, 0777);
 }
 END_TEST
 
@@ -709,6 +733,7 @@ int main(void)
 	add(s, "duration", test_config__duration_suffixes_and_bounds);
 	add(s, "bool", test_config__bool_words);
 	add(s, "enum", test_config__enum_words);
+	add(s, "mode", test_config__mode_is_octal_and_owner_rw);
 	add(s, "list", test_config__list_items);
 	add(s, "string_checks", test_config__string_checks);
 	add(s, "bad_value", test_config__bad_value_names_file_line_and_key);
