@@ -386,6 +386,9 @@ const volatile sig_atomic_t *cli_catch_stop(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A closed terminal or a reload by habit must not kill a run
+	 * mid-batch: SIGHUP stops it cleanly too. */
+	sigaction(SIGHUP, &sa, NULL);
 	return &stop_requested;
 }
 

@@ -258,9 +258,9 @@ int cli_read_input(const char *path, size_t max, uint8_t **buf, size_t *len,
                    size_t *total);
 
 /*
- * Catch SIGINT and SIGTERM from now on: each sets the flag returned, which
- * a run loop (apply, replay) polls to finish its batch and stop. The
- * handler only sets the flag. Returns the flag, never NULL.
+ * Catch SIGINT, SIGTERM and SIGHUP from now on: each sets the flag
+ * returned, which a run loop (apply, replay) polls to finish its batch and
+ * stop. The handler only sets the flag. Returns the flag, never NULL.
  */
 const volatile sig_atomic_t *cli_catch_stop(void);
 

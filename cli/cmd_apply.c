@@ -1,6 +1,6 @@
 /*
  * cmd_apply.c: `oplogd apply -c FILE [-X prop=value]... [--set s.k=v]...`:
- * run as the replica applier until SIGINT or SIGTERM.
+ * run as the replica applier until SIGINT, SIGTERM or SIGHUP.
  */
 
 #include "cli_store.h"
@@ -15,8 +15,9 @@ static const struct cli_option options[] = {
 static const struct cli_spec spec = {
 	"apply", NULL,
 	"Consumes [apply] topics in the group [kafka] group.id and applies every entry\n"
-	"to the store; each batch is one store transaction with its offsets. SIGINT or\n"
-	"SIGTERM finish the batch, commit the store and the group, and exit 0. A fatal\n"
+	"to the store; each batch is one store transaction with its offsets. SIGINT,\n"
+	"SIGTERM or SIGHUP finish the batch, commit the store and the group, and exit\n"
+	"0 (SIGHUP reloads nothing: restart to change the configuration). A fatal\n"
 	"condition (bad configuration, failed authentication, store failure) exits 2\n"
 	"with one line on stderr.",
 	options
