@@ -216,6 +216,9 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv,
 		case CLI_OPT_DUMP_CONFIG:
 			common->dump_config = 1;
 			break;
+		case CLI_OPT_SHOW_SECRETS:
+			common->show_secrets = 1;
+			break;
 		case CLI_OPT_SET:
 		case CLI_OPT_KAFKA:
 		case CLI_OPT_STORE:
@@ -266,7 +269,9 @@ int cli_load_config(const struct cli_spec *spec, const struct cli_common *common
 		goto done;
 	}
 	if (common->dump_config) {
-		rc = oplog_config_dump(cfg, stdout) == 0 ? CLI_EXIT_OK : cli_fail(spec, OPLOG_EIO);
+		unsigned how = common->show_secrets ? OPLOG_CONFIG_DUMP_SECRETS : 0;
+
+		rc = oplog_config_dump(cfg, stdout, how) == 0 ? CLI_EXIT_OK : cli_fail(spec, OPLOG_EIO);
 		goto done;
 	}
 	oplog_log_setup_from(cfg);

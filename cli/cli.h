@@ -139,6 +139,7 @@ enum {
 	CLI_OPT_STORE  = 0x100,
 	CLI_OPT_SET,
 	CLI_OPT_DUMP_CONFIG,
+	CLI_OPT_SHOW_SECRETS,
 	CLI_OPT_JSON,
 	CLI_OPT_CMD    = 0x200   /* first id free for a command's own options */
 };
@@ -155,6 +156,9 @@ enum {
 	  "set a librdkafka property, as [kafka] PROP = VALUE", CLI_OPT_KAFKA }, \
 	{ "dump-config", 0, no_argument, NULL, \
 	  "print the effective configuration as INI and exit", CLI_OPT_DUMP_CONFIG }, \
+	{ "show-secrets", 0, no_argument, NULL, \
+	  "--dump-config prints passwords and keys instead of (redacted)", \
+	  CLI_OPT_SHOW_SECRETS }, \
 	{ "help", 'h', no_argument, NULL, "print this help and exit", CLI_OPT_HELP }
 
 /* --json, for the commands that have a JSON form. */
@@ -181,6 +185,7 @@ struct cli_common {
 	const char          *config_path;  /* -c, or NULL: defaults only */
 	int                  json;         /* --json given */
 	int                  dump_config;  /* --dump-config given */
+	int                  show_secrets; /* --show-secrets given */
 	struct cli_override *overrides;    /* in command-line order */
 	size_t               noverrides;
 };

@@ -1,7 +1,9 @@
 /*
  * kafka.c: librdkafka clients from the [kafka] section (oplog/kafka.h).
  */
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "oplog/error.h"
 #include "oplog/kafka.h"
@@ -66,6 +68,18 @@ static int consumer_only(const char *key)
 	return 0;
 }
 
+/* client.id "oplogd-HOST", so that group tools show which host owns a
+ * partition (librdkafka's default is "rdkafka"). */
+static int set_client_id(rd_kafka_conf_t *conf)
+{
+	char host[256] = "", id[300];
+
+	if (gethostname(host, sizeof(host) - 1) != 0 || !*host)
+		snprintf(host, sizeof(host), "unknown");
+	snprintf(id, sizeof(id), "oplogd-%s", host);
+	return oplog_kafka_conf_set(conf, "client.id", id, "oplogd", 0);
+}
+
 int oplog_kafka_conf(const struct oplog_config *cfg, int for_producer, rd_kafka_conf_t **out)
 {
 	size_t n = cfg->kafka.n;
@@ -77,6 +91,8 @@ int oplog_kafka_conf(const struct oplog_config *cfg, int for_producer, rd_kafka_
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (!for_producer || !consumer_only(k[i].key))
 			rc = oplog_kafka_conf_set(conf, k[i].key, k[i].value, k[i].file, k[i].line);
+	if (rc == 0 && !oplog_kafka_has(cfg, "client.id"))
+		rc = set_client_id(conf);
 	if (rc) {
 		rd_kafka_conf_destroy(conf);
 		return rc;

@@ -586,17 +586,35 @@ done:
 /* ------------------------------------------------------------------ */
 /* The dump                                                            */
 
-int oplog_config_dump(const struct oplog_config *cfg, FILE *out)
+bool oplog_config_secret(const char *key)
 {
+	static const char *const ends[] = { "password", "secret", ".key.pem", "oauthbearer.config" };
+	size_t n = strlen(key), i, e;
+
+	for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		e = strlen(ends[i]);
+		if (n >= e && strcmp(key + n - e, ends[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+int oplog_config_dump(const struct oplog_config *cfg, FILE *out, unsigned flags)
+{
+	const struct oplog_config_kafka *k;
 	size_t s, i;
 
 	fprintf(out, "; oplogd effective configuration\n");
 	for (s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
 		fprintf(out, "\n[%s]\n", sections[s]);
 		if (strcmp(sections[s], "kafka") == 0) {
-			for (i = 0; i < cfg->kafka.n; i++)
-				fprintf(out, "%s =%s%s\n", cfg->kafka.items[i].key,
-				        *cfg->kafka.items[i].value ? " " : "", cfg->kafka.items[i].value);
+			for (i = 0; i < cfg->kafka.n; i++) {
+				k = &cfg->kafka.items[i];
+				if (!(flags & OPLOG_CONFIG_DUMP_SECRETS) && oplog_config_secret(k->key))
+					fprintf(out, "%s = (redacted)\n", k->key);
+				else
+					fprintf(out, "%s =%s%s\n", k->key, *k->value ? " " : "", k->value);
+			}
 			continue;
 		}
 		for (i = 0; i < KEY_COUNT; i++)

@@ -236,12 +236,24 @@ int oplog_config_set(struct oplog_config *cfg, const char *name,
 int oplog_config_override(struct oplog_config *cfg, const char *opt,
                           const char *arg);
 
+/* oplog_config_dump() flags. */
+#define OPLOG_CONFIG_DUMP_SECRETS 0x1  /* write secrets as they are */
+
 /*
- * Write the effective configuration to out as an INI file that loads back
- * to the same values: [kafka] first, then every table key in table order.
+ * Is the [kafka] property key a secret (a password, a client secret, a
+ * private key, an OAUTHBEARER config)? Its value is then never logged or
+ * dumped as it is.
+ */
+bool oplog_config_secret(const char *key);
+
+/*
+ * Write the effective configuration to out as an INI file: [kafka] first,
+ * then every table key in table order. It loads back to the same values,
+ * except that the value of a secret [kafka] property is written as
+ * "(redacted)" unless flags has OPLOG_CONFIG_DUMP_SECRETS.
  * Returns 0, or OPLOG_EIO when writing fails.
  */
-int oplog_config_dump(const struct oplog_config *cfg, FILE *out);
+int oplog_config_dump(const struct oplog_config *cfg, FILE *out, unsigned flags);
 
 /*
  * The value parsers behind the table, semi-private: for oplog's own

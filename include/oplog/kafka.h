@@ -33,7 +33,9 @@ int oplog_kafka_has(const struct oplog_config *cfg, const char *key);
  * are left out, so that one config file serves every client without
  * librdkafka's "consumer property ignored" warnings. librdkafka's log
  * lines go to oplog_log: configuration warnings at warn, the rest at
- * debug (its errors reach oplogd as events and results).
+ * debug (its errors reach oplogd as events and results). Without a
+ * client.id in [kafka], the client id is "oplogd-HOSTNAME", so that group
+ * tools show which host owns a partition.
  * Returns 0 with *out set, or OPLOG_ECONFIG.
  */
 int oplog_kafka_conf(const struct oplog_config *cfg, int for_producer, rd_kafka_conf_t **out);

@@ -151,4 +151,13 @@ assert_contains "$(out)" "batch_size = 7" "--set wins over the file"
 assert_contains "$(out)" "client.id = t1" "-X reaches [kafka]"
 assert_contains "$(out)" "bootstrap.servers = 127.0.0.1:9092" "the file's [kafka] keys"
 
+# Secrets are not printed unless asked for.
+run "$OPLOGD" decode -X sasl.password=hunter2 -X ssl.key.password=k3y --dump-config
+assert_rc 0 "--dump-config with secrets"
+assert_contains "$(out)" "sasl.password = (redacted)" "sasl.password redacted"
+assert_contains "$(out)" "ssl.key.password = (redacted)" "ssl.key.password redacted"
+case "$(out)" in *hunter2* | *k3y*) fail "a secret was printed: $(out)" ;; esac
+run "$OPLOGD" decode -X sasl.password=hunter2 --dump-config --show-secrets
+assert_contains "$(out)" "sasl.password = hunter2" "--show-secrets prints it"
+
 echo "ok $T_NAME"

@@ -21,6 +21,7 @@
 #include "oplog/dump.h"
 #include "oplog/error.h"
 #include "oplog/gen.h"
+#include "oplog/kafka.h"
 #include "oplog/lag.h"
 #include "oplog/log.h"
 #include "oplog/metrics.h"
@@ -818,6 +819,34 @@ START_TEST(test_applier__resume_rule_prefers_the_store_then_its_own_group_offset
 }
 END_TEST
 
+/* Every client says which host it runs on, unless [kafka] names it. */
+START_TEST(test_applier__clients_are_named_after_the_host)
+{
+	struct oplog_config *cfg;
+	rd_kafka_conf_t *conf = NULL;
+	char host[256] = "", want[300], got[300];
+	size_t len;
+
+	ck_assert_int_eq(gethostname(host, sizeof(host) - 1), 0);
+	snprintf(want, sizeof(want), "oplogd-%s", host);
+	ck_assert(oplog_config_new(&cfg) == 0);
+	for (int producer = 0; producer <= 1; producer++) {
+		ck_assert_int_eq(oplog_kafka_conf(cfg, producer, &conf), 0);
+		len = sizeof(got);
+		ck_assert(rd_kafka_conf_get(conf, "client.id", got, &len) == RD_KAFKA_CONF_OK);
+		ck_assert_str_eq(got, want);
+		rd_kafka_conf_destroy(conf);
+	}
+	ck_assert(oplog_config_set(cfg, "kafka.client.id", "mine", "test") == 0);
+	ck_assert_int_eq(oplog_kafka_consumer_conf(cfg, &conf), 0);
+	len = sizeof(got);
+	ck_assert(rd_kafka_conf_get(conf, "client.id", got, &len) == RD_KAFKA_CONF_OK);
+	ck_assert_str_eq(got, "mine");
+	rd_kafka_conf_destroy(conf);
+	oplog_config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_applier__metrics_page_renders_the_snapshot)
 {
 	static const struct oplog_metrics_partition parts[] = { { "oplog", 1, 42 } };
@@ -884,6 +913,7 @@ int main(int argc, char **argv)
 	t = tcase_create("offline");
 	tcase_add_test(t, test_applier__resume_rule_prefers_the_store_then_its_own_group_offset);
 	tcase_add_test(t, test_applier__metrics_page_renders_the_snapshot);
+	tcase_add_test(t, test_applier__clients_are_named_after_the_host);
 	suite_add_tcase(s, t);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -103,7 +103,7 @@ static const char *text_of(const struct oplog_config *c, const char *name)
 	snprintf(want_key, sizeof(want_key), "%s =", dot + 1);
 	f = open_memstream(&buf, &len);
 	ck_assert_ptr_nonnull(f);
-	OK(oplog_config_dump(c, f));
+	OK(oplog_config_dump(c, f, OPLOG_CONFIG_DUMP_SECRETS));
 	ck_assert_int_eq(fclose(f), 0);
 	for (line = strtok_r(buf, "\n", &save); line && !found;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -423,6 +423,43 @@ START_TEST(test_config__mode_is_octal_and_owner_rw)
 }
 END_TEST
 
+/* A dump hides secret [kafka] values unless asked, and only those. */
+START_TEST(test_config__dump_redacts_secrets)
+{
+	static const char *const secret[] = {
+		"sasl.password", "ssl.key.password", "ssl.keystore.password",
+		"sasl.oauthbearer.client.secret", "ssl.key.pem", "sasl.oauthbearer.config"
+	};
+	static const char *const plain[] = {
+		"bootstrap.servers", "sasl.username", "ssl.ca.location", "ssl.certificate.pem",
+		"client.id"
+	};
+	char *text = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	for (i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+		ck_assert_msg(oplog_config_secret(secret[i]), "%s is not a secret", secret[i]);
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		ck_assert_msg(!oplog_config_secret(plain[i]), "%s is a secret", plain[i]);
+	OK(oplog_config_override(cfg, "-X", "sasl.password=hunter2"));
+	OK(oplog_config_override(cfg, "-X", "sasl.username=alice"));
+	ck_assert_ptr_nonnull(f = open_memstream(&text, &len));
+	OK(oplog_config_dump(cfg, f, 0));
+	fclose(f);
+	ck_assert_ptr_null(strstr(text, "hunter2"));
+	ck_assert_ptr_nonnull(strstr(text, "sasl.password = (redacted)\n"));
+	ck_assert_ptr_nonnull(strstr(text, "sasl.username = alice\n"));
+	free(text);
+	text = NULL;
+	ck_assert_ptr_nonnull(f = open_memstream(&text, &len));
+	OK(oplog_config_dump(cfg, f, OPLOG_CONFIG_DUMP_SECRETS));
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(text, "sasl.password = hunter2\n"));
+	free(text);
+}
+END_TEST
+
 START_TEST(test_config__list_items)
 {
 	OK(set("apply.topics", " a ,b,  c.d-e "));
@@ -617,7 +654,7 @@ START_TEST(test_config__dump_loads_back_the_same)
 	        "dead_letter_topic =\n[log]\nformat = json\n"));
 	f = fopen(confpath, "w");
 	ck_assert_ptr_nonnull(f);
-	OK(oplog_config_dump(cfg, f));
+	OK(oplog_config_dump(cfg, f, OPLOG_CONFIG_DUMP_SECRETS));
 	ck_assert_int_eq(fclose(f), 0);
 
 	f = fopen(confpath, "r");
@@ -635,7 +672,7 @@ START_TEST(test_config__dump_loads_back_the_same)
 	ck_assert_int_eq(again->apply.batch_ms, 2000);
 	f = fopen(confpath, "w+");
 	ck_assert_ptr_nonnull(f);
-	OK(oplog_config_dump(again, f));
+	OK(oplog_config_dump(again, f, OPLOG_CONFIG_DUMP_SECRETS));
 	rewind(f);
 	n2 = fread(second, 1, sizeof(second) - 1, f);
 	second[n2] = '\0';
@@ -734,6 +771,7 @@ int main(void)
 	add(s, "bool", test_config__bool_words);
 	add(s, "enum", test_config__enum_words);
 	add(s, "mode", test_config__mode_is_octal_and_owner_rw);
+	add(s, "secrets", test_config__dump_redacts_secrets);
 	add(s, "list", test_config__list_items);
 	add(s, "string_checks", test_config__string_checks);
 	add(s, "bad_value", test_config__bad_value_names_file_line_and_key);
