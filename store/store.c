@@ -464,6 +464,46 @@ static int meta_init(struct oplog_store *s, MDB_txn *txn, uint32_t schema)
 }
 
 /*
+ * A data.mdb shorter than the pages its newest meta says are in use (a
+ * truncated copy, a file cut by a full disk) would fault with SIGBUS on
+ * the first read of a missing page, and a read-write open with
+ * MDB_WRITEMAP would extend it with zeros first. So the length is checked
+ * before the store's own open, through a read-only environment of its own.
+ * A missing file is a new store: nothing to check.
+ */
+static int check_length(const char *path)
+{
+	char file[PATH_MAX + 16];
+	MDB_env *env = NULL;
+	MDB_envinfo info;
+	MDB_stat st;
+	struct stat fst;
+	uint64_t need;
+	int rc;
+
+	snprintf(file, sizeof(file), "%s/data.mdb", path);
+	if (stat(file, &fst) != 0)
+		return 0;
+	if ((rc = mdb_env_create(&env)) == 0 &&
+	    (rc = mdb_env_open(env, path, MDB_RDONLY | MDB_NOTLS | MDB_NOLOCK, 0)) == 0 &&
+	    (rc = mdb_env_info(env, &info)) == 0)
+		rc = mdb_env_stat(env, &st);
+	if (rc) {
+		/* The store's own open reports it, with its usual words. */
+		mdb_env_close(env);
+		return 0;
+	}
+	need = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	mdb_env_close(env);
+	if ((uint64_t)fst.st_size < need)
+		return oplog_error__set(OPLOG_ECORRUPT, "%s is damaged: it is %lld bytes, but its "
+		                        "pages in use end at byte %llu (cut short?); restore it "
+		                        "from a snapshot", file, (long long)fst.st_size,
+		                        (unsigned long long)need);
+	return 0;
+}
+
+/*
  * Create (read-write) or find (read-only) the directory, and open s's
  * environment there with the map at least as large as the file. *txn_flags
  * gets MDB_RDONLY for a read-only store. 0, OPLOG_ENOTFOUND (read-only and
@@ -485,6 +525,8 @@ static int env_open(struct oplog_store *s, const char *path, unsigned *txn_flags
 	} else if (mkdir(path, oplog_store__dir_mode(s->mode)) != 0 && errno != EEXIST) {
 		return oplog_error__set(OPLOG_EIO, "mkdir %s: %s", path, strerror(errno));
 	}
+	if ((rc = check_length(path)))
+		return rc;
 	if (s->flags & OPLOG_STORE_NOSYNC)
 		env_flags |= MDB_NOSYNC;
 	if (s->flags & OPLOG_STORE_WRITEMAP)
