@@ -26,6 +26,7 @@ int cli_store_opts(const struct cli_spec *spec, const struct oplog_config *cfg,
 	opts->max_size = (size_t)cfg->store.max_size;
 	opts->reject_max_bytes = (size_t)cfg->store.reject_max_bytes;
 	opts->mode = cfg->store.mode;
+	opts->rejects_max = (uint64_t)cfg->store.rejects_max;
 	opts->flags = flags;
 	if (!(flags & OPLOG_STORE_RDONLY)) {
 		if (cfg->store.writemap)
@@ -237,20 +238,25 @@ int cli_store_list(const struct cli_spec *spec, int argc, char **argv, unsigned 
                    const char *header, cli_list_walk walk)
 {
 	struct cli_store_cmd c;
-	struct cli_list l;
 	int rc;
 
 	rc = cli_store_begin(spec, argc, argv, &c, flags, 0, 0, NULL, NULL);
-	if (rc != CLI_RUN)
-		goto done;
-	l.json = c.common.json;
+	if (rc == CLI_RUN)
+		rc = cli_store_list_run(spec, &c, header, walk);
+	cli_store_end(&c);
+	return rc;
+}
+
+int cli_store_list_run(const struct cli_spec *spec, struct cli_store_cmd *c,
+                       const char *header, cli_list_walk walk)
+{
+	struct cli_list l;
+
+	l.json = c->common.json;
 	cli_jlist_begin(&l.items, stdout, "[");
 	if (!l.json)
 		puts(header);
-	rc = cli_jlist_finish(spec, &l.items, l.json, walk(&c, &l));
-done:
-	cli_store_end(&c);
-	return rc;
+	return cli_jlist_finish(spec, &l.items, l.json, walk(c, &l));
 }
 
 static int lost_fn(const struct oplog_lost *l, void *arg)

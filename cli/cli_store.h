@@ -155,6 +155,11 @@ typedef int (*cli_list_walk)(struct cli_store_cmd *c, struct cli_list *l);
 int cli_store_list(const struct cli_spec *spec, int argc, char **argv, unsigned flags,
                    const char *header, cli_list_walk walk);
 
+/* The list part of cli_store_list() on a store command already begun
+ * (c->s open): header, walk, finish. Returns the exit code. */
+int cli_store_list_run(const struct cli_spec *spec, struct cli_store_cmd *c,
+                       const char *header, cli_list_walk walk);
+
 /* The store's lost offset ranges as a new JSON array (*out, caller
  * decrefs, also on failure): [{"topic","partition","from","to","messages",
  * "at_ms"}], messages null where the offsets went backwards. Returns 0,

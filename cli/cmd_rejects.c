@@ -1,7 +1,8 @@
 /*
  * cmd_rejects.c: `oplogd rejects [--limit N] [--json]`: the rejected
  * messages the store kept, oldest first: where each came from, why it was
- * rejected, and its size.
+ * rejected, and its size. `--prune [--keep N]` deletes all but the newest
+ * N of them.
  */
 #include <inttypes.h>
 
@@ -10,8 +11,13 @@
 #include "oplog/error.h"
 #include "oplog/json.h"
 
+enum { OPT_PRUNE = CLI_OPT_CMD, OPT_KEEP };
+
 static const struct cli_option options[] = {
 	{ "limit", 0, required_argument, "N", "only the newest N (0 = all)", CLI_OPT_LIMIT },
+	{ "prune", 0, no_argument, NULL, "delete the kept rejects (all but --keep N)", OPT_PRUNE },
+	{ "keep", 0, required_argument, "N", "with --prune: keep the newest N (default 0)",
+	  OPT_KEEP },
 	CLI_OPTION_JSON,
 	CLI_OPTIONS_COMMON,
 	CLI_OPTIONS_END
@@ -20,9 +26,11 @@ static const struct cli_option options[] = {
 static const struct cli_spec spec = {
 	"rejects", NULL,
 	"Oldest first. The raw bytes are kept too (the first [store]\n"
-	"reject_max_bytes of each message).\n"
+	"reject_max_bytes of each message). At most [store] rejects_max are kept;\n"
+	"the counters (oplogd stats) count every reject, kept or not.\n"
+	"--prune opens the store read-write and prints how many went.\n"
 	"--json: [{\"id\",\"time_ms\",\"source\",\"reason\",\"field\",\"detail\","
-	"\"size\"}]; field is null when\nno field applies.",
+	"\"size\"}]; field is null when\nno field applies. --prune --json: {\"pruned\"}.",
 	options
 };
 
@@ -60,8 +68,62 @@ static int walk(struct cli_store_cmd *c, struct cli_list *l)
 	return oplog_store_rejects(c->s, c->limit, on_reject, l);
 }
 
+struct rejects_args {
+	int      prune, keep_set;
+	uint64_t keep;
+};
+
+static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
+{
+	struct rejects_args *a = ctx;
+
+	if (opt->id == OPT_PRUNE) {
+		a->prune = 1;
+	} else if (opt->id == OPT_KEEP) {
+		if (cli_parse_uint(arg, &a->keep) != 0)
+			return cli_usage_error(&spec, "--keep: '%s' is not a whole number", arg);
+		a->keep_set = 1;
+	}
+	return 0;
+}
+
+static int prune(struct cli_store_cmd *c, const struct rejects_args *a)
+{
+	uint64_t removed = 0;
+	int err = oplog_store_rejects_prune(c->s, a->keep, &removed);
+
+	if (err)
+		return cli_error(&spec, "%s (%" PRIu64 " rejects deleted before the failure)",
+		                 oplog_error_last(), removed);
+	if (c->common.json)
+		return cli_answer_json(&spec, json_pack("{s:I}", "pruned", (json_int_t)removed));
+	printf("pruned %" PRIu64 " rejects; at most %" PRIu64 " kept\n", removed, a->keep);
+	return CLI_EXIT_OK;
+}
+
 int cmd_rejects(int argc, char **argv)
 {
-	return cli_store_list(&spec, argc, argv, CLI_STORE_RDONLY,
-	                      "ID TIME SOURCE REASON FIELD SIZE DETAIL", walk);
+	struct cli_store_cmd c;
+	struct rejects_args a = { 0, 0, 0 };
+	int rc;
+
+	rc = cli_store_begin(&spec, argc, argv, &c, CLI_STORE_NO_STORE, 0, 0, on_option, &a);
+	if (rc != CLI_RUN)
+		goto done;
+	if (a.keep_set && !a.prune) {
+		rc = cli_usage_error(&spec, "--keep goes with --prune");
+		goto done;
+	}
+	if (a.prune && c.limit) {
+		rc = cli_usage_error(&spec, "--limit lists rejects; it does not go with --prune");
+		goto done;
+	}
+	rc = cli_store_open(&spec, c.cfg, a.prune ? 0 : OPLOG_STORE_RDONLY, &c.s);
+	if (rc != CLI_RUN)
+		goto done;
+	rc = a.prune ? prune(&c, &a)
+	             : cli_store_list_run(&spec, &c, "ID TIME SOURCE REASON FIELD SIZE DETAIL", walk);
+done:
+	cli_store_end(&c);
+	return rc;
 }

@@ -103,6 +103,9 @@ static const struct oplog_config_key keys[] = {
 	    "most entries deleted in one write transaction when pruning"),
 	SIZE(store, reject_max_bytes, "64K", 1, 64 * MiB,
 	     "raw bytes kept of each rejected message (the rest is cut)"),
+	INT(store, rejects_max, "100000", 0, INT64_C(1) << 40,
+	    "rejected messages kept; above it the oldest go (the counters still count "
+	    "every one); 0 = no limit"),
 	MODE(store, mode, "0600",
 	     "permission bits of the files of a new store (octal); its directory gets "
 	     "x where r is set (0600: 0700)"),

@@ -571,7 +571,10 @@ static int store_rejects(struct apply *a, const struct oplog_batch *b,
 			by_reason[r->rej.reason]++;
 		a->st.rejected++;
 	}
-	return 0;
+	/* Bounded growth: above [store] rejects_max the oldest kept go; the
+	 * counters above have counted every one. */
+	return a->s->rejects_max ?
+	       oplog_store__rejects_trim(a->s, a->txn, a->s->rejects_max, 0, NULL) : 0;
 }
 
 static int store_offsets(struct apply *a, const struct oplog_batch *b)

@@ -272,3 +272,59 @@ int oplog_store_cursor_range(struct oplog_store *s, char *buf, size_t cap)
 	buf[len] = 0;
 	return 0;
 }
+
+int oplog_store__rejects_trim(struct oplog_store *s, MDB_txn *txn, uint64_t keep,
+                              uint64_t limit, uint64_t *removed)
+{
+	MDB_cursor *cur = NULL;
+	MDB_stat st;
+	MDB_val k, v;
+	uint64_t n = 0, over;
+	int rc;
+
+	if ((rc = mdb_stat(txn, s->dbi[DBI_REJECTS], &st)))
+		return oplog_store__mdb_err(rc, "mdb_stat(rejects)");
+	over = st.ms_entries > keep ? st.ms_entries - keep : 0;
+	if (limit && over > limit)
+		over = limit;
+	if (over && (rc = mdb_cursor_open(txn, s->dbi[DBI_REJECTS], &cur)))
+		return oplog_store__mdb_err(rc, "mdb_cursor_open(rejects)");
+	for (; n < over; n++) {
+		if ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) ||
+		    (rc = mdb_cursor_del(cur, 0))) {
+			rc = oplog_store__mdb_err(rc, "mdb_cursor_del(rejects)");
+			break;
+		}
+	}
+	if (cur)
+		mdb_cursor_close(cur);
+	if (removed)
+		*removed = n;
+	return rc;
+}
+
+int oplog_store_rejects_prune(struct oplog_store *s, uint64_t keep, uint64_t *removed)
+{
+	MDB_txn *txn = NULL;
+	uint64_t n, total = 0;
+	int rc;
+
+	do {
+		n = 0;
+		if ((rc = oplog_store__txn_begin(s, 0, &txn)) ||
+		    (rc = oplog_store__rejects_trim(s, txn, keep, 10000, &n)))
+			break;
+		rc = mdb_txn_commit(txn);
+		txn = NULL;
+		if (rc) {
+			rc = oplog_store__mdb_err(rc, "mdb_txn_commit(rejects prune)");
+			break;
+		}
+		total += n;
+	} while (n == 10000);
+	if (txn)
+		mdb_txn_abort(txn);
+	if (removed)
+		*removed = total;
+	return rc;
+}

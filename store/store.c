@@ -617,6 +617,7 @@ static int open_once(struct oplog_store **out, const struct oplog_store_opts *op
 	if (s->max_size < s->map_size)
 		s->max_size = s->map_size;
 	s->reject_max = opts->reject_max_bytes ? opts->reject_max_bytes : DEFAULT_REJECT_MAX;
+	s->rejects_max = opts->rejects_max;
 	s->mode = opts->mode ? opts->mode & 0777 : 0600;
 
 	if ((rc = env_open(s, opts->path, &txn_flags)) ||

@@ -87,10 +87,16 @@ struct oplog_store {
 	size_t        map_size;
 	size_t        max_size;
 	size_t        reject_max;
+	uint64_t      rejects_max; /* rejects kept; 0 = no limit */
 	unsigned      mode;       /* new files' permission bits (opts->mode) */
 	unsigned      flags;
 	struct name_cache names[2]; /* [0] datasets, [1] nodes */
 };
+
+/* Delete the oldest rejects in txn until at most keep remain, at most
+ * limit of them (0: no limit). *removed gets how many. */
+int oplog_store__rejects_trim(struct oplog_store *s, MDB_txn *txn, uint64_t keep,
+                              uint64_t limit, uint64_t *removed);
 
 /* The permission bits of a directory holding files of mode: x added
  * wherever r is set (0600: 0700, 0640: 0750). */

@@ -163,6 +163,7 @@ struct oplog_config_store {
 	bool        writemap;
 	int64_t     prune_batch;
 	uint64_t    reject_max_bytes;
+	int64_t     rejects_max;  /* 0 = no limit */
 	unsigned    mode;       /* new store files; directories add x to r */
 };
 

@@ -41,6 +41,9 @@ struct oplog_store_opts {
 	size_t      map_size;         /* initial map size; 0 = 256 MiB */
 	size_t      max_size;         /* growth limit; 0 = 64 GiB */
 	size_t      reject_max_bytes; /* raw bytes kept per reject; 0 = 64 KiB */
+	uint64_t    rejects_max;      /* rejects kept: above it the oldest go
+	                                 (the counters count every one);
+	                                 0 = no limit */
 	unsigned    mode;             /* permission bits of the files a new store
 	                                 (or a snapshot) gets; its directory adds
 	                                 x where r is set; 0 = 0600 (dir 0700) */
@@ -360,6 +363,14 @@ typedef int (*oplog_reject_cb)(const struct oplog_reject_rec *r, void *arg);
 /* Newest last; limit 0 = all, else the last `limit`. */
 int oplog_store_rejects(struct oplog_store *s, uint64_t limit,
                         oplog_reject_cb cb, void *arg);
+
+/*
+ * Delete the kept rejects but the newest keep, oldest first, in write
+ * transactions of at most 10000 deletes each; the reject counters are
+ * left as they are. *removed (may be NULL) gets how many went, also on
+ * failure (those committed). Returns 0, or the store's error.
+ */
+int oplog_store_rejects_prune(struct oplog_store *s, uint64_t keep, uint64_t *removed);
 
 /* ------------------------------------------------------------------ */
 /* Maintenance                                                         */

@@ -42,6 +42,25 @@ run "$OPLOGD" verify --store "$TDIR/b"
 assert_rc 0 "verify after import"
 run "$OPLOGD" rejects --store "$TDIR/b" --json
 assert_eq "$(json length)" "$bad" "rejects kept"
+
+# [store] rejects_max bounds what is kept, not what is counted.
+run "$OPLOGD" import --store "$TDIR/capped" --set store.rejects_max=3 --framing lenpfx \
+	--json "$TDIR/mixed"
+assert_rc 0 "import with rejects_max = 3"
+assert_eq "$(json '[.rejected[]] | add')" "$bad" "every bad message still counted"
+run "$OPLOGD" rejects --store "$TDIR/capped" --json
+assert_eq "$(json length)" 3 "only the newest 3 kept"
+run "$OPLOGD" stats --store "$TDIR/capped" --json
+assert_eq "$(json '[.rejected[]] | add')" "$bad" "stats counts every reject"
+assert_eq "$(json .rejects_kept)" 3 "stats: 3 kept"
+run "$OPLOGD" rejects --store "$TDIR/capped" --prune --keep 1 --json
+assert_rc 0 "rejects --prune --keep 1"
+assert_eq "$(json .pruned)" 2 "two pruned"
+run "$OPLOGD" rejects --store "$TDIR/capped" --json
+assert_eq "$(json length)" 1 "one left"
+run "$OPLOGD" rejects --store "$TDIR/capped" --keep 1
+assert_rc 2 "--keep without --prune"
+assert_contains "$(err)" "--keep goes with --prune" "the usage error says why"
 # An unknown node is a plain "no", and --json still prints one document.
 run "$OPLOGD" chain --store "$TDIR/b" --dataset ds-0 --node no-such-node --json
 assert_rc 1 "chain of an unknown node"

@@ -128,7 +128,7 @@ START_TEST(test_config__defaults_match_the_table)
 	size_t n, i;
 
 	keys = oplog_config_keys(&n);
-	ck_assert_uint_eq(n, 21);
+	ck_assert_uint_eq(n, 22);
 	for (i = 0; i < n; i++) {
 		char name[128];
 		snprintf(name, sizeof(name), "%s.%s", keys[i].section, keys[i].name);
@@ -156,6 +156,7 @@ START_TEST(test_config__defaults_match_the_table)
 	ck_assert(!cfg->store.writemap);
 	ck_assert_int_eq(cfg->store.prune_batch, 10000);
 	ck_assert_uint_eq(cfg->store.reject_max_bytes, 64 * KiB);
+	ck_assert_int_eq(cfg->store.rejects_max, 100000);
 	ck_assert_uint_eq(cfg->store.mode, 0600);
 	ck_assert_str_eq(text_of(cfg, "store.mode"), "0600");
 	ck_assert_str_eq(cfg->metrics.listen, "127.0.0.1:9464");

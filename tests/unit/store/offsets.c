@@ -244,6 +244,61 @@ START_TEST(test_rejects__limit_gives_newest_last)
 }
 END_TEST
 
+/* Above rejects_max the oldest kept rejects go, batch by batch, while the
+ * counters count every one; rejects_prune trims by hand. */
+START_TEST(test_rejects__kept_up_to_rejects_max_oldest_first)
+{
+	struct oplog_store_opts o;
+	struct oplog_batch *b = NULL;
+	struct oplog_reject rej;
+	struct rej_seen seen;
+	uint64_t removed = 99;
+	int i;
+
+	oplog_store_close(util_s);
+	util_s = NULL;
+	memset(&o, 0, sizeof(o));
+	o.path = util_dir;
+	o.rejects_max = 5;
+	UTIL_OK(oplog_store_open(&util_s, &o));
+	memset(&rej, 0, sizeof(rej));
+	rej.reason = OPLOG_R_NOT_MAP;
+	UTIL_OK(oplog_batch_new(&b));
+	for (i = 0; i < 8; i++)
+		UTIL_OK(oplog_batch_reject(b, "t/0/0", "x", 1, &rej));
+	UTIL_OK(oplog_store_apply(util_s, b, NULL));
+	oplog_batch_clear(b);
+	memset(&seen, 0, sizeof(seen));
+	UTIL_OK(oplog_store_rejects(util_s, 0, rej_cb, &seen));
+	UTIL_EQ(seen.n, 5);
+	UTIL_EQ(seen.id[0], 4);
+	UTIL_EQ(seen.id[4], 8);
+	for (i = 0; i < 3; i++)
+		UTIL_OK(oplog_batch_reject(b, "t/0/1", "x", 1, &rej));
+	UTIL_OK(oplog_store_apply(util_s, b, NULL));
+	memset(&seen, 0, sizeof(seen));
+	UTIL_OK(oplog_store_rejects(util_s, 0, rej_cb, &seen));
+	UTIL_EQ(seen.n, 5);
+	UTIL_EQ(seen.id[0], 7);
+	UTIL_EQ(seen.id[4], 11);
+	UTIL_EQ(util_stats().rejected[OPLOG_R_NOT_MAP], 11);
+	UTIL_EQ(util_stats().rejects_kept, 5);
+
+	UTIL_OK(oplog_store_rejects_prune(util_s, 2, &removed));
+	UTIL_EQ(removed, 3);
+	memset(&seen, 0, sizeof(seen));
+	UTIL_OK(oplog_store_rejects(util_s, 0, rej_cb, &seen));
+	UTIL_EQ(seen.n, 2);
+	UTIL_EQ(seen.id[0], 10);
+	UTIL_OK(oplog_store_rejects_prune(util_s, 0, &removed));
+	UTIL_EQ(removed, 2);
+	UTIL_EQ(util_stats().rejects_kept, 0);
+	UTIL_EQ(util_stats().rejected[OPLOG_R_NOT_MAP], 11);
+	UTIL_CONSISTENT(util_s);
+	oplog_batch_free(b);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 
 void store_offsets_tcases(Suite *s)
@@ -257,4 +312,5 @@ void store_offsets_tcases(Suite *s)
 	t = util_store_tcase(s, "rejects", 10);
 	tcase_add_test(t, test_rejects__stored_truncated_with_size_and_counted);
 	tcase_add_test(t, test_rejects__limit_gives_newest_last);
+	tcase_add_test(t, test_rejects__kept_up_to_rejects_max_oldest_first);
 }
