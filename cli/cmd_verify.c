@@ -1,10 +1,16 @@
 /*
  * cmd_verify.c: `oplogd verify [--json]`: check every access path and all
  * derived state against the oplog. Exit 0 when consistent, 1 with the
- * list of problems.
+ * list of problems, 2 when the store cannot be read (a damaged file
+ * included).
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli_store.h"
 #include "oplog/error.h"
@@ -13,6 +19,7 @@
 static const struct cli_spec spec = {
 	"verify", NULL,
 	"Without --json: one problem per line, then \"consistent\" or \"N problems\".\n"
+	"A store so damaged that reading it crashes is reported as damaged (exit 2).\n"
 	"--json: {\"problems\":[TEXT,...],\"consistent\":true|false}.",
 	cli_json_options
 };
@@ -40,7 +47,7 @@ static void on_problem(const char *problem, void *arg)
 	putchar('\n');
 }
 
-int cmd_verify(int argc, char **argv)
+static int verify(int argc, char **argv)
 {
 	struct cli_store_cmd c;
 	struct out o = { 0 };
@@ -81,4 +88,36 @@ int cmd_verify(int argc, char **argv)
 done:
 	cli_store_end(&c);
 	return rc;
+}
+
+/*
+ * Damaged pages can make LMDB itself read out of bounds: bit flips in a
+ * data.mdb crash its page walk with SIGSEGV. So the walk runs in a child
+ * process (which opens the store itself: an LMDB environment must not
+ * cross a fork), and a child killed by a signal is reported as a damaged
+ * store, exit 2, instead of taking the command down with it.
+ */
+int cmd_verify(int argc, char **argv)
+{
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		return cli_error(&spec, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		int rc = verify(argc, argv);
+
+		fflush(NULL);
+		_exit(rc);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return cli_error(&spec, "waitpid: %s", strerror(errno));
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return cli_error(&spec, "the store is damaged: reading it crashed with signal %d (%s); "
+	                 "restore it from a snapshot", WTERMSIG(status),
+	                 strsignal(WTERMSIG(status)));
 }
