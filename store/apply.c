@@ -572,9 +572,12 @@ static int store_rejects(struct apply *a, const struct oplog_batch *b,
 		a->st.rejected++;
 	}
 	/* Bounded growth: above [store] rejects_max the oldest kept go; the
-	 * counters above have counted every one. */
+	 * counters above have counted every one. A store that holds far more
+	 * (kept before the limit existed) drains 10000 a batch beyond what
+	 * the batch added, so no one transaction deletes millions. */
 	return a->s->rejects_max ?
-	       oplog_store__rejects_trim(a->s, a->txn, a->s->rejects_max, 0, NULL) : 0;
+	       oplog_store__rejects_trim(a->s, a->txn, a->s->rejects_max, b->n_rejs + 10000, NULL) :
+	       0;
 }
 
 static int store_offsets(struct apply *a, const struct oplog_batch *b)
