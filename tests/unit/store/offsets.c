@@ -160,9 +160,22 @@ static int rej_cb(const struct oplog_reject_rec *r, void *arg)
 	return 0;
 }
 
-START_TEST(test_rejects__stored_truncated_with_size_and_counted)
+/* Open the fixture's store again with these reject limits (0: default). */
+static void reopen_with_limits(size_t reject_max_bytes, uint64_t rejects_max)
 {
 	struct oplog_store_opts o;
+
+	oplog_store_close(util_s);
+	util_s = NULL;
+	memset(&o, 0, sizeof(o));
+	o.path = util_dir;
+	o.reject_max_bytes = reject_max_bytes;
+	o.rejects_max = rejects_max;
+	UTIL_OK(oplog_store_open(&util_s, &o));
+}
+
+START_TEST(test_rejects__stored_truncated_with_size_and_counted)
+{
 	struct oplog_batch *b = NULL;
 	struct oplog_reject rej;
 	struct oplog_apply_stats st;
@@ -171,12 +184,7 @@ START_TEST(test_rejects__stored_truncated_with_size_and_counted)
 	uint8_t msg[100];
 	size_t i;
 
-	oplog_store_close(util_s);
-	util_s = NULL;
-	memset(&o, 0, sizeof(o));
-	o.path = util_dir;
-	o.reject_max_bytes = 16;
-	UTIL_OK(oplog_store_open(&util_s, &o));
+	reopen_with_limits(16, 0);
 	for (i = 0; i < sizeof(msg); i++)
 		msg[i] = (uint8_t)(i * 7 + 1);
 	memset(&rej, 0, sizeof(rej));
@@ -248,19 +256,13 @@ END_TEST
  * counters count every one; rejects_prune trims by hand. */
 START_TEST(test_rejects__kept_up_to_rejects_max_oldest_first)
 {
-	struct oplog_store_opts o;
 	struct oplog_batch *b = NULL;
 	struct oplog_reject rej;
 	struct rej_seen seen;
 	uint64_t removed = 99;
 	int i;
 
-	oplog_store_close(util_s);
-	util_s = NULL;
-	memset(&o, 0, sizeof(o));
-	o.path = util_dir;
-	o.rejects_max = 5;
-	UTIL_OK(oplog_store_open(&util_s, &o));
+	reopen_with_limits(0, 5);
 	memset(&rej, 0, sizeof(rej));
 	rej.reason = OPLOG_R_NOT_MAP;
 	UTIL_OK(oplog_batch_new(&b));
