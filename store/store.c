@@ -482,19 +482,19 @@ static int check_length(const char *path)
 	int rc;
 
 	snprintf(file, sizeof(file), "%s/data.mdb", path);
-	if (stat(file, &fst) != 0)
+	if (access(file, F_OK) != 0)
 		return 0;
 	if ((rc = mdb_env_create(&env)) == 0 &&
 	    (rc = mdb_env_open(env, path, MDB_RDONLY | MDB_NOTLS | MDB_NOLOCK, 0)) == 0 &&
 	    (rc = mdb_env_info(env, &info)) == 0)
 		rc = mdb_env_stat(env, &st);
-	if (rc) {
-		/* The store's own open reports it, with its usual words. */
-		mdb_env_close(env);
-		return 0;
-	}
-	need = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
 	mdb_env_close(env);
+	/* The length after the meta was read: a writer in another process
+	 * only ever makes the file longer before it commits a meta that
+	 * counts the new pages, so a file read first could look short. */
+	if (rc || stat(file, &fst) != 0)
+		return 0;  /* the store's own open reports it, in its usual words */
+	need = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
 	if ((uint64_t)fst.st_size < need)
 		return oplog_error__set(OPLOG_ECORRUPT, "%s is damaged: it is %lld bytes, but its "
 		                        "pages in use end at byte %llu (cut short?); restore it "
