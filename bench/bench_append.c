@@ -101,19 +101,14 @@ int main(int argc, char **argv)
 	size_t map = MAP_START;
 	uint64_t batch, index = 0, txns = 0, grows = 0;
 	double t0, t1;
-	char *end;
 	int rc = 2, mrc;
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: bench_append DIR BATCH FILE...\n");
 		return 2;
 	}
-	errno = 0;
-	batch = strtoull(argv[2], &end, 10);
-	if (errno || *end || batch == 0) {
-		fprintf(stderr, "bench_append: BATCH must be a positive integer, not '%s'\n", argv[2]);
+	if (bench_count("bench_append", "BATCH", argv[2], &batch) != 0)
 		return 2;
-	}
 	if (mkdir(argv[1], 0755) != 0) {
 		fprintf(stderr, "bench_append: mkdir %s: %s\n", argv[1], strerror(errno));
 		return 2;

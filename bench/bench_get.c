@@ -124,19 +124,14 @@ int main(int argc, char **argv)
 	struct corpus c = { NULL, NULL, 0, 0 };
 	uint64_t gets, x = 88172645463325252ULL;
 	double *lat = NULL, sum = 0;
-	char *end;
 	int rc = 2, err;
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: bench_get STORE GETS FILE...\n");
 		return 2;
 	}
-	errno = 0;
-	gets = strtoull(argv[2], &end, 10);
-	if (errno || *end || gets == 0) {
-		fprintf(stderr, "bench_get: GETS must be a positive integer, not '%s'\n", argv[2]);
+	if (bench_count("bench_get", "GETS", argv[2], &gets) != 0)
 		return 2;
-	}
 	for (int f = 3; f < argc; f++)
 		if (add_file(argv[f], &c) != 0)
 			goto done;

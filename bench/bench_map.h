@@ -1,7 +1,7 @@
 /*
- * bench_map.h: mapping a stream file read-only, for the benchmark
- * programs (each a single .c file; this header is theirs, not the
- * library's).
+ * bench_map.h: mapping a stream file read-only, and reading a count from
+ * the command line, for the benchmark programs (each a single .c file;
+ * this header is theirs, not the library's).
  */
 #ifndef OPLOG_BENCH_MAP_H
 #define OPLOG_BENCH_MAP_H
@@ -10,10 +10,29 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/*
+ * A positive whole number named `what` from text: 0 with *out set, or -1
+ * after "PROG: WHAT must be a positive integer, not 'TEXT'" on stderr.
+ */
+static inline int bench_count(const char *prog, const char *what, const char *text,
+                              uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(text, &end, 10);
+	if (errno || *end || *out == 0) {
+		fprintf(stderr, "%s: %s must be a positive integer, not '%s'\n", prog, what, text);
+		return -1;
+	}
+	return 0;
+}
 
 /*
  * Map `path` read-only: 0 with *buf and *len set (NULL and 0 for an empty
