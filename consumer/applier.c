@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <librdkafka/rdkafka.h>
 
 #include "applier_int.h"
@@ -51,8 +52,6 @@ static void on_handoff(void *arg)
 	a->flight_msgs = oplog_intake_in_flight(a->in);
 }
 
-static void refresh_datasets(struct oplog_applier *a);
-
 /*
  * The batch in flight is finished. Committed: its offsets are due for the
  * group commit. Failed: that is fatal; nothing of the batch is applied and
@@ -82,8 +81,7 @@ static void on_applied(void *arg, int rc, const struct oplog_apply_stats *as, do
 	rd_kafka_topic_partition_list_destroy(a->in_flight);
 	a->in_flight = rd_kafka_topic_partition_list_new(8);
 	a->flight_msgs = 0;
-	if (a->httpd && oplog_clock_mono_ms() - a->datasets_at >= 1000)
-		refresh_datasets(a);
+	a->store_commit_ms = oplog_clock_mono_ms();
 }
 
 /* On the writer's thread: a batch is done, cut the poll short. */
@@ -102,6 +100,7 @@ void oplog_applier__transient(struct oplog_applier *a, const char *what, const c
 	int64_t now = oplog_clock_mono_ms();
 
 	a->st.kafka_errors++;
+	snprintf(a->broker_error, sizeof(a->broker_error), "%s: %s", what, reason);
 	if (now - a->last_err_log < 1000) {
 		a->errs_suppressed++;
 		return;
@@ -131,6 +130,34 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	} else {
 		oplog_applier__transient(a, rd_kafka_err2name(err), reason);
 	}
+}
+
+/*
+ * librdkafka's statistics (every second): the newest reply any broker
+ * that is up has sent, from its "rxidle" (microseconds since the last
+ * bytes received on its connection). Fetches are answered at least every
+ * fetch.wait.max.ms even with nothing new, so a quiet but reachable
+ * cluster keeps this fresh; an unreachable one lets it age, which is what
+ * /healthz and the lag's "unknown" go by.
+ */
+static int on_stats(rd_kafka_t *rk, char *text, size_t len, void *opaque)
+{
+	struct oplog_applier *a = opaque;
+	int64_t now = oplog_clock_mono_ms();
+	json_t *doc = json_loadb(text, len, 0, NULL), *b;
+	const char *name;
+
+	(void)rk;
+	json_object_foreach(json_object_get(doc, "brokers"), name, b) {
+		const char *state = json_string_value(json_object_get(b, "state"));
+		json_int_t idle = json_integer_value(json_object_get(b, "rxidle"));
+
+		if (state && strcmp(state, "UP") == 0 && json_is_integer(json_object_get(b, "rxidle")) &&
+		    idle >= 0 && now - idle / 1000 > a->reply_ms)
+			a->reply_ms = now - idle / 1000;
+	}
+	json_decref(doc);
+	return 0;   /* librdkafka frees text */
 }
 
 /* ---- messages ----------------------------------------------------------- */
@@ -277,76 +304,117 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
 
 /*
  * The lag of every assigned partition: its high watermark, as the fetcher
- * last saw it, minus the next offset the store holds. Kept in a->lags
- * (for the page) and summed in a->lag (for the progress line).
+ * last saw it, minus the next offset the store holds; unknown (-1) when
+ * no watermark has been seen or no broker has replied within the health
+ * grace (the watermark is stale then). Kept in a->lags with the offset
+ * the group last accepted, summed in a->lag over the known ones, and the
+ * unknown ones counted in a->lag_unknown.
  */
-static void partition_lag(struct oplog_applier *a)
+static void partition_lag(struct oplog_applier *a, int64_t now)
 {
 	a->lag = 0;
+	a->lag_unknown = 0;
 	a->n_lags = 0;
 	for (int i = 0; i < a->pos->cnt; i++) {
-		const rd_kafka_topic_partition_t *p = &a->pos->elems[i], *done;
-		int64_t lo = -1, hi = -1, next, lag;
+		const rd_kafka_topic_partition_t *p = &a->pos->elems[i], *done, *c;
+		struct oplog_metrics_partition *m;
+		int64_t lo = -1, hi = -1, next;
 
-		if (rd_kafka_get_watermark_offsets(a->rk, p->topic, p->partition, &lo, &hi) != 0 ||
-		    hi < 0)
-			continue;   /* not fetched from yet */
+		if (rd_kafka_get_watermark_offsets(a->rk, p->topic, p->partition, &lo, &hi) != 0)
+			hi = -1;   /* not fetched from yet */
 		done = rd_kafka_topic_partition_list_find(a->applied, p->topic, p->partition);
 		next = done ? done->offset : lo > 0 ? lo : 0;
-		lag = hi > next ? hi - next : 0;
-		a->lag += lag;
 		if (a->n_lags == a->cap_lags) {
 			size_t cap = a->cap_lags ? 2 * a->cap_lags : 16;
 			struct oplog_metrics_partition *v = realloc(a->lags, cap * sizeof(*v));
-			if (!v)
-				continue;   /* the page goes without it; the sum is right */
+			if (!v) {
+				a->lag_unknown++;   /* the page goes without it */
+				continue;
+			}
 			a->lags = v;
 			a->cap_lags = cap;
 		}
-		a->lags[a->n_lags++] = (struct oplog_metrics_partition){ p->topic, p->partition, lag };
+		m = &a->lags[a->n_lags++];
+		snprintf(m->topic, sizeof(m->topic), "%s", p->topic);
+		m->partition = p->partition;
+		m->lag = -1;
+		if (oplog_metrics_lag_known(hi, a->reply_ms, now, a->grace_ms)) {
+			m->lag = hi > next ? hi - next : 0;
+			a->lag += m->lag;
+		} else {
+			a->lag_unknown++;
+		}
+		c = rd_kafka_topic_partition_list_find(a->committed, p->topic, p->partition);
+		m->committed = c ? c->offset : -1;
 	}
 }
 
-/* Read the per-dataset gauges for the pages to come. Reads the store:
- * only while the writer does not have it. */
-static void refresh_datasets(struct oplog_applier *a)
+/*
+ * Read the per-dataset gauges and the store's sizes for the pages to come
+ * (*v, *n: the datasets, or NULL). Reads the store: only while the writer
+ * does not have it. A read costs about a millisecond per thousand
+ * datasets, so the next one is due after fifty times what this one took
+ * (at least a second): the apply loop spends at most 2% of its time here.
+ */
+static void read_store(struct oplog_applier *a, int64_t now,
+                       struct oplog_metrics_dataset **v, size_t *n)
 {
-	struct oplog_metrics_dataset *v = NULL;
-	size_t n = 0;
+	struct oplog_stats st;
+	int64_t took;
 
 	/* On a failure, what was read before it is shown. */
-	if (oplog_metrics_datasets(a->store, &v, &n))
+	if (oplog_metrics_datasets(a->store, v, n))
 		oplog_log(OPLOG_LOG_WARN, "metrics: reading node states: %s", oplog_error_last());
-	oplog_metrics_datasets_free(a->datasets, a->n_datasets);
-	a->datasets = v;
-	a->n_datasets = n;
-	a->datasets_at = oplog_clock_mono_ms();
+	if (oplog_store_stats(a->store, &st) == 0) {
+		a->store_bytes = st.store_bytes;
+		a->rejects_kept = st.rejects_kept;
+	}
+	took = oplog_clock_mono_ms() - now;
+	a->store_due = now + (took * 50 > 1000 ? took * 50 : 1000);
 }
 
-/*
- * Take the snapshot, render the page (oplog/metrics.h) and hand it to
- * the endpoint. The per-dataset gauges are read from the store's node
- * states (one key per node) now when the writer is idle, else as last
- * read between two batches (at most a second or one batch old).
- */
-static void publish(struct oplog_applier *a)
+/* Take the snapshot and post it to the monitor thread, which renders
+ * the page and judges health (monitor.c). */
+static void post(struct oplog_applier *a)
 {
 	struct oplog_metrics_snapshot snap;
-	char *page = NULL;
-	size_t len = 0;
+	struct oplog_metrics_dataset *v = NULL;
+	int64_t now = oplog_clock_mono_ms();
+	size_t n = 0;
 
-	a->last_publish = oplog_clock_mono_ms();
-	if (!oplog_intake_busy(a->in))
-		refresh_datasets(a);
-	partition_lag(a);
+	a->last_post = now;
+	if (!oplog_intake_busy(a->in) && now >= a->store_due)
+		read_store(a, now, &v, &n);
+	partition_lag(a, now);
+	memset(&snap, 0, sizeof(snap));
 	oplog_applier_stats(a, &snap.st);
 	snap.parts = a->lags;
 	snap.n_parts = a->n_lags;
-	snap.datasets = a->datasets;
-	snap.n_datasets = a->n_datasets;
-	if (oplog_metrics_page(&snap, &page, &len) == 0)
-		oplog_httpd_publish(a->httpd, page, len, !a->fatal, a->fatal ? a->fatal_msg : NULL);
-	free(page);
+	snap.max_datasets = a->max_datasets;
+	snap.started_ms = a->started_ms;
+	snap.taken_ms = now;
+	snap.unassigned_ms = a->unassigned_ms;
+	snap.reply_ms = a->reply_ms;
+	snap.store_commit_ms = a->store_commit_ms;
+	snap.group_commit_ms = a->group_commit_ms;
+	snap.store_bytes = a->store_bytes;
+	snap.rejects_kept = a->rejects_kept;
+	snap.failure = a->fatal ? a->fatal_msg : NULL;
+	snap.broker_error = *a->broker_error ? a->broker_error : NULL;
+	snap.bootstrap = oplog_kafka_get(a->cfg, "bootstrap.servers");
+	oplog_monitor__post(a->monitor, &snap, v, n);
+}
+
+/* The progress line's lag: a number only when every partition's is known. */
+static void lag_text(const struct oplog_applier *a, char *buf, size_t len)
+{
+	if (a->n_lags == 0 && a->lag_unknown == 0)
+		snprintf(buf, len, "lag unknown (no partition assigned)");
+	else if (a->lag_unknown)
+		snprintf(buf, len, "lag unknown (%d of %zu partitions without a current high "
+		         "watermark)", a->lag_unknown, a->n_lags);
+	else
+		snprintf(buf, len, "lag %" PRId64, a->lag);
 }
 
 static void progress(struct oplog_applier *a)
@@ -354,20 +422,22 @@ static void progress(struct oplog_applier *a)
 	int64_t now = oplog_clock_mono_ms(), dt = now - a->last_progress;
 	struct oplog_applier_stats st;
 	const struct oplog_intake_stats *is = &st.intake;
+	char lag[120];
 
-	if (a->httpd && now - a->last_publish >= 1000)
-		publish(a);
+	if (a->monitor && now - a->last_post >= 1000)
+		post(a);
 	if (a->progress_ms <= 0 || dt < a->progress_ms)
 		return;
-	if (!a->httpd)
-		partition_lag(a);
+	if (!a->monitor)
+		partition_lag(a, now);
+	lag_text(a, lag, sizeof(lag));
 	oplog_applier_stats(a, &st);
 	oplog_log(OPLOG_LOG_INFO, "progress: %" PRIu64 " messages, %" PRIu64 " applied (%.0f/s), "
-	          "lag %" PRId64 ", %" PRIu64 " duplicates, %" PRIu64 " late, %" PRIu64 " rejected, %"
+	          "%s, %" PRIu64 " duplicates, %" PRIu64 " late, %" PRIu64 " rejected, %"
 	          PRIu64 " batches (%" PRIu64 " idle, %" PRIu64 " full, %" PRIu64 " timed), %" PRIu64
 	          " commits", is->messages, st.store.applied,
 	          (double)(st.store.applied - a->progress_applied) * 1000.0 / (double)(dt ? dt : 1),
-	          a->lag, st.store.duplicates, st.store.late, is->rejected, is->batches,
+	          lag, st.store.duplicates, st.store.late, is->rejected, is->batches,
 	          is->handed[OPLOG_HANDOFF_IDLE],
 	          is->handed[OPLOG_HANDOFF_COUNT] + is->handed[OPLOG_HANDOFF_BYTES],
 	          is->handed[OPLOG_HANDOFF_TIME], st.commits);
@@ -388,8 +458,8 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 	struct oplog_intake_stats is;
 
 	a->last_commit = a->last_progress = oplog_clock_mono_ms();
-	if (a->httpd)
-		publish(a);
+	if (a->monitor)
+		post(a);
 	while (!*stop && !a->fatal) {
 		rd_kafka_message_t *rkm;
 		int64_t wait;
@@ -416,6 +486,8 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 	if (a->dlq)
 		rd_kafka_flush(a->dlq, 10000);
 	rd_kafka_consumer_close(a->rk);
+	if (a->monitor)
+		post(a);   /* /healthz shows the failure while the process ends */
 	if (a->fatal) {
 		oplog_log(OPLOG_LOG_ERROR, "%s", a->fatal_msg);
 		return oplog_error__set(a->fatal, "%s", a->fatal_msg);
@@ -459,6 +531,11 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	a->to_commit = rd_kafka_topic_partition_list_new(8);
 	a->pos = rd_kafka_topic_partition_list_new(8);
 	a->applied = rd_kafka_topic_partition_list_new(8);
+	a->committed = rd_kafka_topic_partition_list_new(8);
+	a->grace_ms = cfg->metrics.health_grace;
+	a->max_datasets = (size_t)cfg->metrics.max_datasets;
+	a->started_ms = a->unassigned_ms = oplog_clock_mono_ms();
+	a->reply_ms = a->store_commit_ms = a->group_commit_ms = -1;
 
 	if ((rc = oplog_kafka_consumer_conf(cfg, &conf)))
 		goto done;
@@ -471,6 +548,11 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	rd_kafka_conf_set_opaque(conf, a);
 	rd_kafka_conf_set_rebalance_cb(conf, oplog_applier__on_rebalance);
 	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_stats_cb(conf, on_stats);
+	/* The statistics say when a broker last replied (on_stats). */
+	if (!oplog_kafka_has(cfg, "statistics.interval.ms") &&
+	    (rc = oplog_kafka_conf_set(conf, "statistics.interval.ms", "1000", "oplogd", 0)))
+		goto done;
 	rd_kafka_conf_set_offset_commit_cb(conf, oplog_applier__on_commit);
 	if ((rc = oplog_kafka_consumer(&conf, &a->rk)))
 		goto done;
@@ -489,8 +571,10 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	if (*a->dlq_topic && (rc = oplog_kafka_producer(cfg, NULL, NULL, &a->dlq)))
 		goto done;
 	listen_addr = cfg->metrics.listen;
-	/* /healthz turns 503 when the loop stops reporting for 15 s. */
-	if (*listen_addr && (rc = oplog_httpd_start(&a->httpd, listen_addr, 15000)))
+	/* The endpoint's own staleness limit catches a dead monitor thread;
+	 * the monitor judges the apply loop (oplog_metrics_health). */
+	if (*listen_addr && ((rc = oplog_httpd_start(&a->httpd, listen_addr, a->grace_ms)) ||
+	                     (rc = oplog_monitor__start(&a->monitor, a->httpd, a->grace_ms))))
 		goto done;
 
 	names = cfg->apply.topics.items;
@@ -537,8 +621,9 @@ void oplog_applier_free(struct oplog_applier *a)
 	list_free(a->to_commit);
 	list_free(a->pos);
 	list_free(a->applied);
+	oplog_monitor__stop(a->monitor);
 	oplog_httpd_stop(a->httpd);
-	oplog_metrics_datasets_free(a->datasets, a->n_datasets);
+	list_free(a->committed);
 	free(a->lags);
 	free(a);
 }

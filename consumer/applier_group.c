@@ -11,6 +11,7 @@
 
 #include "applier_int.h"
 #include "oplog/clock.h"
+#include "oplog/error.h"
 #include "oplog/lag.h"
 #include "oplog/log.h"
 
@@ -19,6 +20,44 @@
 static const char *fresh_name(struct oplog_applier *a)
 {
 	return a->fresh_latest ? "latest" : "earliest";
+}
+
+/*
+ * Record that topic/partition is applied up to next, in the filling
+ * batch: the store gets it with that batch, like any consumed offset, and
+ * the group when the batch is applied (on_applied).
+ */
+static void record_position(struct oplog_applier *a, const char *topic, int32_t partition,
+                            int64_t next)
+{
+	if (oplog_batch_offset(oplog_intake_batch(a->in), topic, partition, next) == 0)
+		oplog_applier__list_set(a->in_batch, topic, partition, next);
+	else
+		oplog_applier__transient(a, "recording a position", oplog_error_last());
+}
+
+/*
+ * A partition with no position of its own starts fresh. Where the start
+ * is already known, it is made concrete and recorded now: at the end for
+ * fresh_start = latest, and at the end for an empty partition, which
+ * otherwise would get no position (in the store or in the group) until
+ * the fetcher reports its end, and none at all if apply stops before
+ * that. Returns the offset to start at (logical when not known).
+ */
+static int64_t fresh_position(struct oplog_applier *a, const char *topic, int32_t partition)
+{
+	int64_t lo = -1, hi = -1;
+	rd_kafka_resp_err_t err;
+
+	err = rd_kafka_query_watermark_offsets(a->rk, topic, partition, &lo, &hi, 5000);
+	if (err || hi < 0) {
+		oplog_applier__transient(a, "watermarks", rd_kafka_err2str(err));
+		return a->fresh_latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+	}
+	if (!a->fresh_latest && lo < hi)
+		return RD_KAFKA_OFFSET_BEGINNING;
+	record_position(a, topic, partition, hi);
+	return hi;
 }
 
 /*
@@ -60,8 +99,8 @@ static void position(struct oplog_applier *a, rd_kafka_topic_partition_list_t *p
 		r = oplog_lag_resume(p->offset >= 0 ? p->offset : -1, g ? g->offset : -1,
 		                     g && oplog_lag_by_store(g->metadata, g->metadata_size,
 		                                             a->store_id), a->fresh_latest);
-		p->offset = r.from == OPLOG_RESUME_LATEST ? RD_KAFKA_OFFSET_END :
-		            r.from == OPLOG_RESUME_EARLIEST ? RD_KAFKA_OFFSET_BEGINNING : r.offset;
+		p->offset = r.from == OPLOG_RESUME_LATEST || r.from == OPLOG_RESUME_EARLIEST ?
+		            fresh_position(a, p->topic, p->partition) : r.offset;
 		if (r.from == OPLOG_RESUME_STORE) {
 			oplog_applier__list_set(a->applied, p->topic, p->partition, r.offset);
 			/* The group may be behind the store (after a kill -9):
@@ -87,8 +126,9 @@ static void position(struct oplog_applier *a, rd_kafka_topic_partition_list_t *p
 /*
  * The fetcher reached the end of a partition at offset `end`. With nothing
  * of it in either batch, everything below `end` is applied (or there was
- * nothing to apply, as in an empty partition): commit `end`, so that lag
- * tools show 0 there rather than "unknown" or an old position.
+ * nothing to apply, as in an empty partition): record `end` in the store
+ * and then the group, so that lag tools show 0 there rather than
+ * "unknown" or an old position.
  */
 void oplog_applier__at_end(struct oplog_applier *a, const char *topic, int32_t partition,
                            int64_t end)
@@ -100,8 +140,7 @@ void oplog_applier__at_end(struct oplog_applier *a, const char *topic, int32_t p
 	    rd_kafka_topic_partition_list_find(a->in_flight, topic, partition) ||
 	    (done && done->offset == end))
 		return;
-	oplog_applier__list_set(a->to_commit, topic, partition, end);
-	oplog_applier__list_set(a->applied, topic, partition, end);
+	record_position(a, topic, partition, end);
 	oplog_applier__list_set(a->pos, topic, partition, end);
 }
 
@@ -127,10 +166,31 @@ void oplog_applier__commit(struct oplog_applier *a, int async)
 	err = rd_kafka_commit(a->rk, a->to_commit, async);
 	if (!err)
 		a->st.commits++;
+	if (!err && !async)
+		oplog_applier__committed(a, a->to_commit);
 	if (!err || !async) {
 		rd_kafka_topic_partition_list_destroy(a->to_commit);
 		a->to_commit = rd_kafka_topic_partition_list_new(8);
 	}
+}
+
+/* The group accepted offsets (those without an error of their own). */
+void oplog_applier__committed(struct oplog_applier *a,
+                              const rd_kafka_topic_partition_list_t *offsets)
+{
+	int any = 0;
+
+	for (int i = 0; i < offsets->cnt; i++) {
+		const rd_kafka_topic_partition_t *p = &offsets->elems[i];
+
+		if (p->err || p->offset < 0 ||
+		    !rd_kafka_topic_partition_list_find(a->pos, p->topic, p->partition))
+			continue;
+		oplog_applier__list_set(a->committed, p->topic, p->partition, p->offset);
+		any = 1;
+	}
+	if (any)
+		a->group_commit_ms = oplog_clock_mono_ms();
 }
 
 /* ---- callbacks --------------------------------------------------------- */
@@ -155,6 +215,8 @@ void oplog_applier__on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, copy));
 		else
 			rd_kafka_assign(rk, copy);
+		if (copy->cnt > 0)
+			a->unassigned_ms = -1;
 		rd_kafka_topic_partition_list_destroy(copy);
 		return;
 	}
@@ -183,7 +245,10 @@ void oplog_applier__on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		rd_kafka_topic_partition_list_del(a->to_commit, t, part);
 		rd_kafka_topic_partition_list_del(a->in_batch, t, part);
 		rd_kafka_topic_partition_list_del(a->in_flight, t, part);
+		rd_kafka_topic_partition_list_del(a->committed, t, part);
 	}
+	if (a->pos->cnt == 0)
+		a->unassigned_ms = oplog_clock_mono_ms();
 	if (cooperative)
 		rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
 	else
@@ -215,6 +280,8 @@ void oplog_applier__on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	(void)rk;
 	if (err == RD_KAFKA_RESP_ERR__NO_OFFSET || !offsets)
 		return;
+	if (!err)
+		oplog_applier__committed(a, offsets);
 	for (int i = 0; i < offsets->cnt; i++) {
 		const rd_kafka_topic_partition_t *p = &offsets->elems[i], *now;
 

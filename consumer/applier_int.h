@@ -42,14 +42,21 @@ struct oplog_applier {
 	struct oplog_applier_stats st;         /* st.intake is the intake's: read it
 	                                          with oplog_applier_stats */
 	struct oplog_httpd        *httpd;      /* NULL when [metrics] listen is empty */
-	int64_t                    last_publish;
-	struct oplog_metrics_dataset *datasets;  /* per-dataset gauges, read while
-	                                            the store was free */
-	size_t                     n_datasets;
-	int64_t                    datasets_at;
+	struct oplog_monitor      *monitor;    /* renders for httpd; NULL with it */
+	int64_t                    last_post;
+	int64_t                    grace_ms;   /* [metrics] health_grace */
+	size_t                     max_datasets;
+	int64_t                    store_due;  /* next read of the datasets and sizes */
+	uint64_t                   store_bytes, rejects_kept;  /* as last read */
+	/* What health is judged on: mono ms, -1 = never. */
+	int64_t                    started_ms, unassigned_ms, reply_ms;
+	int64_t                    store_commit_ms, group_commit_ms;
+	char                       broker_error[512];  /* the last transient error */
+	rd_kafka_topic_partition_list_t *committed;  /* accepted by the group */
 	struct oplog_metrics_partition *lags;  /* per partition, last computed */
 	size_t                     n_lags, cap_lags;
-	int64_t                    lag;        /* summed over partitions, last computed */
+	int64_t                    lag;        /* summed over partitions whose lag is known */
+	int                        lag_unknown;  /* partitions whose lag is not */
 	int                        fatal;       /* an OPLOG_E* ending the run */
 	char                       fatal_msg[512];
 };
@@ -68,6 +75,26 @@ static inline void oplog_applier__list_set(rd_kafka_topic_partition_list_t *list
 /* Count a transient error and log it, at most once a second (applier.c). */
 void oplog_applier__transient(struct oplog_applier *a, const char *what, const char *reason);
 
+/* ---- monitor.c ---- */
+
+struct oplog_monitor;
+
+/* Start the thread that renders the metrics page and judges health
+ * (oplog_metrics_health with grace_ms) once a second for httpd
+ * (borrowed). 0 with *out set, or OPLOG_ENOMEM. */
+int oplog_monitor__start(struct oplog_monitor **out, struct oplog_httpd *httpd, int64_t grace_ms);
+
+/* Hand the monitor a snapshot: it copies snap and what it points to,
+ * except the datasets, which it takes (datasets, n_datasets: a fresh
+ * read, or NULL to keep showing the last one). 0, or OPLOG_ENOMEM (the
+ * datasets are freed). */
+int oplog_monitor__post(struct oplog_monitor *m, const struct oplog_metrics_snapshot *snap,
+                        struct oplog_metrics_dataset *datasets, size_t n_datasets);
+
+/* Publish the last snapshot posted, stop the thread and free m. NULL is
+ * ignored. */
+void oplog_monitor__stop(struct oplog_monitor *m);
+
 /* ---- applier_group.c ---- */
 
 /* The fetcher reached the end of a partition at offset end: with nothing
@@ -78,6 +105,11 @@ void oplog_applier__at_end(struct oplog_applier *a, const char *topic, int32_t p
 /* Commit the applied offsets to the group, with the store id as metadata;
  * async in the loop, sync when partitions go or the applier stops. */
 void oplog_applier__commit(struct oplog_applier *a, int async);
+
+/* The group accepted offsets: those without an error of their own are
+ * what lag tools now see (a->committed, a->group_commit_ms). */
+void oplog_applier__committed(struct oplog_applier *a,
+                              const rd_kafka_topic_partition_list_t *offsets);
 
 /* librdkafka's rebalance callback (opaque = the applier): positions the
  * assigned partitions, applies and commits everything before revoking. */

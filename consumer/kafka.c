@@ -36,15 +36,21 @@ int oplog_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val
 	return oplog_error__set(OPLOG_ECONFIG, "%s %s: %s", file, key, errstr);
 }
 
-int oplog_kafka_has(const struct oplog_config *cfg, const char *key)
+const char *oplog_kafka_get(const struct oplog_config *cfg, const char *key)
 {
 	size_t n = cfg->kafka.n;
 	const struct oplog_config_kafka *k = cfg->kafka.items;
+	const char *last = NULL;
 
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(k[i].key, key) == 0)
-			return 1;
-	return 0;
+			last = k[i].value;   /* the last setting wins, as in librdkafka */
+	return last;
+}
+
+int oplog_kafka_has(const struct oplog_config *cfg, const char *key)
+{
+	return oplog_kafka_get(cfg, key) != NULL;
 }
 
 /* Properties only a consumer reads (CONFIGURATION.md, "C" column). */

@@ -111,6 +111,12 @@ static const struct oplog_config_key keys[] = {
 	     "x where r is set (0600: 0700)"),
 	STRING(metrics, listen, "127.0.0.1:9464", oplog_config__check_listen,
 	       "HOST:PORT of /metrics and /healthz; empty = off"),
+	DURATION(metrics, health_grace, "30s", 1000, HOUR,
+	         "/healthz turns 503 when, for this long, no partition has been assigned, "
+	         "no broker has answered, or the apply loop has not reported"),
+	INT(metrics, max_datasets, "1000", 0, 10000000,
+	    "datasets given their own series on /metrics (the first in key order); "
+	    "the rest are summed into one series with dataset_rest=\"true\"; 0 = none"),
 	ENUM(log, level, enum oplog_log_level, "info", "debug|info|warn|error",
 	     "lowest level logged"),
 	ENUM(log, format, enum oplog_log_format, "text", "text|json",

@@ -15,6 +15,7 @@
 #define OPLOG_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t oplog_clock_mono_ms(void);
@@ -24,5 +25,9 @@ double oplog_clock_mono_secs(void);
 
 /* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
 uint64_t oplog_clock_wall_ms(void);
+
+/* The CLOCK_REALTIME time ms from now in *ts: the deadline
+ * pthread_cond_timedwait takes. */
+void oplog_clock_deadline(struct timespec *ts, int64_t ms);
 
 #endif

@@ -168,7 +168,9 @@ struct oplog_config_store {
 };
 
 struct oplog_config_metrics {
-	const char *listen;  /* "" = off */
+	const char *listen;        /* "" = off */
+	int64_t     health_grace;  /* ms */
+	int64_t     max_datasets;
 };
 
 struct oplog_config_log {

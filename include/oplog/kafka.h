@@ -27,6 +27,9 @@ int oplog_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val
 /* Is key set in [kafka]? */
 int oplog_kafka_has(const struct oplog_config *cfg, const char *key);
 
+/* The value of key in [kafka] (borrowed from cfg), or NULL when unset. */
+const char *oplog_kafka_get(const struct oplog_config *cfg, const char *key);
+
 /*
  * A new conf holding the [kafka] properties. With for_producer non-zero,
  * consumer-only properties (group.id, session.timeout.ms, fetch.*, ...)

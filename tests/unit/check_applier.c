@@ -25,6 +25,7 @@
 #include "oplog/lag.h"
 #include "oplog/log.h"
 #include "oplog/metrics.h"
+#include "oplog/version.h"
 #include "oplog/store.h"
 #include "util_store.h"
 
@@ -849,10 +850,14 @@ END_TEST
 
 START_TEST(test_applier__metrics_page_renders_the_snapshot)
 {
-	static const struct oplog_metrics_partition parts[] = { { "oplog", 1, 42 } };
+	static const struct oplog_metrics_partition parts[] = { { "oplog", 1, 42, 7 },
+	                                                        { "oplog", 2, -1, -1 } };
 	struct oplog_metrics_dataset ds = { (uint8_t *)"d\"q\n", 4, 3, 1, 1500 };
-	struct oplog_metrics_snapshot snap = { .parts = parts, .n_parts = 1,
-	                                       .datasets = &ds, .n_datasets = 1 };
+	struct oplog_metrics_snapshot snap = { .parts = parts, .n_parts = 2,
+	                                       .datasets = &ds, .n_datasets = 1,
+	                                       .max_datasets = 10, .reply_ms = 9000,
+	                                       .store_commit_ms = -1, .group_commit_ms = 1000,
+	                                       .store_bytes = 4096, .rejects_kept = 5 };
 	char *page = NULL;
 	size_t len = 0;
 
@@ -863,7 +868,7 @@ START_TEST(test_applier__metrics_page_renders_the_snapshot)
 	snap.st.commit_hist[oplog_metrics_commit_bucket(0.003)]++;
 	snap.st.commit_hist[oplog_metrics_commit_bucket(60)]++;
 	snap.st.commit_sum = 60.003;
-	ck_assert_int_eq(oplog_metrics_page(&snap, &page, &len), 0);
+	ck_assert_int_eq(oplog_metrics_page(&snap, 10500, &page, &len), 0);
 	ck_assert_uint_eq(strlen(page), len);
 	ck_assert_ptr_nonnull(strstr(page, "# HELP oplogd_messages_total Messages consumed from "
 	                             "Kafka, valid or not.\n# TYPE oplogd_messages_total counter\n"
@@ -873,6 +878,20 @@ START_TEST(test_applier__metrics_page_renders_the_snapshot)
 	ck_assert_ptr_nonnull(strstr(page, "\noplogd_batches_total 2\n"));
 	ck_assert_ptr_nonnull(strstr(page, "\noplogd_partition_lag{topic=\"oplog\",partition=\"1\"} "
 	                             "42\n"));
+	/* An unknown lag is NaN, never 0; no committed offset, no series. */
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_partition_lag{topic=\"oplog\",partition=\"2\"} "
+	                             "NaN\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_committed_offset{topic=\"oplog\","
+	                             "partition=\"1\"} 7\n"));
+	ck_assert_ptr_null(strstr(page, "oplogd_committed_offset{topic=\"oplog\",partition=\"2\"}"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_assigned_partitions 2\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_seconds_since_broker_reply 1.500\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_seconds_since_store_commit +Inf\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_seconds_since_group_commit 9.500\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_store_bytes 4096\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_rejects_kept 5\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_datasets 1\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_build_info{version=\"" OPLOG_VERSION "\"} 1\n"));
 	ck_assert_ptr_nonnull(strstr(page, "\noplogd_nodes{dataset=\"d\\\"q\\n\"} 3\n"));
 	ck_assert_ptr_nonnull(strstr(page, "\noplogd_nodes_with_gaps{dataset=\"d\\\"q\\n\"} 1\n"));
 	ck_assert_ptr_nonnull(strstr(page, "\noplogd_last_entry_wall_seconds{dataset=\"d\\\"q\\n\"} "
@@ -884,6 +903,81 @@ START_TEST(test_applier__metrics_page_renders_the_snapshot)
 	                             "oplogd_batch_commit_seconds_sum 60.003000\n"
 	                             "oplogd_batch_commit_seconds_count 2\n"));
 	free(page);
+}
+END_TEST
+
+/* Past max_datasets, datasets are summed into one series. */
+START_TEST(test_applier__metrics_page_caps_the_dataset_series)
+{
+	struct oplog_metrics_dataset ds[3] = { { (uint8_t *)"a", 1, 2, 0, 1000 },
+	                                       { (uint8_t *)"b", 1, 3, 1, 5000 },
+	                                       { (uint8_t *)"c", 1, 4, 2, 3000 } };
+	struct oplog_metrics_snapshot snap = { .datasets = ds, .n_datasets = 3, .max_datasets = 1,
+	                                       .reply_ms = -1, .store_commit_ms = -1,
+	                                       .group_commit_ms = -1 };
+	char *page = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(oplog_metrics_page(&snap, 0, &page, &len), 0);
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_nodes{dataset=\"a\"} 2\n"
+	                             "oplogd_nodes{dataset_rest=\"true\"} 7\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_nodes_with_gaps{dataset_rest=\"true\"} 3\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_last_entry_wall_seconds{dataset_rest=\"true\"} "
+	                             "5.000\n"));
+	ck_assert_ptr_null(strstr(page, "dataset=\"b\""));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_datasets 3\n"));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_seconds_since_broker_reply +Inf\n"));
+	free(page);
+	/* 0: only the sum. */
+	snap.max_datasets = 0;
+	ck_assert_int_eq(oplog_metrics_page(&snap, 0, &page, &len), 0);
+	ck_assert_ptr_null(strstr(page, "dataset=\"a\""));
+	ck_assert_ptr_nonnull(strstr(page, "\noplogd_nodes{dataset_rest=\"true\"} 9\n"));
+	free(page);
+}
+END_TEST
+
+/* Each reason /healthz turns 503 for, in its order, and the all-clear. */
+START_TEST(test_applier__health_says_why)
+{
+	struct oplog_metrics_snapshot s = { .started_ms = 0, .taken_ms = 100000,
+	                                    .unassigned_ms = -1, .reply_ms = 99000,
+	                                    .bootstrap = "h1:9092,h2:9092" };
+	char why[600];
+
+	ck_assert_int_eq(oplog_metrics_health(&s, 100500, 30000, why, sizeof(why)), 1);
+	/* Assigned nothing: healthy within the grace, not after. */
+	s.unassigned_ms = 80000;
+	ck_assert_int_eq(oplog_metrics_health(&s, 100500, 30000, why, sizeof(why)), 1);
+	s.unassigned_ms = 60000;
+	ck_assert_int_eq(oplog_metrics_health(&s, 100500, 30000, why, sizeof(why)), 0);
+	ck_assert_str_eq(why, "no partition assigned for 40 s");
+	/* No broker reply for longer than the grace: named, with the error. */
+	s.reply_ms = 60000;
+	s.broker_error = "BrokerTransportFailure: connection refused";
+	ck_assert_int_eq(oplog_metrics_health(&s, 100500, 30000, why, sizeof(why)), 0);
+	ck_assert_str_eq(why, "no broker has answered for 40 s (bootstrap.servers h1:9092,h2:9092); "
+	                 "last error: BrokerTransportFailure: connection refused");
+	/* Never any reply: counted from the start. */
+	s.reply_ms = -1;
+	ck_assert_int_eq(oplog_metrics_health(&s, 100500, 30000, why, sizeof(why)), 0);
+	ck_assert_ptr_nonnull(strstr(why, "no broker has answered since the start, 100 s"));
+	s.started_ms = 90000;
+	s.unassigned_ms = -1;
+	ck_assert_int_eq(oplog_metrics_health(&s, 100500, 30000, why, sizeof(why)), 1);
+	/* A loop that stopped reporting. */
+	s.taken_ms = 60000;
+	ck_assert_int_eq(oplog_metrics_health(&s, 100500, 30000, why, sizeof(why)), 0);
+	ck_assert_str_eq(why, "stalled: the apply loop has not reported for 40 s");
+	/* A failure wins over everything. */
+	s.failure = "applying a batch of 3 messages failed: disk full";
+	ck_assert_int_eq(oplog_metrics_health(&s, 100500, 30000, why, sizeof(why)), 0);
+	ck_assert_str_eq(why, "stopping: applying a batch of 3 messages failed: disk full");
+	/* The lag is known only with a watermark and a recent reply. */
+	ck_assert(oplog_metrics_lag_known(10, 1000, 2000, 30000));
+	ck_assert(!oplog_metrics_lag_known(-1, 1000, 2000, 30000));
+	ck_assert(!oplog_metrics_lag_known(10, -1, 2000, 30000));
+	ck_assert(!oplog_metrics_lag_known(10, 1000, 40000, 30000));
 }
 END_TEST
 
@@ -913,6 +1007,8 @@ int main(int argc, char **argv)
 	t = tcase_create("offline");
 	tcase_add_test(t, test_applier__resume_rule_prefers_the_store_then_its_own_group_offset);
 	tcase_add_test(t, test_applier__metrics_page_renders_the_snapshot);
+	tcase_add_test(t, test_applier__metrics_page_caps_the_dataset_series);
+	tcase_add_test(t, test_applier__health_says_why);
 	tcase_add_test(t, test_applier__clients_are_named_after_the_host);
 	suite_add_tcase(s, t);
 	sr = srunner_create(s);
