@@ -91,6 +91,16 @@ row "apply from Kafka, $N1 backlog, default policy" "$APPLY" entries/s "" ">=" 1
 row "apply / kcat" "$(ratio "$APPLY" "$KCAT")" x "" ">=" 0.25 2
 row "point get p50, $N5 store" "$(val get_p50)" us 2
 row "point get p99, $N5 store" "$(val get_p99)" us "" "<" 20 2
+ND=$(count_name "$(val metrics_datasets)")
+READ=$(val metrics_read_ms)
+row "metrics, $ND datasets: store read (apply loop)" "$READ" ms 1
+row "metrics: apply loop share (read / its period)" \
+	"$([ -n "$READ" ] && awk -v r="$READ" 'BEGIN { p = 50 * r; if (p < 1000) p = 1000; print 100 * r / p }')" \
+	% "" "<" 5 1
+row "metrics: render, max_datasets 1000 (monitor thread)" "$(val metrics_render_ms)" ms 2
+row "metrics: page bytes, max_datasets 1000" "$(val metrics_page_bytes)" bytes 0
+row "metrics: render, every dataset" "$(val metrics_render_all_ms)" ms 1
+row "metrics: page bytes, every dataset" "$(val metrics_page_all_bytes)" bytes 0
 row "disk per entry, $N1 import (default policy)" "$(val import_1m_default_bpe)" bytes/entry
 row "disk per entry, $N5 import (default policy)" "$(val import_5m_default_bpe)" bytes/entry
 
@@ -107,9 +117,12 @@ printf -- '- apply: "oplogd apply" from the broker into a new store, from its st
 printf -- '  included) until "oplogd stats" shows every entry; kcat -C reads the same topic in the same run.\n'
 printf -- '- point get: bench_get, random entries of the %s, oplog_store_get each in its own read txn.\n' "$N5"
 printf -- '- disk per entry: du of the store directory after the import, over the entries.\n'
+printf -- '- metrics: bench_metrics on a store of ~100k datasets (gen --datasets 100000 --nodes 1):\n'
+printf -- '  oplog_metrics_datasets (what the apply loop reads, at most every 50x its cost) and\n'
+printf -- '  oplog_metrics_page (what the monitor thread renders once a second), means per round.\n'
 
 printf '\nbench time (s, build not included):'
-for p in codec store stream import apply; do
+for p in codec store stream import apply metrics; do
 	t=$(val "part_${p}_s")
 	[ -z "$t" ] || printf ' %s %s,' "$p" "$t"
 done

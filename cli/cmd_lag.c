@@ -12,13 +12,16 @@
 #include "oplog/clock.h"
 #include "oplog/error.h"
 #include "oplog/json.h"
+#include "oplog/kafka.h"
 #include "oplog/lag.h"
 
-enum { OPT_MAX_LAG = CLI_OPT_CMD };
+enum { OPT_MAX_LAG = CLI_OPT_CMD, OPT_TIMEOUT };
 
 static const struct cli_option options[] = {
 	CLI_OPTION_JSON,
 	{ "max-lag", 0, required_argument, "N", "exit 1 when total_lag > N", OPT_MAX_LAG },
+	{ "timeout", 0, required_argument, "DURATION",
+	  "give up on the broker after DURATION per request (default 10s; ms, s, m)", OPT_TIMEOUT },
 	CLI_OPTIONS_COMMON,
 	CLI_OPTIONS_END
 };
@@ -35,6 +38,9 @@ static const struct cli_spec spec = {
 	"\"committed\",\"committed_by_store\",\"lag\"}],\"nodes\":[{\"dataset\",\"node\",\n"
 	"\"head_seq\",\"watermark\",\"gaps\",\"time_lag_ms\"}],\"total_lag\",\"lost_offsets\",\n"
 	"\"lost_messages\"}; stored and committed are null when absent.\n"
+	"When the broker cannot be asked, the nodes (which need only the store) are\n"
+	"still printed, the partitions and total_lag are unknown (null, with an\n"
+	"\"error\" naming bootstrap.servers), and the exit is 2.\n"
 	"Exit 0; 1 when --max-lag is given and exceeded; 2 on errors.",
 	options
 };
@@ -42,6 +48,7 @@ static const struct cli_spec spec = {
 struct lag_args {
 	uint64_t max_lag;
 	int      has_max;
+	int64_t  timeout_ms;
 };
 
 static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
@@ -52,6 +59,11 @@ static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
 		if (cli_parse_uint(arg, &a->max_lag) != 0)
 			return cli_usage_error(&spec, "--max-lag: '%s' is not a whole number", arg);
 		a->has_max = 1;
+	} else if (opt->id == OPT_TIMEOUT) {
+		if (oplog_config__parse_duration(arg, &a->timeout_ms) != 0 || a->timeout_ms <= 0 ||
+		    a->timeout_ms > INT32_MAX)
+			return cli_usage_error(&spec, "--timeout: bad duration '%s' (e.g. 500ms, 10s, 1m)",
+			                       arg);
 	}
 	return 0;
 }
@@ -128,6 +140,10 @@ static void print_text(const json_t *doc)
 	const json_t *v;
 	size_t i;
 
+	if (!json_is_array(json_object_get(doc, "partitions"))) {
+		printf("partitions: unknown (%s)\n", json_string_value(json_object_get(doc, "error")));
+		goto nodes;
+	}
 	printf("%-24s %12s %12s %12s %s %10s\n", "PARTITION", "HIGH", "STORED", "COMMITTED", " ",
 	       "LAG");
 	json_array_foreach(json_object_get(doc, "partitions"), i, v) {
@@ -146,7 +162,9 @@ static void print_text(const json_t *doc)
 		       json_is_true(json_object_get(v, "committed_by_store")) ? "*" : " ",
 		       json_integer_value(json_object_get(v, "lag")));
 	}
-	printf("(* = committed by this store)\n\n%-16s %-16s %12s %12s %6s %14s\n", "DATASET",
+	printf("(* = committed by this store)\n");
+nodes:
+	printf("\n%-16s %-16s %12s %12s %6s %14s\n", "DATASET",
 	       "NODE", "HEAD_SEQ", "WATERMARK", "GAPS", "TIME_LAG_MS");
 	json_array_foreach(json_object_get(doc, "nodes"), i, v) {
 		const json_t *tl = json_object_get(v, "time_lag_ms");
@@ -160,44 +178,80 @@ static void print_text(const json_t *doc)
 		       json_integer_value(json_object_get(v, "gaps")),
 		       json_is_integer(tl) ? json_integer_value(tl) : (json_int_t)-1);
 	}
-	printf("\ntotal_lag %" JSON_INTEGER_FORMAT "\nlost_messages %" JSON_INTEGER_FORMAT "\n",
-	       json_integer_value(json_object_get(doc, "total_lag")),
+	if (json_is_integer(json_object_get(doc, "total_lag")))
+		printf("\ntotal_lag %" JSON_INTEGER_FORMAT "\n",
+		       json_integer_value(json_object_get(doc, "total_lag")));
+	else
+		printf("\ntotal_lag unknown\n");
+	printf("lost_messages %" JSON_INTEGER_FORMAT "\n",
 	       json_integer_value(json_object_get(doc, "lost_messages")));
+}
+
+/*
+ * The broker's side: the partitions array and *total, or, when the broker
+ * cannot be asked, a JSON null and the error text in why (naming the
+ * bootstrap servers) with OPLOG_EKAFKA. Other errors are returned as they
+ * are.
+ */
+static int broker_side(struct cli_store_cmd *c, const struct lag_args *a, const char *id,
+                       json_t **arr, int64_t *total, char *why, size_t len)
+{
+	struct oplog_kafka_partition *parts = NULL;
+	const char *servers = oplog_kafka_get(c->cfg, "bootstrap.servers");
+	size_t n = 0;
+	int err;
+
+	err = oplog_lag_partitions(c->cfg, NULL, 1, id, (int)a->timeout_ms, &parts, &n);
+	if (err == OPLOG_EKAFKA) {
+		snprintf(why, len, "cannot ask the broker (bootstrap.servers %s, --timeout %" PRId64
+		         " ms): %s", servers ? servers : "unset", a->timeout_ms, oplog_error_last());
+		*arr = json_null();
+		return err;
+	}
+	if (err == 0 && !(*arr = json_array()))
+		err = OPLOG_ENOMEM;
+	if (err == 0)
+		err = partitions_json(c, parts, n, *arr, total);
+	oplog_lag_free(parts);
+	return err;
 }
 
 int cmd_lag(int argc, char **argv)
 {
 	struct cli_store_cmd c;
-	struct lag_args a = { 0 };
-	struct oplog_kafka_partition *parts = NULL;
-	size_t n = 0;
-	char id[2 * OPLOG_STORE_ID_LEN + 1];
+	struct lag_args a = { .timeout_ms = 10000 };
+	char id[2 * OPLOG_STORE_ID_LEN + 1], why[1024] = "";
 	json_t *doc = NULL, *arr = NULL, *nodes = NULL, *lost = NULL;
 	struct nodes_ctx x = { 0 };
 	int64_t total = 0;
-	int err, rc;
+	int err, kerr, rc;
 
 	rc = cli_store_begin(&spec, argc, argv, &c, CLI_STORE_RDONLY, 0, 0, on_option, &a);
 	if (rc != CLI_RUN)
 		goto done;
 	oplog_hex(oplog_store_id(c.s), OPLOG_STORE_ID_LEN, id);
-	if (!(arr = json_array()) || !(nodes = json_array())) {
+	if (!(nodes = json_array())) {
 		rc = cli_fail(&spec, OPLOG_ENOMEM);
 		goto done;
 	}
 	x.s = c.s;
 	x.arr = nodes;
 	x.now_ms = (int64_t)oplog_clock_wall_ms();
-	if ((err = oplog_lag_partitions(c.cfg, NULL, 1, id, 10000, &parts, &n)) ||
-	    (err = partitions_json(&c, parts, n, arr, &total)) ||
+	/* An unreachable broker still leaves the store's side to print. */
+	kerr = broker_side(&c, &a, id, &arr, &total, why, sizeof(why));
+	if ((kerr && kerr != OPLOG_EKAFKA && (err = kerr)) ||
 	    (err = oplog_store_datasets(c.s, dataset_fn, &x)) ||
 	    (err = cli_lost_json(c.s, &lost))) {
 		rc = cli_fail(&spec, err);
 		goto done;
 	}
-	doc = json_pack("{s:O,s:O,s:I,s:O,s:I}", "partitions", arr, "nodes", nodes,
-	                "total_lag", (json_int_t)total, "lost_offsets", lost,
+	doc = json_pack("{s:O,s:O,s:o,s:O,s:I}", "partitions", arr, "nodes", nodes,
+	                "total_lag", kerr ? json_null() : json_integer(total), "lost_offsets", lost,
 	                "lost_messages", cli_lost_messages(lost));
+	if (doc && kerr && json_object_set_new(doc, "error", json_string(why))) {
+		json_decref(doc);
+		doc = NULL;
+	}
 	if (!doc) {
 		rc = cli_fail(&spec, OPLOG_ENOMEM);
 		goto done;
@@ -208,13 +262,15 @@ int cmd_lag(int argc, char **argv)
 	}
 	if (!c.common.json)
 		print_text(doc);
-	rc = a.has_max && (uint64_t)total > a.max_lag ? CLI_EXIT_NO : CLI_EXIT_OK;
+	if (kerr)
+		rc = cli_error(&spec, "%s", why);
+	else
+		rc = a.has_max && (uint64_t)total > a.max_lag ? CLI_EXIT_NO : CLI_EXIT_OK;
 done:
 	json_decref(doc);
 	json_decref(arr);
 	json_decref(nodes);
 	json_decref(lost);
-	oplog_lag_free(parts);
 	cli_store_end(&c);
 	return rc;
 }

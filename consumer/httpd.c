@@ -26,7 +26,7 @@ struct oplog_httpd {
 	int64_t            published_ms;
 	int64_t            stale_ms;
 	int                healthy;
-	char               why[256];
+	char               why[1024];
 };
 
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, char *body,
@@ -59,7 +59,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                               const char *upload, size_t *upload_len, void **state)
 {
 	struct oplog_httpd *m = cls;
-	char health[300], *page = NULL;
+	char health[1100], *page = NULL;
 	size_t len = 0;
 	unsigned status;
 

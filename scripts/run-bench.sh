@@ -71,6 +71,29 @@ stream() {
 	echo "$BENCH_SLICES x $BENCH_UNIT entries: $(cat "$BENCH_STREAM_DIR/stream.info")"
 }
 
+# shellcheck disable=SC2317 # run by part
+# The metrics page with ~100k datasets: the store read the apply loop does
+# (at most every 50 times its cost) and the monitor thread's render,
+# capped at the default [metrics] max_datasets and uncapped.
+metrics() {
+	_m=$W/metrics
+	mkdir -p "$_m"
+	"$build/oplogd" gen --datasets 100000 --nodes 1 --count 400000 --framing lenpfx \
+		--out "$_m/stream.bin" 2>/dev/null || return 2
+	"$build/oplogd" import --store "$_m/store" --framing lenpfx "$_m/stream.bin" >/dev/null ||
+		return 2
+	"$build/bench/bench_metrics" "$_m/store" 5 1000 >"$_m/capped.json" || return 2
+	"$build/bench/bench_metrics" "$_m/store" 3 100000000 >"$_m/all.json" || return 2
+	cat "$_m/capped.json" "$_m/all.json"
+	result metrics_datasets "$(jq .datasets "$_m/capped.json")"
+	result metrics_read_ms "$(jq .read_ms "$_m/capped.json")"
+	result metrics_render_ms "$(jq .render_ms "$_m/capped.json")"
+	result metrics_page_bytes "$(jq .page_bytes "$_m/capped.json")"
+	result metrics_render_all_ms "$(jq .render_ms "$_m/all.json")"
+	result metrics_page_all_bytes "$(jq .page_bytes "$_m/all.json")"
+	rm -rf "$_m"
+}
+
 T0=$(now)
 part codec "$build/bench/bench_codec"
 if [ "${BENCH_STORE:-0}" = 1 ]; then
@@ -88,6 +111,7 @@ fi
 result bench_dir "${TMPDIR:-/var/tmp}"
 part import sh "$ROOT/bench/bench_import.sh" "$build"
 part apply sh "$ROOT/bench/bench_apply.sh" "$build"
+part metrics metrics
 result part_total_s "$(elapsed "$T0" "$(now)")"
 
 sh "$ROOT/bench/bench_report.sh" "$BENCH_RESULTS" || setup_failed=1

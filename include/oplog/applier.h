@@ -18,13 +18,23 @@
  * batches are applied and their offsets committed before the rebalance
  * goes on.
  *
+ * A partition with no position of its own that starts at its end (an
+ * empty one, or any with fresh_start = latest) has that position recorded
+ * in the store with the next batch and then committed, like a consumed
+ * offset, so that every assigned partition has a committed offset after a
+ * clean stop.
+ *
+ * With [metrics] listen set, the loop posts a snapshot once a second to a
+ * monitor thread, which renders /metrics and judges /healthz
+ * (oplog/metrics.h); the loop never renders.
+ *
  * After a kill -9, what was taken in but is not in the store (read again
  * by the next run) is at most [apply] batch_size messages: the batch being
  * written and the one filling share that limit.
  *
  * Threading: oplog_applier_run runs on one thread, which makes every
- * librdkafka call; it starts the intake's writer thread, and joins it in
- * oplog_applier_free. The stop flag may be set from a signal handler or
+ * librdkafka call; it starts the intake's writer thread (and the monitor
+ * thread), and joins them in oplog_applier_free. The stop flag may be set from a signal handler or
  * another thread.
  *
  * Ownership: the applier borrows the config and the store; both must

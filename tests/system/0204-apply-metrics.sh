@@ -6,6 +6,13 @@
 # answers ok; an unknown path is 404. A second applier on the same port
 # exits non-zero with one line naming the address. The stream is produced
 # by `oplogd gen --topic`, which must deliver every message.
+# The gauges of the applier's state agree with the store and the group
+# (assigned partitions, committed offsets, store bytes, rejects kept).
+# Then the broker goes away with 2000 messages unread (apply was stopped
+# while they were produced): within [metrics] health_grace /healthz turns
+# 503 naming the bootstrap servers, the lag is NaN on the page and
+# "unknown" in the progress line, never 0. With the broker back, all is
+# applied and /healthz is ok again.
 . tests/system/lib.sh
 . tests/system/lib_kafka.sh
 
@@ -24,6 +31,7 @@ PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0
 URL=http://127.0.0.1:$PORT
 kafka_apply_conf "$TDIR/store" replica-m "[metrics]
 listen = 127.0.0.1:$PORT
+health_grace = 3s
 [log]
 progress_interval = 1s" >"$TDIR/apply.conf"
 
@@ -66,6 +74,63 @@ grep -q 'progress: .* lag 0,' "$TDIR/apply.log" || wait_for 5 "a progress line w
 
 assert_eq "200 ok" "$(curl -s -o "$TDIR/h" -w '%{http_code}' "$URL/healthz") $(cat "$TDIR/h")" "/healthz"
 assert_eq 404 "$(curl -s -o /dev/null -w '%{http_code}' "$URL/nothing")" "unknown path"
+
+# The applier's state.
+committed_at_high() {
+	scrape || return 1
+	for p in 0 1; do
+		[ "$(metric "oplogd_committed_offset{topic=\"oplog\",partition=\"$p\"}")" = \
+			"$(kafka_kcat -Q -t oplog:$p:-1 | awk '{ print $NF }')" ] || return 1
+	done
+}
+wait_for 20 "oplogd_committed_offset at each partition's end" committed_at_high
+assert_eq 2 "$(metric oplogd_assigned_partitions)" "assigned partitions"
+assert_eq 1 "$(metric "oplogd_build_info{version=\"$("$OPLOGD" --version | awk 'NR == 1 { print $2 }')\"}")" "build info"
+run "$OPLOGD" stats --store "$TDIR/store" --json
+kept=$(json .rejects_kept)
+[ "$kept" -gt 0 ] || fail "no rejects kept"
+# The store is read for these at most once a second.
+wait_for 10 "oplogd_rejects_kept = $kept" sh -c \
+	"curl -sf '$URL/metrics' | grep -qx 'oplogd_rejects_kept $kept'"
+scrape || fail "/metrics"
+[ "$(metric oplogd_store_bytes)" -gt 0 ] || fail "oplogd_store_bytes: $(metric oplogd_store_bytes)"
+awk '$1 == "oplogd_seconds_since_broker_reply" && $2 < 3 { ok = 1 } END { exit !ok }' \
+	"$TDIR/page" || fail "seconds since a broker reply: $(grep since_broker "$TDIR/page")"
+for g in oplogd_seconds_since_store_commit oplogd_seconds_since_group_commit; do
+	awk -v g=$g '$1 == g && $2 != "+Inf" { ok = 1 } END { exit !ok }' "$TDIR/page" ||
+		fail "$g: $(grep "^$g" "$TDIR/page")"
+done
+
+# The broker goes away with messages unread.
+kill -STOP $pid
+# shellcheck disable=SC2086 # KAFKA_CLIENT_PROPS is a list of words
+run "$OPLOGD" gen --topic oplog -X bootstrap.servers="$KAFKA_BOOTSTRAP" $KAFKA_CLIENT_PROPS \
+	--datasets 2 --nodes 3 --count 2000 --seed 41
+assert_rc 0 "gen --topic (2000 more): $(err)"
+kafka_kill_broker
+kill -CONT $pid
+unhealthy() {
+	[ "$(curl -s -o "$TDIR/h" -w '%{http_code}' "$URL/healthz")" = 503 ] &&
+		grep -q "no broker has answered for .* (bootstrap.servers $KAFKA_BOOTSTRAP)" "$TDIR/h"
+}
+wait_for 30 "/healthz 503 naming the bootstrap servers" unhealthy
+# The page's lag is as of the loop's last snapshot, at most a second older.
+lag_unknown() {
+	scrape && [ "$(metric 'oplogd_partition_lag{topic="oplog",partition="0"}')" = NaN ] &&
+		[ "$(metric 'oplogd_partition_lag{topic="oplog",partition="1"}')" = NaN ]
+}
+wait_for 5 "lag NaN on /metrics while the broker is down" lag_unknown
+wait_for 10 "a progress line with lag unknown" \
+	grep -q 'progress: .*, lag unknown (2 of 2 partitions without a current high watermark),' \
+	"$TDIR/apply.log"
+kafka_restart_broker
+caught_up_again() {
+	scrape && [ "$(metric oplogd_messages_total)" = $((N + 2000)) ] &&
+		[ "$(metric 'oplogd_partition_lag{topic="oplog",partition="0"}')" = 0 ] &&
+		[ "$(metric 'oplogd_partition_lag{topic="oplog",partition="1"}')" = 0 ] &&
+		[ "$(curl -s "$URL/healthz")" = ok ]
+}
+wait_for 120 "everything applied and /healthz ok with the broker back" caught_up_again
 
 # The port is taken: a second applier fails at once, one line, non-zero.
 sed "s/group.id = replica-m/group.id = replica-m2/; s#path = $TDIR/store#path = $TDIR/store2#" \

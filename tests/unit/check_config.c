@@ -128,7 +128,7 @@ START_TEST(test_config__defaults_match_the_table)
 	size_t n, i;
 
 	keys = oplog_config_keys(&n);
-	ck_assert_uint_eq(n, 22);
+	ck_assert_uint_eq(n, 24);
 	for (i = 0; i < n; i++) {
 		char name[128];
 		snprintf(name, sizeof(name), "%s.%s", keys[i].section, keys[i].name);
