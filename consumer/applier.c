@@ -139,12 +139,12 @@ static void tls_fatal(struct oplog_applier *a, const char *reason)
 	int name_len = sep ? (int)(sep - reason) : 0;
 	const char *check = strstr(why, "verif") ?
 	                    "check [kafka] ssl.ca.location: it must hold the CA that signed the "
-	                    "broker's certificate" :
+	                    "broker's certificate, which must name the broker's host" :
 	                    "check the [kafka] ssl.* settings against the broker's";
 	char msg[512];
 
-	snprintf(msg, sizeof(msg), "kafka: TLS handshake with broker %.*s failed (%s): %s",
-	         name_len, sep ? reason : "", check, why);
+	snprintf(msg, sizeof(msg), "kafka: TLS handshake with %s%.*s failed (%s): %s",
+	         sep ? "broker " : "a broker", name_len, reason, check, why);
 	set_fatal(a, OPLOG_EKAFKA, msg);
 }
 
