@@ -111,6 +111,42 @@ void oplog_applier__transient(struct oplog_applier *a, const char *what, const c
 	a->last_err_log = now;
 }
 
+/*
+ * A TLS handshake failed over a certificate: the broker's was refused
+ * (not signed by a CA in ssl.ca.location, or not naming the host), or the
+ * broker refused ours. That is configuration, not a passing condition:
+ * librdkafka reads its CAs and keys once, when the client is made, so no
+ * retry succeeds until the broker's certificate or oplogd's configuration
+ * changes, and the latter needs a restart anyway. So it is fatal at any
+ * time, not only before a first broker was reached: a broker that later
+ * presents a certificate we refuse would otherwise stall its partitions
+ * behind rate-limited warnings. Other handshake failures (under OpenSSL 3
+ * a peer closing mid-handshake is an SSL error, "unexpected eof") are
+ * retried like any lost connection.
+ */
+static int tls_refused(int err, const char *reason)
+{
+	return err == RD_KAFKA_RESP_ERR__SSL && strstr(reason, "certificate") != NULL;
+}
+
+/* One line naming the broker (librdkafka's reason starts with its name),
+ * what to check, and librdkafka's reason. */
+static void tls_fatal(struct oplog_applier *a, const char *reason)
+{
+	const char *sep = strstr(reason, ": ");
+	const char *why = sep ? sep + 2 : reason;
+	int name_len = sep ? (int)(sep - reason) : 0;
+	const char *check = strstr(why, "verif") ?
+	                    "check [kafka] ssl.ca.location: it must hold the CA that signed the "
+	                    "broker's certificate, which must name the broker's host" :
+	                    "check the [kafka] ssl.* settings against the broker's";
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "kafka: TLS handshake with %s%.*s failed (%s): %s",
+	         sep ? "broker " : "a broker", name_len, reason, check, why);
+	set_fatal(a, OPLOG_EKAFKA, msg);
+}
+
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	struct oplog_applier *a = opaque;
@@ -127,6 +163,8 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	           err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED) {
 		snprintf(msg, sizeof(msg), "kafka: %s", reason);
 		set_fatal(a, OPLOG_EKAFKA, msg);
+	} else if (tls_refused(err, reason)) {
+		tls_fatal(a, reason);
 	} else {
 		oplog_applier__transient(a, rd_kafka_err2name(err), reason);
 	}

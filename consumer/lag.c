@@ -12,6 +12,32 @@
 #include "oplog/kafka.h"
 #include "oplog/lag.h"
 
+/*
+ * The last error the client reported, as " (REASON)", or "": a request's
+ * result only says that it failed ("Broker transport failure"), the
+ * client's error events say why (a refused connection, a TLS certificate
+ * not trusted). "All brokers are down" says neither and is skipped.
+ */
+struct last_error {
+	char text[400];
+};
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct last_error *e = opaque;
+
+	(void)rk;
+	if (err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+		snprintf(e->text, sizeof(e->text), " (%s)", reason);
+}
+
+/* Serves the error events queued while a request blocked. */
+static const char *why(rd_kafka_t *rk)
+{
+	rd_kafka_poll(rk, 0);
+	return ((struct last_error *)rd_kafka_opaque(rk))->text;
+}
+
 /* Append the partitions of one topic, from the broker's metadata. */
 static int topic_partitions(rd_kafka_t *rk, const char *name, int timeout_ms,
                             rd_kafka_topic_partition_list_t *list)
@@ -26,8 +52,8 @@ static int topic_partitions(rd_kafka_t *rk, const char *name, int timeout_ms,
 		                        rd_kafka_err2str(rd_kafka_last_error()));
 	err = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
 	if (err)
-		rc = oplog_error__set(OPLOG_EKAFKA, "metadata for topic %s: %s", name,
-		                      rd_kafka_err2str(err));
+		rc = oplog_error__set(OPLOG_EKAFKA, "metadata for topic %s: %s%s", name,
+		                      rd_kafka_err2str(err), why(rk));
 	else if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt == 0)
 		rc = oplog_error__set(OPLOG_ENOTFOUND, "topic %s: %s", name,
 		                      md->topic_cnt == 1 && md->topics[0].err ?
@@ -48,6 +74,7 @@ int oplog_lag_partitions(const struct oplog_config *cfg, const char *topic, int 
 	rd_kafka_t *rk = NULL;
 	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(8);
 	struct oplog_kafka_partition *res = NULL;
+	struct last_error last = { "" };
 	const char *const *names = &topic;
 	size_t n_names = 1;
 	int rc;
@@ -62,8 +89,11 @@ int oplog_lag_partitions(const struct oplog_config *cfg, const char *topic, int 
 		rc = oplog_error__set(OPLOG_ECONFIG, "[kafka] group.id is required");
 		goto done;
 	}
-	if ((rc = oplog_kafka_consumer_conf(cfg, &conf)) ||
-	    (rc = oplog_kafka_consumer(&conf, &rk)))
+	if ((rc = oplog_kafka_consumer_conf(cfg, &conf)))
+		goto done;
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_opaque(conf, &last);
+	if ((rc = oplog_kafka_consumer(&conf, &rk)))
 		goto done;
 	for (size_t i = 0; i < n_names; i++)
 		if ((rc = topic_partitions(rk, names[i], timeout_ms, list)))
@@ -72,8 +102,8 @@ int oplog_lag_partitions(const struct oplog_config *cfg, const char *topic, int 
 	if (group) {
 		rd_kafka_resp_err_t err = rd_kafka_committed(rk, list, timeout_ms);
 		if (err) {
-			rc = oplog_error__set(OPLOG_EKAFKA, "the group's committed offsets: %s",
-			                      rd_kafka_err2str(err));
+			rc = oplog_error__set(OPLOG_EKAFKA, "the group's committed offsets: %s%s",
+			                      rd_kafka_err2str(err), why(rk));
 			goto done;
 		}
 	}
@@ -94,8 +124,8 @@ int oplog_lag_partitions(const struct oplog_config *cfg, const char *topic, int 
 		err = rd_kafka_query_watermark_offsets(rk, p->topic, p->partition, &r->low,
 		                                       &r->high, timeout_ms);
 		if (err) {
-			rc = oplog_error__set(OPLOG_EKAFKA, "watermarks of %s/%d: %s", p->topic,
-			                      (int)p->partition, rd_kafka_err2str(err));
+			rc = oplog_error__set(OPLOG_EKAFKA, "watermarks of %s/%d: %s%s", p->topic,
+			                      (int)p->partition, rd_kafka_err2str(err), why(rk));
 			goto done;
 		}
 	}

@@ -55,6 +55,22 @@
 #                               writing LOG has to bring about: on timeout
 #                               the failure also shows LOG's last non-debug
 #                               lines (its progress lines say why)
+#   kafka_tls_ca NAME           a CA of its own (openssl): certificate
+#                               $TDIR/tls/NAME.pem, key $TDIR/tls/NAME.key
+#   kafka_start_tls [--partitions N]
+#                               kafka_start, then the broker again with an
+#                               SSL listener beside the PLAINTEXT one. Its
+#                               certificate (SAN IP:127.0.0.1 and
+#                               DNS:localhost, so that librdkafka's default
+#                               hostname check passes) is signed by the CA
+#                               "ca" (kafka_tls_ca ca) and kept in a JKS
+#                               keystore made with keytool. Exports
+#                               KAFKA_TLS_BOOTSTRAP (HOST:PORT of the SSL
+#                               listener) and KAFKA_TLS_CA (the CA's PEM);
+#                               KAFKA_BOOTSTRAP stays the PLAINTEXT listener
+#   kafka_tls_ini CA_PEM        the [kafka] lines for a client of the SSL
+#                               listener trusting CA_PEM, as INI for
+#                               kafka_apply_conf
 #
 # KAFKA_CLIENT_SETTINGS holds the librdkafka settings (key=value words) any
 # client needs for a 0.9 broker, which has no ApiVersion request;
@@ -203,4 +219,120 @@ kafka_wait_apply() {
 $(grep -v '^[^ ]* debug ' "$_wa_log" | tail -n 8)"
 		sleep 0.1
 	done
+}
+
+# The CA and the broker's certificate live in $TDIR/tls, which goes with
+# the test. Each CA has its own serial file and key: a second CA signs
+# nothing the broker presents.
+kafka_tls_ca() {
+	mkdir -p "$TDIR/tls"
+	cat >"$TDIR/tls/$1.cnf" <<CNF
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = oplogd test CA $1
+[ca_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+CNF
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -config "$TDIR/tls/$1.cnf" \
+		-extensions ca_ext -keyout "$TDIR/tls/$1.key" -out "$TDIR/tls/$1.pem" \
+		>"$TDIR/tls/$1.log" 2>&1 || fail "openssl: making the CA $1 failed: $(tail -n 3 "$TDIR/tls/$1.log")"
+}
+
+# keytool of the JVM that runs the broker (kafka-run-class.sh takes
+# $JAVA_HOME/bin/java, else java on PATH).
+kafka__keytool() {
+	if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/keytool" ]; then
+		echo "$JAVA_HOME/bin/keytool"
+	elif _kt_java=$(command -v java); then
+		_kt=$(dirname "$(readlink -f "$_kt_java")")/keytool
+		[ -x "$_kt" ] || fail "no keytool beside $_kt_java (install openjdk-17-jre-headless: scripts/deps.sh)"
+		echo "$_kt"
+	else
+		fail "java not found on PATH (install openjdk-17-jre-headless: scripts/deps.sh)"
+	fi
+}
+
+# The broker's key and certificate go through a PKCS#12 file (openssl)
+# into a JKS keystore (keytool), Kafka 0.9's default keystore type. The
+# broker is started once by kafka_start with the PLAINTEXT listener only
+# (kafka-broker.sh writes its configuration), then killed and started
+# again from the same configuration with the SSL listener added.
+# ZooKeeper, topics and the PLAINTEXT port stay as they were.
+kafka_start_tls() {
+	_kt=$(kafka__keytool)
+	_pw=oplogd-test
+	_tls=$TDIR/tls
+	kafka_tls_ca ca
+	cat >"$_tls/broker.cnf" <<CNF
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = 127.0.0.1
+[broker_ext]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1, DNS:localhost
+authorityKeyIdentifier = keyid
+CNF
+	{
+		openssl req -new -newkey rsa:2048 -nodes -config "$_tls/broker.cnf" \
+			-keyout "$_tls/broker.key" -out "$_tls/broker.csr" &&
+		openssl x509 -req -in "$_tls/broker.csr" -CA "$_tls/ca.pem" -CAkey "$_tls/ca.key" \
+			-set_serial 2 -days 2 -extfile "$_tls/broker.cnf" -extensions broker_ext \
+			-out "$_tls/broker.pem" &&
+		openssl pkcs12 -export -in "$_tls/broker.pem" -inkey "$_tls/broker.key" \
+			-certfile "$_tls/ca.pem" -name broker -passout "pass:$_pw" -out "$_tls/broker.p12" &&
+		"$_kt" -importkeystore -noprompt -srckeystore "$_tls/broker.p12" -srcstoretype PKCS12 \
+			-srcstorepass "$_pw" -destkeystore "$_tls/broker.jks" -deststoretype JKS \
+			-deststorepass "$_pw" -destkeypass "$_pw"
+	} >"$_tls/broker.log" 2>&1 ||
+		fail "making the broker's keystore failed: $(tail -n 5 "$_tls/broker.log")"
+
+	kafka_start "$@"
+	_port=${KAFKA_BOOTSTRAP##*:}
+	_tls_port=$(perl -MIO::Socket::INET -e '
+		for (1 .. 500) {
+			my $p = 20000 + int(rand(12000));
+			next if $p == $ARGV[0];
+			my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $p,
+				Proto => "tcp", Listen => 1, ReuseAddr => 1) or next;
+			close $s;
+			print "$p\n";
+			exit 0;
+		}
+		exit 1;' "$_port") || fail "no free loopback port for the SSL listener"
+	kafka_kill_broker
+	_props=$KAFKA_DIR/server.properties
+	sed -i -e "s|^listeners=.*|listeners=PLAINTEXT://127.0.0.1:$_port,SSL://127.0.0.1:$_tls_port|" \
+		-e "s|^advertised.listeners=.*|advertised.listeners=PLAINTEXT://127.0.0.1:$_port,SSL://127.0.0.1:$_tls_port|" \
+		"$_props" || fail "editing $_props failed"
+	# Only clients use SSL: brokers talk PLAINTEXT, and no client
+	# certificate is asked for.
+	cat >>"$_props" <<PROPS
+security.inter.broker.protocol=PLAINTEXT
+ssl.keystore.type=JKS
+ssl.keystore.location=$_tls/broker.jks
+ssl.keystore.password=$_pw
+ssl.key.password=$_pw
+ssl.client.auth=none
+PROPS
+	kafka_restart_broker
+	KAFKA_TLS_BOOTSTRAP=127.0.0.1:$_tls_port
+	KAFKA_TLS_CA=$_tls/ca.pem
+	export KAFKA_TLS_BOOTSTRAP KAFKA_TLS_CA
+}
+
+kafka_tls_ini() {
+	cat <<INI
+[kafka]
+bootstrap.servers = $KAFKA_TLS_BOOTSTRAP
+security.protocol = ssl
+ssl.ca.location = $1
+INI
 }
