@@ -18,8 +18,10 @@ static const struct cli_spec spec = {
 	"to the store; each batch is one store transaction with its offsets. SIGINT,\n"
 	"SIGTERM or SIGHUP finish the batch, commit the store and the group, and exit\n"
 	"0 (SIGHUP reloads nothing: restart to change the configuration). A fatal\n"
-	"condition (bad configuration, failed authentication, store failure) exits 2\n"
-	"with one line on stderr.",
+	"condition (bad configuration, failed authentication, a broker certificate\n"
+	"the configured CA does not accept, store failure) exits 2 with one line on\n"
+	"stderr. An unreachable broker is not fatal: it is retried, and /healthz\n"
+	"turns 503 after [metrics] health_grace.",
 	options
 };
 
