@@ -245,12 +245,11 @@ void cli_common_free(struct cli_common *common)
 	common->noverrides = 0;
 }
 
-int cli_load_config(const struct cli_spec *spec, const struct cli_common *common,
-                    struct oplog_config **out)
+int cli_config_from(const struct cli_common *common, struct oplog_config **out)
 {
 	struct oplog_config *cfg = NULL;
 	size_t i;
-	int err, rc = CLI_EXIT_ERROR;
+	int err;
 
 	*out = NULL;
 	err = oplog_config_new(&cfg);
@@ -265,6 +264,21 @@ int cli_load_config(const struct cli_spec *spec, const struct cli_common *common
 			                            ov->arg);
 	}
 	if (err != 0) {
+		oplog_config_free(cfg);
+		return err;
+	}
+	*out = cfg;
+	return 0;
+}
+
+int cli_load_config(const struct cli_spec *spec, const struct cli_common *common,
+                    struct oplog_config **out)
+{
+	struct oplog_config *cfg = NULL;
+	int err, rc = CLI_EXIT_ERROR;
+
+	*out = NULL;
+	if ((err = cli_config_from(common, &cfg)) != 0) {
 		rc = cli_fail(spec, err);
 		goto done;
 	}
@@ -395,6 +409,26 @@ const volatile sig_atomic_t *cli_catch_stop(void)
 	 * mid-batch: SIGHUP stops it cleanly too. */
 	sigaction(SIGHUP, &sa, NULL);
 	return &stop_requested;
+}
+
+/* Counted by on_reload_signal(), read by the applier's run loop. */
+static volatile sig_atomic_t reloads_requested;
+
+static void on_reload_signal(int sig)
+{
+	(void)sig;
+	reloads_requested++;
+}
+
+const volatile sig_atomic_t *cli_catch_reload(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_reload_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	return &reloads_requested;
 }
 
 int cli_answer_json(const struct cli_spec *spec, json_t *doc)

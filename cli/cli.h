@@ -216,6 +216,14 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv,
 void cli_common_free(struct cli_common *common);
 
 /*
+ * The configuration common names: defaults, the -c file, then -X, --set
+ * and --store in command-line order. Returns 0 with *out set (free with
+ * oplog_config_free), or the OPLOG_E* of the first failure, with the
+ * message in oplog_error_last() and *out NULL. Prints nothing.
+ */
+int cli_config_from(const struct cli_common *common, struct oplog_config **out);
+
+/*
  * Build the configuration: defaults, then the -c file, then --set, -X and
  * --store in command-line order, so that the command line wins. The
  * logger takes its [log] settings from it here, the one place every
@@ -265,9 +273,17 @@ int cli_read_input(const char *path, size_t max, uint8_t **buf, size_t *len,
 /*
  * Catch SIGINT, SIGTERM and SIGHUP from now on: each sets the flag
  * returned, which a run loop (apply, replay) polls to finish its batch and
- * stop. The handler only sets the flag. Returns the flag, never NULL.
+ * stop (apply then makes SIGHUP a reload: cli_catch_reload). The handler
+ * only sets the flag. Returns the flag, never NULL.
  */
 const volatile sig_atomic_t *cli_catch_stop(void);
+
+/*
+ * Make SIGHUP ask for a reload instead (after cli_catch_stop): the handler
+ * increments the counter returned, which the run loop compares with what
+ * it last saw. Returns the counter, never NULL.
+ */
+const volatile sig_atomic_t *cli_catch_reload(void);
 
 /*
  * Print doc on stdout as one line (OPLOG_JSON_FLAGS) and a newline, and

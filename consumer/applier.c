@@ -33,6 +33,8 @@ static void set_fatal(struct oplog_applier *a, int err, const char *msg)
 	snprintf(a->fatal_msg, sizeof(a->fatal_msg), "%s", msg);
 }
 
+static void post(struct oplog_applier *a, int store_free);
+
 /* ---- batches -------------------------------------------------------------- */
 
 static void list_free(rd_kafka_topic_partition_list_t *list)
@@ -82,6 +84,10 @@ static void on_applied(void *arg, int rc, const struct oplog_apply_stats *as, do
 	a->in_flight = rd_kafka_topic_partition_list_new(8);
 	a->flight_msgs = 0;
 	a->store_commit_ms = oplog_clock_mono_ms();
+	/* Under steady load the writer is rarely idle when the loop posts:
+	 * the store is read here, between two batches, when it is due. */
+	if (a->monitor && a->store_commit_ms >= a->store_due)
+		post(a, 1);
 }
 
 /* On the writer's thread: a batch is done, cut the poll short. */
@@ -412,8 +418,9 @@ static void read_store(struct oplog_applier *a, int64_t now,
 }
 
 /* Take the snapshot and post it to the monitor thread, which renders
- * the page and judges health (monitor.c). */
-static void post(struct oplog_applier *a)
+ * the page and judges health (monitor.c). The store is read when due and
+ * free: the writer idle, or store_free when the caller knows it is. */
+static void post(struct oplog_applier *a, int store_free)
 {
 	struct oplog_metrics_snapshot snap;
 	struct oplog_metrics_dataset *v = NULL;
@@ -421,7 +428,7 @@ static void post(struct oplog_applier *a)
 	size_t n = 0;
 
 	a->last_post = now;
-	if (!oplog_intake_busy(a->in) && now >= a->store_due)
+	if ((store_free || !oplog_intake_busy(a->in)) && now >= a->store_due)
 		read_store(a, now, &v, &n);
 	partition_lag(a, now);
 	memset(&snap, 0, sizeof(snap));
@@ -463,7 +470,7 @@ static void progress(struct oplog_applier *a)
 	char lag[120];
 
 	if (a->monitor && now - a->last_post >= 1000)
-		post(a);
+		post(a, 0);
 	if (a->progress_ms <= 0 || dt < a->progress_ms)
 		return;
 	if (!a->monitor)
@@ -483,6 +490,31 @@ static void progress(struct oplog_applier *a)
 	a->last_progress = now;
 }
 
+/* A reload was asked for: take the reloadable keys from a fresh load. */
+static void reload(struct oplog_applier *a)
+{
+	struct oplog_config *cfg = NULL;
+
+	a->reload_seen = *a->reload_count;
+	if (a->reload_fn(a->reload_arg, &cfg) != 0) {
+		oplog_log(OPLOG_LOG_WARN, "reload: the configuration is unchanged: %s",
+		          oplog_error_last());
+		return;
+	}
+	oplog_log_setup_from(cfg);
+	a->progress_ms = cfg->log.progress_interval;
+	oplog_config_free(cfg);
+}
+
+void oplog_applier_set_reload(struct oplog_applier *a, const volatile sig_atomic_t *count,
+                              oplog_applier_reload_fn fn, void *arg)
+{
+	a->reload_count = count;
+	a->reload_seen = *count;
+	a->reload_fn = fn;
+	a->reload_arg = arg;
+}
+
 /*
  * The loop. A poll that returns nothing means nothing more is waiting: the
  * filling batch then goes to the writer if it is free (else as soon as it
@@ -497,7 +529,7 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 
 	a->last_commit = a->last_progress = oplog_clock_mono_ms();
 	if (a->monitor)
-		post(a);
+		post(a, 0);
 	while (!*stop && !a->fatal) {
 		rd_kafka_message_t *rkm;
 		int64_t wait;
@@ -516,6 +548,8 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 			oplog_applier__commit(a, 1);
 		if (a->dlq)
 			rd_kafka_poll(a->dlq, 0);
+		if (a->reload_count && *a->reload_count != a->reload_seen)
+			reload(a);
 		progress(a);
 	}
 	/* Stopping: the batches first, then the group, then the consumer. */
@@ -525,7 +559,7 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 		rd_kafka_flush(a->dlq, 10000);
 	rd_kafka_consumer_close(a->rk);
 	if (a->monitor)
-		post(a);   /* /healthz shows the failure while the process ends */
+		post(a, 0);   /* /healthz shows the failure while the process ends */
 	if (a->fatal) {
 		oplog_log(OPLOG_LOG_ERROR, "%s", a->fatal_msg);
 		return oplog_error__set(a->fatal, "%s", a->fatal_msg);
@@ -587,9 +621,10 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
 	rd_kafka_conf_set_rebalance_cb(conf, oplog_applier__on_rebalance);
 	rd_kafka_conf_set_error_cb(conf, on_error);
 	rd_kafka_conf_set_stats_cb(conf, on_stats);
-	/* The statistics say when a broker last replied (on_stats). */
-	if (!oplog_kafka_has(cfg, "statistics.interval.ms") &&
-	    (rc = oplog_kafka_conf_set(conf, "statistics.interval.ms", "1000", "oplogd", 0)))
+	/* The statistics say when a broker last replied (on_stats), which
+	 * health and the lag's "unknown" go by: a second apart whatever
+	 * [kafka] says, since oplogd shows them nowhere else. */
+	if ((rc = oplog_kafka_conf_set(conf, "statistics.interval.ms", "1000", "oplogd", 0)))
 		goto done;
 	rd_kafka_conf_set_offset_commit_cb(conf, oplog_applier__on_commit);
 	if ((rc = oplog_kafka_consumer(&conf, &a->rk)))

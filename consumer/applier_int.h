@@ -57,6 +57,10 @@ struct oplog_applier {
 	size_t                     n_lags, cap_lags;
 	int64_t                    lag;        /* summed over partitions whose lag is known */
 	int                        lag_unknown;  /* partitions whose lag is not */
+	const volatile sig_atomic_t *reload_count;  /* NULL: no reloads */
+	sig_atomic_t               reload_seen;
+	oplog_applier_reload_fn    reload_fn;
+	void                      *reload_arg;
 	int                        fatal;       /* an OPLOG_E* ending the run */
 	char                       fatal_msg[512];
 };

@@ -96,6 +96,21 @@ int oplog_applier_new(struct oplog_applier **out, const struct oplog_config *cfg
  */
 int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop);
 
+/*
+ * How a reload is asked for and made. When *count (a counter a signal
+ * handler increments) has changed, the run loop calls fn(arg, &cfg) on its
+ * own thread; fn returns 0 with cfg a freshly loaded configuration, or an
+ * OPLOG_E* (logged; nothing changes). The applier takes from it what can
+ * change safely while running, [log] level, format and progress_interval,
+ * and frees it; fn says which other keys changed and need a restart.
+ */
+typedef int (*oplog_applier_reload_fn)(void *arg, struct oplog_config **cfg);
+
+/* Ask for reloads through count and fn (both borrowed; arg is passed to
+ * fn). Call before oplog_applier_run. */
+void oplog_applier_set_reload(struct oplog_applier *a, const volatile sig_atomic_t *count,
+                              oplog_applier_reload_fn fn, void *arg);
+
 /* Copy the applier's counters into *out. */
 void oplog_applier_stats(const struct oplog_applier *a, struct oplog_applier_stats *out);
 

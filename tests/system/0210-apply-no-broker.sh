@@ -4,7 +4,9 @@
 # health_grace /healthz answers 503 with one line naming the bootstrap
 # servers and the last client error; /metrics says no broker ever replied
 # (+Inf) and no partition is assigned; the progress line says the lag is
-# unknown, never 0. SIGTERM still stops it cleanly. `oplogd lag --timeout 1s`
+# unknown, never 0. SIGHUP reloads: a bad file is refused with a warning
+# naming it; a good one applies [log] progress_interval at once and names
+# the changed key that waits for a restart. SIGTERM still stops it cleanly. `oplogd lag --timeout 1s`
 # then gives up within seconds, names the bootstrap servers, still prints
 # the nodes of the store (text and JSON, total_lag null) and exits 2.
 . tests/system/lib.sh
@@ -54,6 +56,25 @@ grep -qx 'oplogd_assigned_partitions 0' "$TDIR/page" ||
 wait_for 10 "a progress line with the lag unknown" \
 	grep -q 'progress: .*, lag unknown (no partition assigned),' "$TDIR/apply.log"
 grep -q 'progress: .*, lag 0,' "$TDIR/apply.log" && fail "a progress line said lag 0"
+
+# SIGHUP reloads. A bad file changes nothing and says why.
+cp "$TDIR/apply.conf" "$TDIR/good.conf"
+printf '[log]\nlevel = loud\n' >>"$TDIR/apply.conf"
+kill -HUP $pid
+wait_for 10 "the failed reload's warning" \
+	grep -q "reload: the configuration is unchanged: .*apply.conf:[0-9]*: .*loud" "$TDIR/apply.log"
+# A good one: [log] applies at once, other keys are named and kept.
+sed 's/^progress_interval = 1s$/progress_interval = 1h/; s/^group.id = replica-nb$/group.id = other/' \
+	"$TDIR/good.conf" >"$TDIR/apply.conf"
+kill -HUP $pid
+wait_for 10 "the reload's lines" grep -q "reload: changed, kept until a restart: kafka.group.id" \
+	"$TDIR/apply.log"
+grep -q "info  reload: log.progress_interval$" "$TDIR/apply.log" ||
+	fail "the reload's applied keys: $(grep reload: "$TDIR/apply.log")"
+before=$(grep -c 'progress:' "$TDIR/apply.log")
+sleep 3
+kill -0 $pid || fail "apply exited after SIGHUP"
+assert_eq "$before" "$(grep -c 'progress:' "$TDIR/apply.log")" "progress lines after progress_interval = 1h"
 
 kill -TERM $pid
 wait_for 30 "apply to exit after SIGTERM" sh -c "! kill -0 $pid 2>/dev/null"
