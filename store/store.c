@@ -146,8 +146,8 @@ static int reserve_map(MDB_env *env, size_t from, size_t to)
 		return 1;
 	err = errno;
 	if (from == 0)
-		snprintf(what, sizeof(what), "reserving the map's %zu MiB on disk (writemap; "
-		         "[store] map_size)", to >> 20);
+		snprintf(what, sizeof(what), "reserving the map's %zu MiB on disk "
+		         "([store] writemap)", to >> 20);
 	else
 		snprintf(what, sizeof(what), "growing the map to %zu MiB, reserved on disk "
 		         "(writemap)", to >> 20);
@@ -637,7 +637,8 @@ static int check_length(const char *path)
 
 /*
  * LMDB maps lock.mdb and writes its header and reader slots through the
- * map, so a new lock file on a full disk is a SIGBUS inside mdb_env_open.
+ * map, so a new lock file on a full disk is a SIGBUS inside mdb_env_open,
+ * read-only or not.
  * Its blocks are reserved first, with FALLOC_FL_KEEP_SIZE: the size is
  * LMDB's to set, and blocks past the end become the file's when it does.
  * LOCK_RESERVE is LMDB's lock region for its default 126 readers. Only a
@@ -657,7 +658,7 @@ static int reserve_lock(const char *path, unsigned mode)
 	if (stat(file, &st) == 0 && st.st_size >= LOCK_RESERVE)
 		return 0;
 	if ((fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, mode)) < 0)
-		return 0;  /* mdb_env_open says why, in its own words */
+		return 0;  /* mdb_env_open says why, in its own words (or reads without it) */
 	do
 		rc = fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, LOCK_RESERVE);
 	while (rc != 0 && errno == EINTR);
@@ -689,8 +690,7 @@ static int env_open(struct oplog_store *s, const char *path, unsigned *txn_flags
 	} else if (mkdir(path, oplog_store__dir_mode(s->mode)) != 0 && errno != EEXIST) {
 		return oplog_error__set(OPLOG_EIO, "mkdir %s: %s", path, strerror(errno));
 	}
-	if ((rc = check_length(path)) ||
-	    (!(s->flags & OPLOG_STORE_RDONLY) && (rc = reserve_lock(path, s->mode))))
+	if ((rc = check_length(path)) || (rc = reserve_lock(path, s->mode)))
 		return rc;
 	if (s->flags & OPLOG_STORE_NOSYNC)
 		env_flags |= MDB_NOSYNC;

@@ -81,8 +81,19 @@ assert_contains "$(err)" "the disk holding the store $MNT/big is out of space" \
 assert_contains "$(err)" "reserving the map's 16 MiB on disk" "the error says what was reserved"
 
 # A disk with no room at all: a new store is refused in words too (LMDB
-# writes its lock file through a map).
+# writes its lock file through a map), and so is reading a store copied
+# there without its lock file (which used to be reported as damaged).
+run "$OPLOGD" gen --out "$TDIR/few.bin" --count 50 --seed 2
+assert_rc 0 "gen of a few messages"
+run "$OPLOGD" import --store "$TDIR/few" "$TDIR/few.bin"
+assert_rc 0 "import of a few messages"
+mkdir "$MNT/copy"
+cp "$TDIR/few/data.mdb" "$MNT/copy/" || fail "copy data.mdb to the small disk"
 dd if=/dev/zero of="$MNT/fill" bs=4k 2>/dev/null || true
+run "$OPLOGD" verify --store "$MNT/copy"
+assert_rc 2 "verify of a store without lock.mdb on a disk with no room"
+assert_contains "$(err)" "the disk holding the store $MNT/copy is out of space" \
+	"verify: the error says the store's disk is full"
 for wm in no yes; do
 	run "$OPLOGD" import --store "$MNT/new-$wm" --framing lenpfx --set store.writemap=$wm \
 		"$TDIR/s.bin"
