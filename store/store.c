@@ -636,36 +636,43 @@ static int check_length(const char *path)
 }
 
 /*
- * LMDB maps lock.mdb and writes its header and reader slots through the
- * map, so a new lock file on a full disk is a SIGBUS inside mdb_env_open,
- * read-only or not.
- * Its blocks are reserved first, with FALLOC_FL_KEEP_SIZE: the size is
- * LMDB's to set, and blocks past the end become the file's when it does.
- * LOCK_RESERVE is LMDB's lock region for its default 126 readers. Only a
- * lock file shorter than that is touched: no environment uses it yet, and
- * closing a descriptor of a lock file in use would drop this process's
- * fcntl locks on it. A file system that cannot reserve is left alone.
+ * What LMDB writes first into the files of a new environment, each in one
+ * go, must not run out of space halfway:
+ *   - lock.mdb is mapped and its header and reader slots written through
+ *     the map, so on a full disk a new lock file is a SIGBUS inside
+ *     mdb_env_open, read-only or not. LOCK_RESERVE is LMDB's lock region
+ *     for its default 126 readers.
+ *   - data.mdb of a new store gets its two meta pages in one write; a
+ *     disk that takes only the first leaves a file LMDB refuses for good
+ *     (MDB_INVALID), even once there is room.
+ * So the first `len` bytes of a file shorter than that are reserved before
+ * mdb_env_open, with FALLOC_FL_KEEP_SIZE: the size is LMDB's to set, and
+ * blocks past the end become the file's when it does. Only a file that
+ * short is touched: no environment uses it yet, and closing a descriptor
+ * of a lock file in use would drop this process's fcntl locks on it. A
+ * file system that cannot reserve is left alone.
  * Returns 0 or OPLOG_ENOSPC.
  */
 #define LOCK_RESERVE 8192
-static int reserve_lock(const char *path, unsigned mode)
+static int reserve_new(const char *path, const char *name, off_t len, unsigned mode)
 {
-	char file[PATH_MAX + 16];
+	char file[PATH_MAX + 16], what[32];
 	struct stat st;
 	int fd, rc, err = 0;
 
-	snprintf(file, sizeof(file), "%s/lock.mdb", path);
-	if (stat(file, &st) == 0 && st.st_size >= LOCK_RESERVE)
+	snprintf(file, sizeof(file), "%s/%s", path, name);
+	if (stat(file, &st) == 0 && st.st_size >= len)
 		return 0;
 	if ((fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, mode)) < 0)
 		return 0;  /* mdb_env_open says why, in its own words (or reads without it) */
 	do
-		rc = fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, LOCK_RESERVE);
+		rc = fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, len);
 	while (rc != 0 && errno == EINTR);
 	if (rc != 0)
 		err = errno;
 	close(fd);
-	return err ? no_space(path, err, "reserving lock.mdb", strerror(err)) : 0;
+	snprintf(what, sizeof(what), "reserving %s", name);
+	return err ? no_space(path, err, what, strerror(err)) : 0;
 }
 
 /*
@@ -690,7 +697,10 @@ static int env_open(struct oplog_store *s, const char *path, unsigned *txn_flags
 	} else if (mkdir(path, oplog_store__dir_mode(s->mode)) != 0 && errno != EEXIST) {
 		return oplog_error__set(OPLOG_EIO, "mkdir %s: %s", path, strerror(errno));
 	}
-	if ((rc = check_length(path)) || (rc = reserve_lock(path, s->mode)))
+	if ((rc = check_length(path)) ||
+	    (rc = reserve_new(path, "lock.mdb", LOCK_RESERVE, s->mode)) ||
+	    (!(s->flags & OPLOG_STORE_RDONLY) &&
+	     (rc = reserve_new(path, "data.mdb", 2 * sysconf(_SC_PAGESIZE), s->mode))))
 		return rc;
 	if (s->flags & OPLOG_STORE_NOSYNC)
 		env_flags |= MDB_NOSYNC;

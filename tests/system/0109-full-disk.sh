@@ -80,6 +80,26 @@ assert_contains "$(err)" "the disk holding the store $MNT/big is out of space" \
 	"writemap=yes: the error at open says the store's disk is full"
 assert_contains "$(err)" "reserving the map's 16 MiB on disk" "the error says what was reserved"
 
+# A new store on a disk with next to no room (12 KiB): refused in words,
+# and once there is room it is created (a half-written first meta page
+# used to leave a data.mdb LMDB refused for good).
+small_disk
+dd if=/dev/zero of="$MNT/room" bs=4k count=3 2>/dev/null || fail "write 12 KiB"
+dd if=/dev/zero of="$MNT/fill" bs=4k 2>/dev/null || true
+rm "$MNT/room"
+run "$OPLOGD" import --store "$MNT/tight" --framing lenpfx "$TDIR/s.bin"
+assert_rc 2 "a new store on a disk with 12 KiB left"
+assert_contains "$(err)" "the disk holding the store $MNT/tight is out of space" \
+	"the error for a new store on a nearly full disk"
+rm "$MNT/fill"
+run "$OPLOGD" import --store "$MNT/tight" --framing lenpfx --batch 1000 "$TDIR/s.bin"
+assert_rc 2 "the same import, with the 4 MiB disk's room"
+run "$OPLOGD" verify --store "$MNT/tight"
+assert_rc 0 "verify of the store created once there was room"
+kept=$(store_messages "$MNT/tight") || fail "no store once there was room"
+[ "$kept" -gt 0 ] || fail "the store created once there was room took no batch"
+rm -r "$MNT/tight"
+
 # A disk with no room at all: a new store is refused in words too (LMDB
 # writes its lock file through a map), and so is reading a store copied
 # there without its lock file (which used to be reported as damaged).
