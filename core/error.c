@@ -36,6 +36,7 @@ const char *oplog_strerror(int err)
 	case OPLOG_ECONFIG:   return "ECONFIG";
 	case OPLOG_EKAFKA:    return "EKAFKA";
 	case OPLOG_ECORRUPT:  return "ECORRUPT";
+	case OPLOG_ENOSPC:    return "ENOSPC";
 	default:              return "ERROR";
 	}
 }

@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential pkg-config liblmdb-dev lmdb-utils librdkafka-dev
 libmsgpack-dev check libssl-dev libjansson-dev libinih-dev
 libmicrohttpd-dev kcat jq openjdk-17-jre-headless nodejs
-python3 python3-kafka python3-lmdb curl openssl"
+python3 python3-kafka python3-lmdb curl openssl mount"
 
 missing=""
 for p in $PKGS; do

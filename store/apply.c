@@ -668,7 +668,7 @@ static int apply_once(struct oplog_store *s, const struct oplog_batch *b,
 	a.txn = NULL;   /* committed or, on failure, already freed by LMDB */
 	if (rc) {
 		oplog_store__ids_rollback(s);
-		rc = oplog_store__mdb_err(rc, "mdb_txn_commit");
+		rc = oplog_store__write_err(s->env, rc, "mdb_txn_commit");
 		goto done;
 	}
 	oplog_store__ids_commit(s);

@@ -230,7 +230,7 @@ static int prune_once(struct oplog_store *s, uint32_t ds, const uint8_t *cut,
 	rc = mdb_txn_commit(pb.txn);
 	pb.txn = NULL;
 	if (rc) {
-		rc = oplog_store__mdb_err(rc, "prune: mdb_txn_commit");
+		rc = oplog_store__write_err(s->env, rc, "prune: mdb_txn_commit");
 		goto done;
 	}
 	memcpy(resume, kb, klen);
@@ -303,7 +303,7 @@ int oplog_store_cursor_reset(struct oplog_store *s, const char *range)
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc)
-		rc = oplog_store__mdb_err(rc, "mdb_txn_commit");
+		rc = oplog_store__write_err(s->env, rc, "mdb_txn_commit");
 done:
 	if (txn)
 		mdb_txn_abort(txn);

@@ -3,6 +3,7 @@
  * helpers every store file uses (LMDB errors, growing an array or the
  * map, node state records, HLC order, document keys).
  */
+#define _GNU_SOURCE  /* fallocate(2): see reserve_map for why not posix_fallocate */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,9 +11,11 @@
 #include <stdlib.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "oplog/error.h"
+#include "oplog/log.h"
 #include "store_int.h"
 
 const char *const oplog_store__dbi_names[DBI__COUNT] = {
@@ -30,6 +33,15 @@ const unsigned oplog_store__dbi_flags[DBI__COUNT] = {
 #define DEFAULT_MAX_SIZE   ((size_t)64 << 30)
 #define DEFAULT_REJECT_MAX ((size_t)64 << 10)
 
+/* With writemap the map grows by at most this much at a time: its file
+ * space is reserved (reserve_map), and doubling a map of many gigabytes
+ * would hold as much disk again that the store does not use yet. */
+#define WRITEMAP_GROW_MAX  ((size_t)1 << 30)
+
+/* Space left below which a write that failed with EIO is taken for a full
+ * disk (disk_full). */
+#define DISK_FULL_SLACK    ((uint64_t)4 << 20)
+
 int oplog_store__mdb_err(int rc, const char *what)
 {
 	if (rc == MDB_MAP_FULL)
@@ -45,6 +57,103 @@ int oplog_store__mdb_err(int rc, const char *what)
 	if (rc == ENOMEM)
 		return oplog_error__set(OPLOG_ENOMEM, "%s: %s", what, mdb_strerror(rc));
 	return oplog_error__set(OPLOG_EIO, "%s: %s", what, mdb_strerror(rc));
+}
+
+/*
+ * Whether err, from writing the store in dir, means the disk holding it is
+ * out of space; *avail gets the bytes left there for an unprivileged
+ * process (0 when statvfs fails). ENOSPC and EDQUOT say so themselves.
+ * LMDB reports a short write, which is how a disk that fills up in the
+ * middle of a commit shows, as EIO; but EIO is also what a failing disk
+ * says. So EIO counts as a full disk only when less than DISK_FULL_SLACK
+ * is left: the short write used up what there was, while a disk that
+ * fails with room to spare keeps its EIO.
+ */
+static int disk_full(const char *dir, int err, uint64_t *avail)
+{
+	struct statvfs sv;
+	int known;
+
+	*avail = 0;
+	if (err != ENOSPC && err != EDQUOT && err != EIO)
+		return 0;
+	if ((known = statvfs(dir, &sv) == 0))
+		*avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	return err != EIO || (known && *avail < DISK_FULL_SLACK);
+}
+
+/* OPLOG_ENOSPC, its message naming the store in dir and what failed, when
+ * err (an errno from LMDB or the system) means its disk is full; else 0. */
+static int no_space(const char *dir, int err, const char *what, const char *why)
+{
+	uint64_t avail;
+
+	if (!disk_full(dir, err, &avail))
+		return 0;
+	return oplog_error__set(OPLOG_ENOSPC, "the disk holding the store %s is out of space "
+	                        "(%llu KiB left): %s: %s", dir,
+	                        (unsigned long long)(avail >> 10), what, why);
+}
+
+int oplog_store__write_err(MDB_env *env, int rc, const char *what)
+{
+	const char *dir = NULL;
+	int err;
+
+	if (mdb_env_get_path(env, &dir) == 0 && dir &&
+	    (err = no_space(dir, rc, what, mdb_strerror(rc))) != 0)
+		return err;
+	return oplog_store__mdb_err(rc, what);
+}
+
+/*
+ * With MDB_WRITEMAP, LMDB sizes data.mdb to the map with ftruncate (a
+ * sparse file) and writes pages through the map, so on a full disk a page
+ * with no block behind it is a SIGBUS in the middle of a transaction, not
+ * an error. So whenever the map is set or grown, the blocks of [from, to)
+ * are reserved first. LMDB never writes past the map (a batch that needs
+ * more gets MDB_MAP_FULL and the map grows again, through here), so a full
+ * disk is reported at the growth, with nothing of the batch written.
+ *
+ * fallocate(2), not posix_fallocate: where the file system cannot reserve
+ * space, glibc's posix_fallocate writes a zero into every block that reads
+ * as zero instead, racing with another process that writes those pages;
+ * here that case returns 1 and the caller decides (env_open opens the
+ * store without MDB_WRITEMAP).
+ *
+ * A reservation that fails may keep the blocks it got (ext4 and XFS do,
+ * tmpfs gives them back): they stay part of data.mdb and are used when
+ * the map grows. The file is never cut here: another process may have a
+ * larger map of it.
+ * Returns 0, 1 (the file system cannot reserve), OPLOG_ENOSPC, OPLOG_EIO.
+ */
+static int reserve_map(MDB_env *env, size_t from, size_t to)
+{
+	const char *dir = NULL;
+	char what[96];
+	int fd, rc, err;
+
+	if (to <= from)
+		return 0;
+	if ((rc = mdb_env_get_fd(env, &fd)) || (rc = mdb_env_get_path(env, &dir)))
+		return oplog_store__mdb_err(rc, "mdb_env_get_fd");
+	do
+		rc = fallocate(fd, 0, (off_t)from, (off_t)(to - from));
+	while (rc != 0 && errno == EINTR);
+	if (rc == 0)
+		return 0;
+	if (errno == EOPNOTSUPP || errno == ENOSYS)
+		return 1;
+	err = errno;
+	if (from == 0)
+		snprintf(what, sizeof(what), "reserving the map's %zu MiB on disk "
+		         "([store] writemap)", to >> 20);
+	else
+		snprintf(what, sizeof(what), "growing the map to %zu MiB, reserved on disk "
+		         "(writemap)", to >> 20);
+	if ((rc = no_space(dir, err, what, strerror(err))) != 0)
+		return rc;
+	return oplog_error__set(OPLOG_EIO, "fallocate %s/data.mdb: %s", dir, strerror(err));
 }
 
 int oplog_store__reserve(void *arrp, size_t *cap, size_t n, size_t elem, size_t first,
@@ -68,16 +177,27 @@ int oplog_store__reserve(void *arrp, size_t *cap, size_t n, size_t elem, size_t 
 
 int oplog_store__map_grow(MDB_env *env, size_t *map_size, size_t max_size, const char *who)
 {
+	unsigned flags = 0;
 	size_t grown;
+	char what[64];
 	int rc;
 
 	if (*map_size >= max_size)
 		return OPLOG_EMAPFULL;
 	grown = *map_size > max_size / 2 ? max_size : *map_size * 2;
+	mdb_env_get_flags(env, &flags);
+	if (flags & MDB_WRITEMAP) {
+		if (grown - *map_size > WRITEMAP_GROW_MAX)
+			grown = *map_size + WRITEMAP_GROW_MAX;
+		if ((rc = reserve_map(env, *map_size, grown)) == 1)
+			rc = oplog_error__set(OPLOG_EIO, "%sfallocate: the file system no longer "
+			                      "reserves space", who ? who : "");
+		if (rc)
+			return rc;
+	}
 	if ((rc = mdb_env_set_mapsize(env, grown))) {
-		char what[64];
 		snprintf(what, sizeof(what), "%smdb_env_set_mapsize", who ? who : "");
-		return oplog_store__mdb_err(rc, what);
+		return oplog_store__write_err(env, rc, what);
 	}
 	*map_size = grown;
 	return 0;
@@ -101,11 +221,23 @@ int oplog_store__txn_begin(struct oplog_store *s, unsigned flags, MDB_txn **txn)
 	int rc = mdb_txn_begin(s->env, NULL, flags, txn);
 
 	if (rc == MDB_MAP_RESIZED) {
-		/* Another process grew the map: adopt its size and try again. */
+		/* Another process grew the map: adopt its size and try again. It
+		 * reserved the new part, unless it is an oplogd from before the
+		 * reservation: this one does it again (a no-op when done). */
+		size_t before = s->map_size;
+		unsigned env_flags = 0;
+
 		if ((rc = mdb_env_set_mapsize(s->env, 0)) == 0) {
 			MDB_envinfo info;
+			int err;
+
 			mdb_env_info(s->env, &info);
 			s->map_size = info.me_mapsize;
+			mdb_env_get_flags(s->env, &env_flags);
+			if ((env_flags & MDB_WRITEMAP) &&
+			    (err = reserve_map(s->env, before, s->map_size)) != 0)
+				return err == 1 ? oplog_error__set(OPLOG_EIO, "fallocate: the file system "
+				                                   "no longer reserves space") : err;
 			rc = mdb_txn_begin(s->env, NULL, flags, txn);
 		}
 	}
@@ -504,6 +636,46 @@ static int check_length(const char *path)
 }
 
 /*
+ * What LMDB writes first into the files of a new environment, each in one
+ * go, must not run out of space halfway:
+ *   - lock.mdb is mapped and its header and reader slots written through
+ *     the map, so on a full disk a new lock file is a SIGBUS inside
+ *     mdb_env_open, read-only or not. LOCK_RESERVE is LMDB's lock region
+ *     for its default 126 readers.
+ *   - data.mdb of a new store gets its two meta pages in one write; a
+ *     disk that takes only the first leaves a file LMDB refuses for good
+ *     (MDB_INVALID), even once there is room.
+ * So the first `len` bytes of a file shorter than that are reserved before
+ * mdb_env_open, with FALLOC_FL_KEEP_SIZE: the size is LMDB's to set, and
+ * blocks past the end become the file's when it does. Only a file that
+ * short is touched: no environment uses it yet, and closing a descriptor
+ * of a lock file in use would drop this process's fcntl locks on it. A
+ * file system that cannot reserve is left alone.
+ * Returns 0 or OPLOG_ENOSPC.
+ */
+#define LOCK_RESERVE 8192
+static int reserve_new(const char *path, const char *name, off_t len, unsigned mode)
+{
+	char file[PATH_MAX + 16], what[32];
+	struct stat st;
+	int fd, rc, err = 0;
+
+	snprintf(file, sizeof(file), "%s/%s", path, name);
+	if (stat(file, &st) == 0 && st.st_size >= len)
+		return 0;
+	if ((fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, mode)) < 0)
+		return 0;  /* mdb_env_open says why, in its own words (or reads without it) */
+	do
+		rc = fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, len);
+	while (rc != 0 && errno == EINTR);
+	if (rc != 0)
+		err = errno;
+	close(fd);
+	snprintf(what, sizeof(what), "reserving %s", name);
+	return err ? no_space(path, err, what, strerror(err)) : 0;
+}
+
+/*
  * Create (read-write) or find (read-only) the directory, and open s's
  * environment there with the map at least as large as the file. *txn_flags
  * gets MDB_RDONLY for a read-only store. 0, OPLOG_ENOTFOUND (read-only and
@@ -514,7 +686,7 @@ static int env_open(struct oplog_store *s, const char *path, unsigned *txn_flags
 	unsigned env_flags = MDB_NOTLS;
 	MDB_envinfo info;
 	struct stat st;
-	int rc;
+	int rc, err;
 
 	*txn_flags = 0;
 	if (s->flags & OPLOG_STORE_RDONLY) {
@@ -525,25 +697,54 @@ static int env_open(struct oplog_store *s, const char *path, unsigned *txn_flags
 	} else if (mkdir(path, oplog_store__dir_mode(s->mode)) != 0 && errno != EEXIST) {
 		return oplog_error__set(OPLOG_EIO, "mkdir %s: %s", path, strerror(errno));
 	}
-	if ((rc = check_length(path)))
+	if ((rc = check_length(path)) ||
+	    (rc = reserve_new(path, "lock.mdb", LOCK_RESERVE, s->mode)) ||
+	    (!(s->flags & OPLOG_STORE_RDONLY) &&
+	     (rc = reserve_new(path, "data.mdb", 2 * sysconf(_SC_PAGESIZE), s->mode))))
 		return rc;
 	if (s->flags & OPLOG_STORE_NOSYNC)
 		env_flags |= MDB_NOSYNC;
-	if (s->flags & OPLOG_STORE_WRITEMAP)
-		env_flags |= MDB_WRITEMAP;
+	if ((s->flags & OPLOG_STORE_WRITEMAP) && !(s->flags & OPLOG_STORE_RDONLY)) {
+		char file[PATH_MAX + 16];
 
-	if ((rc = mdb_env_create(&s->env)) ||
-	    (rc = mdb_env_set_maxdbs(s->env, DBI__COUNT + 4)) ||
-	    (rc = mdb_env_set_mapsize(s->env, s->map_size)))
-		return oplog_store__mdb_err(rc, "mdb_env_create");
-	if ((rc = mdb_env_open(s->env, path, env_flags, s->mode))) {
-		if (rc == ENOENT && (s->flags & OPLOG_STORE_RDONLY))
-			return oplog_error__set(OPLOG_ENOTFOUND, "no store at %s", path);
-		return oplog_error__set(OPLOG_EIO, "mdb_env_open %s: %s", path, mdb_strerror(rc));
+		env_flags |= MDB_WRITEMAP;
+		/* LMDB cuts the file to the map: never below the size another
+		 * process may have mapped (nor below what this one reserved). */
+		snprintf(file, sizeof(file), "%s/data.mdb", path);
+		if (stat(file, &st) == 0 && (uint64_t)st.st_size > s->map_size)
+			s->map_size = (size_t)st.st_size;
 	}
-	/* An existing store may be larger than the configured initial size. */
-	mdb_env_info(s->env, &info);
-	s->map_size = info.me_mapsize;
+	for (;;) {
+		if ((rc = mdb_env_create(&s->env)) ||
+		    (rc = mdb_env_set_maxdbs(s->env, DBI__COUNT + 4)) ||
+		    (rc = mdb_env_set_mapsize(s->env, s->map_size)))
+			return oplog_store__mdb_err(rc, "mdb_env_create");
+		if ((rc = mdb_env_open(s->env, path, env_flags, s->mode))) {
+			if (rc == ENOENT && (s->flags & OPLOG_STORE_RDONLY))
+				return oplog_error__set(OPLOG_ENOTFOUND, "no store at %s", path);
+			if ((err = no_space(path, rc, "mdb_env_open", mdb_strerror(rc))))
+				return err;
+			return oplog_error__set(OPLOG_EIO, "mdb_env_open %s: %s", path,
+			                        mdb_strerror(rc));
+		}
+		/* An existing store may be larger than the configured initial size. */
+		mdb_env_info(s->env, &info);
+		s->map_size = info.me_mapsize;
+		if (!(env_flags & MDB_WRITEMAP) || (rc = reserve_map(s->env, 0, s->map_size)) == 0)
+			break;
+		if (rc != 1)
+			return rc;
+		/* A file system that cannot reserve space (no fallocate: ext2/3
+		 * files without extents, some network and FUSE file systems)
+		 * would fault on a full disk with writemap: write(2) instead,
+		 * which reports it. */
+		oplog_log(OPLOG_LOG_WARN, "%s: the file system cannot reserve space for the map "
+		          "(fallocate: %s): opened without [store] writemap, so that a full disk "
+		          "is an error rather than a crash", path, strerror(EOPNOTSUPP));
+		mdb_env_close(s->env);
+		s->env = NULL;
+		env_flags &= ~(unsigned)MDB_WRITEMAP;
+	}
 	if (s->max_size < s->map_size)
 		s->max_size = s->map_size;
 	return 0;
@@ -628,7 +829,7 @@ static int open_once(struct oplog_store **out, const struct oplog_store_opts *op
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc) {
-		rc = oplog_store__mdb_err(rc, "mdb_txn_commit(open)");
+		rc = oplog_store__write_err(s->env, rc, "mdb_txn_commit(open)");
 		goto done;
 	}
 	*out = s;

@@ -194,11 +194,18 @@ int  oplog_store__node_state_decode(struct node_state *ns, const MDB_val *v);
 /* LMDB failure -> OPLOG_E* with "what: mdb message" (MDB_MAP_FULL -> EMAPFULL). */
 int oplog_store__mdb_err(int rc, const char *what);
 
+/* The same for a failed write to env's files (a commit, a sync): OPLOG_ENOSPC
+ * naming the store when its disk is out of space (an EIO counts when the
+ * disk has next to nothing left: store.c, disk_full). */
+int oplog_store__write_err(MDB_env *env, int rc, const char *what);
+
 /* Grow the map (doubling, up to max_size) with no txn open. 0, or
- * OPLOG_EMAPFULL when already at max_size. */
+ * OPLOG_EMAPFULL when already at max_size, or OPLOG_ENOSPC when writemap
+ * cannot reserve the new part of the file. */
 int oplog_store__grow(struct oplog_store *s);
 
-/* The same for any env: *map_size doubles, up to max_size. 0, or
+/* The same for any env: *map_size doubles, up to max_size (with
+ * MDB_WRITEMAP by at most 1 GiB, the new part reserved on disk). 0, or
  * OPLOG_EMAPFULL with no message when already at max_size (the caller
  * says what is full), or the LMDB failure, its message prefixed by who. */
 int oplog_store__map_grow(MDB_env *env, size_t *map_size, size_t max_size, const char *who);

@@ -42,7 +42,8 @@ enum oplog_error {
 	OPLOG_ECONFIG   = -9,  /* bad configuration (file, line and key in the message) */
 	OPLOG_EKAFKA    = -10, /* a fatal Kafka client condition */
 	OPLOG_ECORRUPT  = -11, /* stored data is not what oplogd wrote */
-	OPLOG_EBUSY     = -12  /* another process holds what this needs alone */
+	OPLOG_EBUSY     = -12, /* another process holds what this needs alone */
+	OPLOG_ENOSPC    = -13  /* the disk holding the store is out of space */
 };
 
 /*

@@ -34,7 +34,11 @@ struct oplog_batch;
 /* Flags for oplog_store_opts.flags. */
 #define OPLOG_STORE_RDONLY   0x1  /* open read-only; the store must exist */
 #define OPLOG_STORE_NOSYNC   0x2  /* no fsync at commit (benchmarks, tests of speed only) */
-#define OPLOG_STORE_WRITEMAP 0x4  /* LMDB MDB_WRITEMAP: write through the map; still durable */
+#define OPLOG_STORE_WRITEMAP 0x4  /* LMDB MDB_WRITEMAP: write through the map; still durable.
+                                     The map's file space is reserved on disk (at open and
+                                     as it grows), so a full disk is OPLOG_ENOSPC, not a
+                                     SIGBUS; a file system that cannot reserve (no
+                                     fallocate) opens without it, with a warning. */
 
 struct oplog_store_opts {
 	const char *path;             /* directory; created if missing (unless RDONLY) */
@@ -63,7 +67,9 @@ struct oplog_store_opts {
  * Returns 0 with *out set (caller closes with oplog_store_close), or
  * OPLOG_ESCHEMA (written by a newer schema, or older and read-only),
  * OPLOG_ENOTFOUND (RDONLY and no store), OPLOG_EBUSY (an upgrade is needed
- * while another process has the store open), OPLOG_EIO, OPLOG_ENOMEM.
+ * while another process has the store open), OPLOG_ENOSPC (the disk
+ * holding it is out of space: creating it, or with WRITEMAP reserving the
+ * map), OPLOG_EIO, OPLOG_ENOMEM.
  * *out is NULL on failure.
  */
 int oplog_store_open(struct oplog_store **out, const struct oplog_store_opts *opts);
@@ -169,10 +175,13 @@ void oplog_apply_stats_add(struct oplog_apply_stats *sum, const struct oplog_app
 /*
  * Apply the whole batch in one write transaction: entries in batch order,
  * then rejects, counters and offsets. All or nothing. On MDB_MAP_FULL the
- * map is grown (doubling, up to max_size) and the batch retried from the
- * start. st may be NULL.
+ * map is grown (doubling, up to max_size; with WRITEMAP by at most 1 GiB)
+ * and the batch retried from the start. st may be NULL.
  * Returns 0, or OPLOG_EMAPFULL (max_size reached; nothing applied),
- * OPLOG_EIO, OPLOG_ENOMEM, OPLOG_EINVAL (read-only store).
+ * OPLOG_ENOSPC (the disk holding the store is out of space: the commit
+ * failed, or with WRITEMAP growing the map did; nothing applied, the store
+ * takes the batch again once there is room), OPLOG_EIO, OPLOG_ENOMEM,
+ * OPLOG_EINVAL (read-only store).
  */
 int oplog_store_apply(struct oplog_store *s, const struct oplog_batch *b,
                       struct oplog_apply_stats *st);
@@ -388,7 +397,8 @@ struct oplog_prune_stats {
  * (wall, logic) pair: its node and hash are ignored, and every entry at
  * exactly (wall, logic) counts as at the cutoff. Never moves heads,
  * watermarks, documents, forks or node ids. Returns 0 or OPLOG_EIO /
- * OPLOG_EMAPFULL; batches committed before a failure stay committed.
+ * OPLOG_EMAPFULL / OPLOG_ENOSPC; batches committed before a failure stay
+ * committed.
  */
 int oplog_store_prune(struct oplog_store *s, struct oplog_slice ds,
                       const struct oplog_hlc *cutoff, uint64_t batch,
