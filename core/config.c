@@ -662,6 +662,16 @@ bool oplog_config_secret(const char *key)
 	return false;
 }
 
+/*
+ * What goes between "key =" and value in the dump: a space, except before
+ * an empty value, and before a ';', which after a space would start a
+ * comment and load back as an empty value.
+ */
+static const char *dump_gap(const char *value)
+{
+	return *value == '\0' || *value == ';' ? "" : " ";
+}
+
 int oplog_config_dump(const struct oplog_config *cfg, FILE *out, unsigned flags)
 {
 	const struct oplog_config_kafka *k;
@@ -676,14 +686,14 @@ int oplog_config_dump(const struct oplog_config *cfg, FILE *out, unsigned flags)
 				if (!(flags & OPLOG_CONFIG_DUMP_SECRETS) && oplog_config_secret(k->key))
 					fprintf(out, "%s = (redacted)\n", k->key);
 				else
-					fprintf(out, "%s =%s%s\n", k->key, *k->value ? " " : "", k->value);
+					fprintf(out, "%s =%s%s\n", k->key, dump_gap(k->value), k->value);
 			}
 			continue;
 		}
 		for (i = 0; i < KEY_COUNT; i++)
 			if (strcmp(keys[i].section, sections[s]) == 0)
 				fprintf(out, "%s =%s%s\n", keys[i].name,
-				        *cpriv(cfg)->v[i].text ? " " : "", cpriv(cfg)->v[i].text);
+				        dump_gap(cpriv(cfg)->v[i].text), cpriv(cfg)->v[i].text);
 	}
 	if (fflush(out) != 0 || ferror(out))
 		return oplog_error__set(OPLOG_EIO, "writing the configuration: %s",

@@ -840,6 +840,34 @@ START_TEST(test_config__dump_loads_back_the_same)
 }
 END_TEST
 
+/* A value that starts with ';' (no space before it in the file, so not a
+ * comment) is dumped without the space that would make it one. */
+START_TEST(test_config__dump_keeps_a_leading_semicolon)
+{
+	struct oplog_config *again = NULL;
+	char *first, *second;
+	FILE *f;
+
+	OK(load("[kafka]\nsasl.password =;secret\n[apply]\ndead_letter_topic =;t\n"));
+	ck_assert_str_eq(cfg->kafka.items[0].value, ";secret");
+	first = dump_of(cfg);
+	ck_assert_ptr_nonnull(strstr(first, "\nsasl.password =;secret\n"));
+	f = fopen(confpath, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs(first, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	OK(oplog_config_new(&again));
+	OK(oplog_config_load_file(again, confpath));
+	ck_assert_str_eq(again->kafka.items[0].value, ";secret");
+	ck_assert_str_eq(again->apply.dead_letter_topic, ";t");
+	second = dump_of(again);
+	ck_assert_str_eq(first, second);
+	free(second);
+	free(first);
+	oplog_config_free(again);
+}
+END_TEST
+
 /* The [apply] section as the release before batch_bytes wrote it: every
  * key still loads and keeps its meaning; the new key takes its default. */
 START_TEST(test_config__previous_release_file_still_loads)
@@ -955,6 +983,7 @@ int main(void)
 	add(s, "override_errors", test_config__override_errors);
 	add(s, "kafka", test_config__kafka_keeps_order_and_lines);
 	add(s, "dump", test_config__dump_loads_back_the_same);
+	add(s, "dump_semicolon", test_config__dump_keeps_a_leading_semicolon);
 	add(s, "previous_release", test_config__previous_release_file_still_loads);
 	add(s, "example", test_config__example_file_loads_with_documented_defaults);
 
