@@ -688,6 +688,26 @@ START_TEST(test_config__syntax_as_before)
 }
 END_TEST
 
+/*
+ * Where libinih differed from its documented syntax, the file now keeps to
+ * it: a line starting with \r, \v or \f was a continuation that replaced
+ * the key before's value (only ' ' and '\t' were stripped for it), and a
+ * BOM hid an unknown section on line 1 until one of its keys.
+ */
+START_TEST(test_config__whitespace_never_continues_a_line)
+{
+	OK(load("[kafka]\nk = v\n\rx = 1\n\vy = 2\n"));
+	ck_assert_uint_eq(cfg->kafka.n, 3);
+	ck_assert_str_eq(cfg->kafka.items[0].value, "v");
+	ck_assert_str_eq(cfg->kafka.items[1].key, "x");
+	ck_assert_str_eq(cfg->kafka.items[2].key, "y");
+	FAILS(load("[kafka]\nk = v\n\fmore\n"), OPLOG_ECONFIG);
+	ERR_IS("%s:3: syntax error (expected [section], key = value or a ; comment)", confpath);
+	FAILS(load("\xEF\xBB\xBF[foo]\n"), OPLOG_ECONFIG);
+	ERR_IS("%s:1: unknown section [foo]", confpath);
+}
+END_TEST
+
 /* The parser reads any stream, named as the caller says (the fuzzer's
  * way in). */
 START_TEST(test_config__stream_names_its_source)
@@ -977,6 +997,7 @@ int main(void)
 	add(s, "long_broker_list", test_config__long_broker_list_loads_and_dumps);
 	add_loop(s, "syntax_as_before", test_config__syntax_as_before,
 	         (int)(sizeof(syntax_cases) / sizeof(syntax_cases[0])));
+	add(s, "no_continuation", test_config__whitespace_never_continues_a_line);
 	add(s, "stream", test_config__stream_names_its_source);
 	add(s, "first_error", test_config__first_error_wins);
 	add(s, "precedence", test_config__command_line_wins_over_file);
