@@ -11,9 +11,9 @@ PREFIX ?= /usr/local
 BUILD  ?= build
 SAN    ?=
 
-PKGS    = lmdb rdkafka msgpack libcrypto jansson inih libmicrohttpd
+PKGS    = lmdb rdkafka msgpack libcrypto jansson libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lrdkafka -lmsgpackc -lcrypto -ljansson -linih -lmicrohttpd)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lrdkafka -lmsgpackc -lcrypto -ljansson -lmicrohttpd)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 CFLAGS  ?= $(OPT)
@@ -30,20 +30,36 @@ TEST_UTIL = $(wildcard tests/unit/util_*.c)
 # A suite split by area: the files of a module folder tests/unit/<mod>/ link
 # into check_<mod> (tests/unit/store/ into check_store).
 BENCH_SRC = $(wildcard bench/bench_*.c)
+# Fuzz targets: fuzz/fuzz_<name>.c, each over one entry point and linking
+# only the layers it names in FUZZ_LAYERS_<name>. make fuzz builds them for
+# libFuzzer in build-fuzz/; every build has their replay_<name> drivers
+# (fuzz/replay.c), which make test runs over the seed corpus.
+FUZZ_SRC   = $(wildcard fuzz/fuzz_*.c)
+FUZZ_NAMES = $(FUZZ_SRC:fuzz/fuzz_%.c=%)
+FUZZ_LAYERS_decode = core wire
+FUZZ_LAYERS_frame  = core wire
+FUZZ_LAYERS_ini    = core
+# What each layer links beyond its objects.
+LAYER_LIBS_core = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lpthread
+LAYER_LIBS_wire = $(shell pkg-config --libs msgpack libcrypto 2>/dev/null || echo -lmsgpackc -lcrypto)
+FUZZ_SECS ?= 60
+FUZZ_CC   ?= clang
 
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UTIL_OBJ  = $(TEST_UTIL:%.c=$(BUILD)/%.o)
 TEST_BIN  = $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+FUZZ_BIN   = $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+REPLAY_BIN = $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 LIB       = $(BUILD)/liboplog.a
 BIN       = $(BUILD)/oplogd
 
-.PHONY: all deps test layers unit system asan bench demo install clean
+.PHONY: all deps test layers unit system asan fuzz bench demo install clean
 # Test objects are built through a pattern chain; keep them rather than
 # delete them as intermediates after every link.
 .SECONDARY:
-all: $(BIN) $(TEST_BIN) $(BENCH_BIN)
+all: $(BIN) $(TEST_BIN) $(BENCH_BIN) $(REPLAY_BIN)
 
 deps:
 	@sh scripts/deps.sh
@@ -77,6 +93,18 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lm
 
+# The objects of fuzz target $(1)'s layers.
+fuzz_layer_obj = $(patsubst %.c,$(BUILD)/%.o,$(foreach l,$(FUZZ_LAYERS_$(1)),$(wildcard $(l)/*.c)))
+$(foreach t,$(FUZZ_NAMES),\
+	$(eval $(BUILD)/fuzz/fuzz_$(t) $(BUILD)/fuzz/replay_$(t): $(call fuzz_layer_obj,$(t))))
+
+$(REPLAY_BIN): $(BUILD)/fuzz/replay_%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/replay.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(foreach l,$(FUZZ_LAYERS_$*),$(LAYER_LIBS_$(l)))
+
+$(FUZZ_BIN): $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/fuzz_%.o
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) \
+		$(foreach l,$(FUZZ_LAYERS_$*),$(LAYER_LIBS_$(l)))
+
 # The full suite: the layer check, unit tests, then the black-box scripts
 # against the binary.
 test: deps
@@ -91,12 +119,22 @@ unit: $(TEST_BIN)
 	@sh scripts/run-unit.sh $(TEST_BIN)
 
 system: $(BIN)
-	@OPLOGD=$(abspath $(BIN)) sh scripts/run-system.sh
+	@OPLOGD=$(abspath $(BIN)) FUZZ_REPLAY=$(abspath $(BUILD))/fuzz sh scripts/run-system.sh
 
 # Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit
+
+# Each fuzz target under libFuzzer, ASan and UBSan (clang) for FUZZ_SECS
+# seconds, from a seed corpus made by gen; fails if any finds a crash, a
+# leak or undefined behaviour. scripts/run-fuzz.sh says where things go.
+fuzz: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
+		$(FUZZ_NAMES:%=build-fuzz/fuzz/fuzz_%)
+	@sh scripts/run-fuzz.sh $(BIN) build-fuzz $(FUZZ_SECS) $(FUZZ_NAMES)
 
 # Its own build directory: objects are not shared across different flags.
 # scripts/run-bench.sh says what runs; BENCH_SCALE=small for a quick look.
@@ -117,6 +155,6 @@ install: $(BIN)
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/liboplog.a
 
 clean:
-	rm -rf build build-asan build-bench
+	rm -rf build build-asan build-bench build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -7,13 +7,10 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <ini.h>
 
 #include "oplog/config.h"
 #include "oplog/error.h"
@@ -442,153 +439,216 @@ done:
 /* The INI file                                                        */
 
 /*
- * libinih is read through our own line reader: Debian's build has no
- * INI_HANDLER_LINENO, so the reader counts lines for the handler; it also
- * refuses lines longer than inih's buffer (inih would cut them and parse
- * the rest as a new line), drops leading whitespace so that an indented
- * key is a key and not a continuation of the previous value, and sees
- * section headers, which inih does not report, to catch unknown sections
- * even when they are empty.
+ * The syntax is the one libinih 55 accepted as oplogd used it, so that
+ * every existing file loads the same: `[section]` (anything after the `]`
+ * is ignored), `key = value` or `key: value` with whitespace trimmed
+ * around both, whole-line comments starting with ';' or '#', inline
+ * comments from a ';' that follows whitespace, a UTF-8 BOM at the start.
+ * Leading whitespace is ignored, so there are no continuation lines. A NUL
+ * byte ends its line, as it did when lines went through C strings.
+ *
+ * oplogd parses it itself because Debian's libinih cuts lines at 200
+ * bytes (its buffer is fixed at build time), which a list of brokers
+ * outgrows. A line may now be up to INI_MAX_LINE bytes; a longer one is an
+ * error, read past without being held in memory.
  */
+#define INI_MAX_LINE (1 << 20)
+
 struct ini_src {
 	struct oplog_config *cfg;
 	FILE                *f;
-	const char          *path;
-	char                *buf;       /* getline's buffer */
+	const char          *name;     /* for error messages and [kafka] origins */
+	char                *buf;      /* the current line, NUL-terminated */
 	size_t               cap;
-	int                  line;      /* current line, 1-based */
-	int                  read_errno;
-	int                  err_line;  /* first error found by us, 0 = none */
-	int                  err_rc;
-	char                 err[512];
+	int                  line;     /* current line, 1-based */
+	const char          *section;  /* a sections[] entry; NULL before the first */
 };
 
-static void src_error(struct ini_src *src, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Keep the first error found while parsing, with path:line in front. */
-static void src_error(struct ini_src *src, int rc, const char *fmt, ...)
+/*
+ * Read the next line into src->buf (never NULL) without its '\n'.
+ * Returns 1 with *len set (INI_MAX_LINE + 1 when the line is longer than
+ * the limit; only its first INI_MAX_LINE bytes are kept), 0 at the end of
+ * the input, or OPLOG_EIO / OPLOG_ENOMEM with the message set.
+ */
+static int ini_read_line(struct ini_src *src, size_t *len)
 {
-	char msg[400];
-	va_list ap;
+	size_t n = 0;
+	bool over = false, any = false;
+	int c;
 
-	if (src->err_line != 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(src->err, sizeof(src->err), "%s:%d: %s", src->path, src->line, msg);
-	src->err_line = src->line;
-	src->err_rc = rc;
+	while ((c = getc(src->f)) != EOF) {
+		any = true;
+		if (c == '\n')
+			break;
+		if (n == INI_MAX_LINE) {
+			over = true;
+			continue;
+		}
+		if (n + 1 >= src->cap) {
+			size_t cap = 2 * src->cap;
+			char *grown;
+
+			if (cap > INI_MAX_LINE + 1)
+				cap = INI_MAX_LINE + 1;
+			grown = realloc(src->buf, cap);
+			if (grown == NULL)
+				return oplog_error__set(OPLOG_ENOMEM, "%s:%d: out of memory",
+				                        src->name, src->line + 1);
+			src->buf = grown;
+			src->cap = cap;
+		}
+		src->buf[n++] = (char)c;
+	}
+	if (c == EOF && ferror(src->f))
+		return oplog_error__set(OPLOG_EIO, "cannot read config %s: %s", src->name,
+		                        strerror(errno ? errno : EIO));
+	if (!any)
+		return 0;
+	src->buf[n] = '\0';
+	src->line++;
+	*len = over ? (size_t)INI_MAX_LINE + 1 : n;
+	return 1;
 }
 
-static char *ini_read(char *str, int num, void *stream)
+/* The first char of s that is in chars (NULL: none is) or starts an
+ * inline comment (a ';' after whitespace), or the terminating NUL. */
+static char *ini_find(char *s, const char *chars)
 {
-	struct ini_src *src = stream;
-	ssize_t n = getline(&src->buf, &src->cap, src->f);
-	char *p, *end;
+	bool was_space = false;
 
-	if (n < 0) {
-		if (ferror(src->f))
-			src->read_errno = errno ? errno : EIO;
-		return NULL;
+	for (; *s; s++) {
+		if (chars && strchr(chars, *s))
+			break;
+		if (was_space && *s == ';')
+			break;
+		was_space = isspace((unsigned char)*s);
 	}
-	src->line++;
-	p = src->buf;
-	end = p + n;
-	while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
+	return s;
+}
+
+/* s without whitespace at either end (in place: the end is cut with a NUL). */
+static char *ini_trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
 		*--end = '\0';
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if ((size_t)(end - p) + 2 > (size_t)num) {
-		src_error(src, OPLOG_ECONFIG, "line too long (the limit is %d bytes)",
-		          num - 2);
-		p = end;  /* hand inih an empty line */
-	} else if (*p == '[') {
-		size_t len = strcspn(p + 1, "]");
-		if (p[1 + len] == ']') {
-			char section[64];
-			snprintf(section, sizeof(section), "%.*s", (int)len, p + 1);
-			if (!known_section(section))
-				src_error(src, OPLOG_ECONFIG, "unknown section [%s]", section);
+	return s;
+}
+
+static int ini_syntax_error(const struct ini_src *src)
+{
+	return oplog_error__set(OPLOG_ECONFIG, "%s:%d: syntax error (expected [section], "
+	                        "key = value or a ; comment)", src->name, src->line);
+}
+
+/* A `[section]` line: p points at the '['. */
+static int ini_section(struct ini_src *src, char *p)
+{
+	char *close = strchr(p + 1, ']');
+	size_t i;
+
+	if (close == NULL)
+		return ini_syntax_error(src);
+	*close = '\0';
+	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		if (strcmp(sections[i], p + 1) == 0) {
+			src->section = sections[i];
+			return 0;
 		}
 	}
-	snprintf(str, (size_t)num, "%s\n", p);
-	return str;
+	/* Reported here, so that an empty unknown section is caught too. */
+	return oplog_error__set(OPLOG_ECONFIG, "%s:%d: unknown section [%.63s]", src->name,
+	                        src->line, p + 1);
 }
 
-static int on_ini_pair(void *user, const char *section, const char *name,
-                       const char *value)
+/* A `key = value` pair of the current section. */
+static int ini_pair(struct ini_src *src, const char *name, const char *value)
 {
-	struct ini_src *src = user;
 	char where[400];
 	size_t index;
 	int rc;
 
-	if (src->err_line != 0)
-		return 1;  /* only the first error is reported */
-	if (*section == '\0') {
-		src_error(src, OPLOG_ECONFIG, "key %s is outside any [section]", name);
-		return 0;
-	}
-	if (strcmp(section, "kafka") == 0) {
-		rc = kafka_put(src->cfg, name, value, src->path, src->line);
+	if (src->section == NULL)
+		return oplog_error__set(OPLOG_ECONFIG, "%s:%d: key %s is outside any [section]",
+		                        src->name, src->line, name);
+	if (strcmp(src->section, "kafka") == 0) {
+		rc = kafka_put(src->cfg, name, value, src->name, src->line);
 		if (rc != 0)
-			src_error(src, rc, "out of memory");
-		return rc == 0;
+			oplog_error__set(rc, "%s:%d: out of memory", src->name, src->line);
+		return rc;
 	}
-	if (!known_section(section)) {
-		/* normally already reported by ini_read() at the header */
-		src_error(src, OPLOG_ECONFIG, "unknown section [%s]", section);
+	if (find_key(src->section, name, &index) == NULL)
+		return oplog_error__set(OPLOG_ECONFIG, "%s:%d: unknown key [%s] %s", src->name,
+		                        src->line, src->section, name);
+	snprintf(where, sizeof(where), "%s:%d: [%s] %s", src->name, src->line, src->section,
+	         name);
+	return set_key(src->cfg, index, value, where);
+}
+
+/* One line (NUL-terminated, without its '\n'): 0 or the error. */
+static int ini_line(struct ini_src *src, char *p)
+{
+	char *end, *value;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (src->line == 1 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB &&
+	    (unsigned char)p[2] == 0xBF)
+		p += 3;
+	p = ini_trim(p);
+	if (*p == '\0' || *p == ';' || *p == '#')
 		return 0;
+	if (*p == '[')
+		return ini_section(src, p);
+	end = ini_find(p, "=:");
+	if (*end != '=' && *end != ':')
+		return ini_syntax_error(src);
+	*end = '\0';
+	value = end + 1;
+	*ini_find(value, NULL) = '\0';
+	return ini_pair(src, ini_trim(p), ini_trim(value));
+}
+
+int oplog_config__load_stream(struct oplog_config *cfg, FILE *f, const char *name)
+{
+	struct ini_src src;
+	size_t len;
+	int rc;
+
+	memset(&src, 0, sizeof(src));
+	src.cfg = cfg;
+	src.f = f;
+	src.name = name;
+	src.cap = 256;
+	if ((src.buf = malloc(src.cap)) == NULL)
+		return oplog_error__set(OPLOG_ENOMEM, "%s: out of memory", name);
+	while ((rc = ini_read_line(&src, &len)) == 1) {
+		if (len > INI_MAX_LINE) {
+			rc = oplog_error__set(OPLOG_ECONFIG, "%s:%d: line too long (the limit is "
+			                      "%d bytes)", name, src.line, INI_MAX_LINE);
+			break;
+		}
+		if ((rc = ini_line(&src, src.buf)) != 0)
+			break;
 	}
-	if (find_key(section, name, &index) == NULL) {
-		src_error(src, OPLOG_ECONFIG, "unknown key [%s] %s", section, name);
-		return 0;
-	}
-	snprintf(where, sizeof(where), "%s:%d: [%s] %s", src->path, src->line, section, name);
-	rc = set_key(src->cfg, index, value, where);
-	if (rc != 0 && src->err_line == 0) {
-		snprintf(src->err, sizeof(src->err), "%s", oplog_error_last());
-		src->err_line = src->line;
-		src->err_rc = rc;
-	}
-	return rc == 0;
+	free(src.buf);
+	return rc;
 }
 
 int oplog_config_load_file(struct oplog_config *cfg, const char *path)
 {
-	struct ini_src src;
-	int rc, bad;
+	FILE *f = fopen(path, "r");
+	int rc;
 
-	memset(&src, 0, sizeof(src));
-	src.cfg = cfg;
-	src.path = path;
-	src.f = fopen(path, "r");
-	if (src.f == NULL) {
-		rc = oplog_error__set(OPLOG_EIO, "cannot read config %s: %s", path,
-		                      strerror(errno));
-		goto done;
-	}
-	bad = ini_parse_stream(ini_read, &src, on_ini_pair, &src);
-	if (src.read_errno != 0) {
-		rc = oplog_error__set(OPLOG_EIO, "cannot read config %s: %s", path,
-		                      strerror(src.read_errno));
-	} else if (bad < 0) {
-		rc = oplog_error__set(OPLOG_ENOMEM, "%s: out of memory", path);
-	} else if (bad > 0 && (src.err_line == 0 || bad < src.err_line)) {
-		rc = oplog_error__set(OPLOG_ECONFIG,
-		                      "%s:%d: syntax error (expected [section], key = value "
-		                      "or a ; comment)", path, bad);
-	} else if (src.err_line != 0) {
-		rc = oplog_error__set(src.err_rc, "%s", src.err);
-	} else {
-		rc = 0;
-	}
-done:
-	free(src.buf);
-	if (src.f)
-		fclose(src.f);
+	if (f == NULL)
+		return oplog_error__set(OPLOG_EIO, "cannot read config %s: %s", path,
+		                        strerror(errno));
+	rc = oplog_config__load_stream(cfg, f, path);
+	fclose(f);
 	return rc;
 }
 
@@ -608,6 +668,16 @@ bool oplog_config_secret(const char *key)
 	return false;
 }
 
+/*
+ * What goes between "key =" and value in the dump: a space, except before
+ * an empty value, and before a ';', which after a space would start a
+ * comment and load back as an empty value.
+ */
+static const char *dump_gap(const char *value)
+{
+	return *value == '\0' || *value == ';' ? "" : " ";
+}
+
 int oplog_config_dump(const struct oplog_config *cfg, FILE *out, unsigned flags)
 {
 	const struct oplog_config_kafka *k;
@@ -622,14 +692,14 @@ int oplog_config_dump(const struct oplog_config *cfg, FILE *out, unsigned flags)
 				if (!(flags & OPLOG_CONFIG_DUMP_SECRETS) && oplog_config_secret(k->key))
 					fprintf(out, "%s = (redacted)\n", k->key);
 				else
-					fprintf(out, "%s =%s%s\n", k->key, *k->value ? " " : "", k->value);
+					fprintf(out, "%s =%s%s\n", k->key, dump_gap(k->value), k->value);
 			}
 			continue;
 		}
 		for (i = 0; i < KEY_COUNT; i++)
 			if (strcmp(keys[i].section, sections[s]) == 0)
 				fprintf(out, "%s =%s%s\n", keys[i].name,
-				        *cpriv(cfg)->v[i].text ? " " : "", cpriv(cfg)->v[i].text);
+				        dump_gap(cpriv(cfg)->v[i].text), cpriv(cfg)->v[i].text);
 	}
 	if (fflush(out) != 0 || ferror(out))
 		return oplog_error__set(OPLOG_EIO, "writing the configuration: %s",

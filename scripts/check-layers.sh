@@ -42,7 +42,6 @@ lmdb.h store cli
 librdkafka/ consumer cli
 microhttpd.h consumer
 msgpack.h wire gen cli
-ini.h core
 openssl/ wire
 '
 

@@ -12,11 +12,12 @@
  * line) in cfg->kafka, for the applier to hand to rd_kafka_conf_set() and
  * to report librdkafka's verdict against the right line.
  *
- * File syntax (libinih): `[section]`, `key = value`, comments start with
- * ';' or '#' at the start of a line, or with ';' after whitespace. Leading
- * whitespace is ignored (there are no continuation lines). A key given
- * twice keeps the last value. A line longer than libinih's buffer (198
- * bytes in Debian's build) is an error rather than being cut silently.
+ * File syntax (the one libinih 55 read, parsed by core/config.c):
+ * `[section]`, `key = value` or `key: value`, comments start with ';' or
+ * '#' at the start of a line, or with ';' after whitespace; a UTF-8 BOM
+ * at the start is skipped. Leading whitespace is ignored (there are no
+ * continuation lines). A key given twice keeps the last value. A line may
+ * be up to 1 MiB long; a longer one is an error rather than being cut.
  *
  * Value syntax by type:
  *   string    any text, surrounding whitespace removed
@@ -216,6 +217,16 @@ void oplog_config_free(struct oplog_config *cfg);
  * failure keys before the bad line may already be set: discard cfg.
  */
 int oplog_config_load_file(struct oplog_config *cfg, const char *path);
+
+/*
+ * oplog_config_load_file() on an open stream, semi-private: for tests and
+ * the fuzzer, which read from memory. name stands for the file in error
+ * messages and as the origin of [kafka] properties; it is copied. f is
+ * read to the first error or its end and stays the caller's to close.
+ * Returns 0; OPLOG_EIO when reading fails; OPLOG_ECONFIG or OPLOG_ENOMEM
+ * as oplog_config_load_file() does.
+ */
+int oplog_config__load_stream(struct oplog_config *cfg, FILE *f, const char *name);
 
 /*
  * Set one key by its full name "section.key" ("kafka.PROP" adds a [kafka]

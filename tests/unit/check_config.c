@@ -531,19 +531,196 @@ START_TEST(test_config__syntax_errors_name_the_line)
 }
 END_TEST
 
+/* A config file of one [kafka] line `bootstrap.servers = ` and n bytes of
+ * host:port list, in a new buffer the caller frees; the list in *list. */
+static char *servers_conf(size_t n, char **list)
+{
+	static const char head[] = "[kafka]\nbootstrap.servers = ";
+	char *text, *p;
+	size_t i = 0;
+	int b = 0;
+
+	*list = malloc(n + 1);
+	ck_assert_ptr_nonnull(*list);
+	while (i < n) {
+		char host[80];
+		int len = snprintf(host, sizeof(host), "%skafka-broker-%d.prod.eu-west-1.example.internal:9092",
+		                   i ? "," : "", ++b);
+		memcpy(*list + i, host, (size_t)len > n - i ? n - i : (size_t)len);
+		i += (size_t)len > n - i ? n - i : (size_t)len;
+	}
+	(*list)[n] = '\0';
+	text = malloc(sizeof(head) + n + 2);
+	ck_assert_ptr_nonnull(text);
+	p = text + sprintf(text, "%s%s\n", head, *list);
+	ck_assert_uint_eq((size_t)(p - text), sizeof(head) - 1 + n + 1);
+	return text;
+}
+
+/* The dump of c, in a new string the caller frees. */
+static char *dump_of(const struct oplog_config *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	OK(oplog_config_dump(c, f, OPLOG_CONFIG_DUMP_SECRETS));
+	ck_assert_int_eq(fclose(f), 0);
+	return buf;
+}
+
+/* Six brokers do not fit in 198 bytes: the list must load whole and dump
+ * back as one line, and so must a 64 KiB one. */
+START_TEST(test_config__long_broker_list_loads_and_dumps)
+{
+	static const size_t sizes[] = { 6 * 52 - 1, 64 * 1024 };
+	char *text, *list, *dump, *line;
+	size_t i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		text = servers_conf(sizes[i], &list);
+		if (i == 0) {
+			ck_assert_ptr_nonnull(strstr(list, "kafka-broker-6."));
+			ck_assert_ptr_null(strstr(list, "kafka-broker-7."));
+			ck_assert_uint_gt(strlen(list), 198);
+		}
+		OK(load(text));
+		ck_assert_uint_eq(cfg->kafka.n, 1);
+		ck_assert_str_eq(cfg->kafka.items[0].value, list);
+		ck_assert_int_eq(cfg->kafka.items[0].line, 2);
+		dump = dump_of(cfg);
+		line = malloc(strlen(list) + 64);
+		ck_assert_ptr_nonnull(line);
+		sprintf(line, "\n[kafka]\nbootstrap.servers = %s\n", list);
+		ck_assert_ptr_nonnull(strstr(dump, line));
+		free(line);
+		free(dump);
+		free(list);
+		free(text);
+	}
+}
+END_TEST
+
+/* A line over 1 MiB is refused by number, not cut; one at the limit is
+ * whole. */
 START_TEST(test_config__long_line_is_an_error_not_cut)
 {
-	char text[600];
+	const size_t limit = 1024 * 1024;
+	size_t pre = strlen("path = /");
+	char *text = malloc(limit + 64);
 
-	snprintf(text, sizeof(text), "[store]\npath = /%0300d\nmap_size = 1G\n", 0);
+	ck_assert_ptr_nonnull(text);
+	strcpy(text, "[store]\npath = /");
+	memset(text + strlen(text), 'x', limit + 1 - pre);
+	strcpy(text + 8 + limit + 1, "\nmap_size = 1G\n");
 	FAILS(load(text), OPLOG_ECONFIG);
-	ERR_IS("%s:2: line too long (the limit is 198 bytes)", confpath);
+	ERR_IS("%s:2: line too long (the limit is 1048576 bytes)", confpath);
 	ck_assert_str_eq(cfg->store.path, "./data/replica-1");
 	/* and one at the limit is whole */
-	snprintf(text, sizeof(text), "[store]\npath = /%0190d\n", 0);
-	ck_assert_uint_eq(strlen(text), 8 + 198 + 1);
+	strcpy(text + 8 + limit, "\nmap_size = 1G\n");
 	OK(load(text));
-	ck_assert_uint_eq(strlen(cfg->store.path), 191);
+	ck_assert_uint_eq(strlen(cfg->store.path), limit - pre + 1);
+	ck_assert_uint_eq(cfg->store.map_size, GiB);
+	free(text);
+}
+END_TEST
+
+/*
+ * The syntax libinih 55 accepted, case by case: each file loads as it did
+ * (want NULL) or fails with the same message (want, after "path:").
+ * kafka: the [kafka] property k's value afterwards, when given.
+ */
+static const struct {
+	const char *text, *want, *kafka;
+} syntax_cases[] = {
+	{ "\xEF\xBB\xBF[kafka]\nk = v\n", NULL, "v" },
+	{ "\xEF\xBB\xBF; c\n[kafka]\nk=v\n", NULL, "v" },
+	{ "[kafka]\nk: v\n", NULL, "v" },
+	{ "[kafka]\nk = a = b\n", NULL, "a = b" },
+	{ "[kafka]\nk: a = b\n", NULL, "a = b" },
+	{ "[kafka]\nk = http://h:1\n", NULL, "http://h:1" },
+	{ "[kafka] ; brokers\nk = v ; why\n", NULL, "v" },
+	{ "[kafka]\nk = a;b\n", NULL, "a;b" },
+	{ "[kafka]\nk =;b\n", NULL, ";b" },
+	{ "[kafka]\nk = a\t;b\n", NULL, "a" },
+	{ "[kafka]\nk = # not a comment\n", NULL, "# not a comment" },
+	{ "[kafka]\nk =\n", NULL, "" },
+	{ "[kafka]\nk = ; only a comment\n", NULL, "" },
+	{ "[kafka]junk\nk = v", NULL, "v" },
+	{ "; c\n# c\n  ; c\n\t# c\n\n[kafka]\n k\t=\tv \n", NULL, "v" },
+	{ "[kafka]\r\nk = v\r\n", NULL, "v" },
+	{ "[kafka]\nk ; = v\n", "2: syntax error (expected [section], key = value or a ; comment)", NULL },
+	{ "[kafka]\nk\n", "2: syntax error (expected [section], key = value or a ; comment)", NULL },
+	{ "[kafka\n", "1: syntax error (expected [section], key = value or a ; comment)", NULL },
+	{ "; c\n#c\nk = v\n", "3: key k is outside any [section]", NULL },
+	{ "\xEF\xBB\xBFk = v\n", "1: key k is outside any [section]", NULL },
+	{ "[log]\n[foo] ; x\n", "2: unknown section [foo]", NULL },
+	{ "[ log ]\n", "1: unknown section [ log ]", NULL },
+	{ "[]\n", "1: unknown section []", NULL },
+	{ "[log ; x]\n", "1: unknown section [log ; x]", NULL },
+	{ "[log]\n= x\n", "2: unknown key [log] ", NULL },
+	{ "[log]\nlevel = warn\nlevel = loud\n", "3: [log] level: bad value 'loud' "
+	  "(expected one of debug/info/warn/error)", NULL },
+};
+
+START_TEST(test_config__syntax_as_before)
+{
+	const char *text = syntax_cases[_i].text, *want = syntax_cases[_i].want;
+	char msg[1024];
+	size_t j;
+	int rc = load(text);
+
+	if (want == NULL) {
+		ck_assert_msg(rc == 0, "case %d: %s", _i, oplog_error_last());
+	} else {
+		snprintf(msg, sizeof(msg), "%s:%s", confpath, want);
+		ck_assert_msg(rc == OPLOG_ECONFIG, "case %d returned %d", _i, rc);
+		ck_assert_str_eq(oplog_error_last(), msg);
+	}
+	if (syntax_cases[_i].kafka) {
+		for (j = 0; j < cfg->kafka.n; j++)
+			if (strcmp(cfg->kafka.items[j].key, "k") == 0)
+				break;
+		ck_assert_msg(j < cfg->kafka.n, "case %d: no [kafka] k", _i);
+		ck_assert_str_eq(cfg->kafka.items[j].value, syntax_cases[_i].kafka);
+	}
+}
+END_TEST
+
+/*
+ * Where libinih differed from its documented syntax, the file now keeps to
+ * it: a line starting with \r, \v or \f was a continuation that replaced
+ * the key before's value (only ' ' and '\t' were stripped for it), and a
+ * BOM hid an unknown section on line 1 until one of its keys.
+ */
+START_TEST(test_config__whitespace_never_continues_a_line)
+{
+	OK(load("[kafka]\nk = v\n\rx = 1\n\vy = 2\n"));
+	ck_assert_uint_eq(cfg->kafka.n, 3);
+	ck_assert_str_eq(cfg->kafka.items[0].value, "v");
+	ck_assert_str_eq(cfg->kafka.items[1].key, "x");
+	ck_assert_str_eq(cfg->kafka.items[2].key, "y");
+	FAILS(load("[kafka]\nk = v\n\fmore\n"), OPLOG_ECONFIG);
+	ERR_IS("%s:3: syntax error (expected [section], key = value or a ; comment)", confpath);
+	FAILS(load("\xEF\xBB\xBF[foo]\n"), OPLOG_ECONFIG);
+	ERR_IS("%s:1: unknown section [foo]", confpath);
+}
+END_TEST
+
+/* The parser reads any stream, named as the caller says (the fuzzer's
+ * way in). */
+START_TEST(test_config__stream_names_its_source)
+{
+	static const char text[] = "[kafka]\nk = v\n[apply]\nbatchsize = 1\n";
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+
+	ck_assert_ptr_nonnull(f);
+	FAILS(oplog_config__load_stream(cfg, f, "<memory>"), OPLOG_ECONFIG);
+	ERR_IS("<memory>:4: unknown key [apply] batchsize");
+	ck_assert_str_eq(cfg->kafka.items[0].file, "<memory>");
+	ck_assert_int_eq(cfg->kafka.items[0].line, 2);
+	fclose(f);
 }
 END_TEST
 
@@ -683,6 +860,34 @@ START_TEST(test_config__dump_loads_back_the_same)
 }
 END_TEST
 
+/* A value that starts with ';' (no space before it in the file, so not a
+ * comment) is dumped without the space that would make it one. */
+START_TEST(test_config__dump_keeps_a_leading_semicolon)
+{
+	struct oplog_config *again = NULL;
+	char *first, *second;
+	FILE *f;
+
+	OK(load("[kafka]\nsasl.password =;secret\n[apply]\ndead_letter_topic =;t\n"));
+	ck_assert_str_eq(cfg->kafka.items[0].value, ";secret");
+	first = dump_of(cfg);
+	ck_assert_ptr_nonnull(strstr(first, "\nsasl.password =;secret\n"));
+	f = fopen(confpath, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs(first, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	OK(oplog_config_new(&again));
+	OK(oplog_config_load_file(again, confpath));
+	ck_assert_str_eq(again->kafka.items[0].value, ";secret");
+	ck_assert_str_eq(again->apply.dead_letter_topic, ";t");
+	second = dump_of(again);
+	ck_assert_str_eq(first, second);
+	free(second);
+	free(first);
+	oplog_config_free(again);
+}
+END_TEST
+
 /* The [apply] section as the release before batch_bytes wrote it: every
  * key still loads and keeps its meaning; the new key takes its default. */
 START_TEST(test_config__previous_release_file_still_loads)
@@ -756,6 +961,15 @@ static void add(Suite *s, const char *name, const TTest *test)
 	suite_add_tcase(s, tc);
 }
 
+static void add_loop(Suite *s, const char *name, const TTest *test, int n)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test, 0, n);
+	suite_add_tcase(s, tc);
+}
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -780,11 +994,17 @@ int main(void)
 	add(s, "unknown_section", test_config__unknown_section_names_file_and_line);
 	add(s, "syntax", test_config__syntax_errors_name_the_line);
 	add(s, "long_line", test_config__long_line_is_an_error_not_cut);
+	add(s, "long_broker_list", test_config__long_broker_list_loads_and_dumps);
+	add_loop(s, "syntax_as_before", test_config__syntax_as_before,
+	         (int)(sizeof(syntax_cases) / sizeof(syntax_cases[0])));
+	add(s, "no_continuation", test_config__whitespace_never_continues_a_line);
+	add(s, "stream", test_config__stream_names_its_source);
 	add(s, "first_error", test_config__first_error_wins);
 	add(s, "precedence", test_config__command_line_wins_over_file);
 	add(s, "override_errors", test_config__override_errors);
 	add(s, "kafka", test_config__kafka_keeps_order_and_lines);
 	add(s, "dump", test_config__dump_loads_back_the_same);
+	add(s, "dump_semicolon", test_config__dump_keeps_a_leading_semicolon);
 	add(s, "previous_release", test_config__previous_release_file_still_loads);
 	add(s, "example", test_config__example_file_loads_with_documented_defaults);
 
