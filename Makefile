@@ -11,9 +11,9 @@ PREFIX ?= /usr/local
 BUILD  ?= build
 SAN    ?=
 
-PKGS    = lmdb rdkafka msgpack libcrypto jansson libmicrohttpd
+PKGS    = lmdb rdkafka msgpack libcrypto jansson libmicrohttpd libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lrdkafka -lmsgpackc -lcrypto -ljansson -lmicrohttpd)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lrdkafka -lmsgpackc -lcrypto -ljansson -lmicrohttpd -lsystemd)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 CFLAGS  ?= $(OPT)

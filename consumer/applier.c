@@ -18,6 +18,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "applier_int.h"
+#include "notify.h"
 #include "oplog/bytes.h"
 #include "oplog/clock.h"
 #include "oplog/error.h"
@@ -471,6 +472,12 @@ static void progress(struct oplog_applier *a)
 
 	if (a->monitor && now - a->last_post >= 1000)
 		post(a, 0);
+	if (oplog_notify__status_due(now)) {
+		if (!a->monitor)
+			partition_lag(a, now);
+		lag_text(a, lag, sizeof(lag));
+		oplog_notify__status(now, a->st.store.applied, lag);
+	}
 	if (a->progress_ms <= 0 || dt < a->progress_ms)
 		return;
 	if (!a->monitor)
@@ -530,6 +537,8 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 	a->last_commit = a->last_progress = oplog_clock_mono_ms();
 	if (a->monitor)
 		post(a, 0);
+	/* The store is open and the consumer subscribed. */
+	oplog_notify__ready(a->last_progress, "subscribed, waiting for partitions");
 	while (!*stop && !a->fatal) {
 		rd_kafka_message_t *rkm;
 		int64_t wait;
@@ -551,7 +560,9 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 		if (a->reload_count && *a->reload_count != a->reload_seen)
 			reload(a);
 		progress(a);
+		oplog_notify__watchdog(oplog_clock_mono_ms());
 	}
+	oplog_notify__stopping(a->fatal ? a->fatal_msg : NULL);
 	/* Stopping: the batches first, then the group, then the consumer. */
 	if (!a->fatal && oplog_intake_flush(a->in) == 0)
 		oplog_applier__commit(a, 0);

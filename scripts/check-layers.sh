@@ -43,6 +43,7 @@ librdkafka/ consumer cli
 microhttpd.h consumer
 msgpack.h wire gen cli
 openssl/ wire
+systemd/ consumer
 '
 
 breaches=$(mktemp)

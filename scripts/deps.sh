@@ -7,7 +7,8 @@ set -eu
 PKGS="build-essential pkg-config liblmdb-dev lmdb-utils librdkafka-dev
 libmsgpack-dev check libssl-dev libjansson-dev
 libmicrohttpd-dev kcat jq openjdk-17-jre-headless nodejs clang
-python3 python3-kafka python3-lmdb curl openssl mount"
+python3 python3-kafka python3-lmdb curl openssl mount
+libsystemd-dev"
 
 missing=""
 for p in $PKGS; do
