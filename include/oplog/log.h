@@ -5,6 +5,12 @@
  * object {"ts","level","msg"} ("json"). Lines below the level are not
  * formatted at all.
  *
+ * When stderr is journald's stream (JOURNAL_STREAM names its device and
+ * inode, as systemd sets it for a service), each line starts with its
+ * syslog priority, "<3>" error, "<4>" warn, "<6>" info, "<7>" debug,
+ * which journald strips and files the line under; a text line then has no
+ * timestamp, journald's own being the one shown.
+ *
  * Threading: the level and format are set once at start (a command sets
  * them from its configuration with oplog_log_setup_from()); writing a
  * line is one fputs-sized write, safe from several threads.
@@ -26,7 +32,8 @@ enum oplog_log_format {
 
 struct oplog_config;
 
-/* Set the lowest level written and the line format. */
+/* Set the lowest level written and the line format, and look again at
+ * whether stderr is journald's (otherwise looked at before the first line). */
 void oplog_log_setup(enum oplog_log_level level, enum oplog_log_format format);
 
 /* Set them from cfg's [log] level and format: how every command that logs
