@@ -472,6 +472,7 @@ static void progress(struct oplog_applier *a)
 
 	if (a->monitor && now - a->last_post >= 1000)
 		post(a, 0);
+	/* systemd's STATUS=: once a second, whatever progress_interval is. */
 	if (oplog_notify__status_due(now)) {
 		if (!a->monitor)
 			partition_lag(a, now);
@@ -560,6 +561,7 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 		if (a->reload_count && *a->reload_count != a->reload_seen)
 			reload(a);
 		progress(a);
+		/* Fed only from here: a loop that stops turning is restarted. */
 		oplog_notify__watchdog(oplog_clock_mono_ms());
 	}
 	oplog_notify__stopping(a->fatal ? a->fatal_msg : NULL);
