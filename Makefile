@@ -210,7 +210,8 @@ deb:
 		{ echo "deb: debian/changelog's version is not $(VERSION) (include/oplog/version.h)" >&2; exit 2; }
 	rm -rf $(DEB_DIR)
 	mkdir -p $(DEB_DIR)/src
-	tar -cf - --exclude='./build*' --exclude=./.git --exclude=./data . | tar -xf - -C $(DEB_DIR)/src
+	tar -cf - --exclude='./build*' --exclude=./.git --exclude=./data --exclude=./tmp \
+		--exclude=./.kafka --exclude=./.deps --exclude=node_modules . | tar -xf - -C $(DEB_DIR)/src
 	cd $(DEB_DIR)/src && dpkg-buildpackage -b -us -uc > ../build.log 2>&1 || \
 		{ tail -30 ../build.log >&2; echo "deb: failed, the log is $(DEB_DIR)/build.log" >&2; exit 2; }
 	@ls $(DEB_DIR)/*.deb

@@ -7,6 +7,7 @@ set -eu
 PKGS="build-essential pkg-config liblmdb-dev lmdb-utils librdkafka-dev
 libmsgpack-dev check libssl-dev libjansson-dev
 libmicrohttpd-dev kcat jq openjdk-17-jre-headless nodejs clang
+debhelper dpkg-dev groff-base man-db systemd
 python3 python3-kafka python3-lmdb curl openssl mount"
 
 missing=""
