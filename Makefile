@@ -55,7 +55,7 @@ REPLAY_BIN = $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 LIB       = $(BUILD)/liboplog.a
 BIN       = $(BUILD)/oplogd
 
-.PHONY: all deps test layers unit system asan fuzz bench demo install clean
+.PHONY: all deps test layers unit system asan fuzz bench demo man install deb clean
 # Test objects are built through a pattern chain; keep them rather than
 # delete them as intermediates after every link.
 .SECONDARY:
@@ -148,11 +148,73 @@ demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@OPLOGD=$(BIN) sh scripts/demo.sh
 
-install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/oplog $(DESTDIR)$(PREFIX)/lib
-	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/oplogd
-	install -m 644 include/oplog/*.h $(DESTDIR)$(PREFIX)/include/oplog/
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/liboplog.a
+# Where make install puts things; PREFIX=/usr puts the configuration in
+# /etc (a Debian package's layout), any other PREFIX in PREFIX/etc.
+BINDIR         ?= $(PREFIX)/bin
+LIBDIR         ?= $(PREFIX)/lib
+INCLUDEDIR     ?= $(PREFIX)/include
+MANDIR         ?= $(PREFIX)/share/man
+SYSCONFDIR     ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+VERSION := $(shell sed -n 's/^\#define OPLOG_VERSION "\(.*\)"/\1/p' include/oplog/version.h)
+
+# The manual pages, printed by the binary from its own command, option and
+# configuration key tables (cli/cmd_man.c), so they cannot drift from it.
+MAN_PAGES = $(BUILD)/man/oplogd.1 $(BUILD)/man/oplogd.conf.5
+all: $(MAN_PAGES)
+man: $(MAN_PAGES)
+$(BUILD)/man/oplogd.1: $(BIN)
+	@mkdir -p $(@D)
+	$(BIN) man 1 > $@.tmp && mv $@.tmp $@
+$(BUILD)/man/oplogd.conf.5: $(BIN)
+	@mkdir -p $(@D)
+	$(BIN) man 5 > $@.tmp && mv $@.tmp $@
+
+# The unit and oplog.pc name the installed places; oplog.pc's
+# dependencies are the PKGS liboplog.a is built with. The example
+# configuration's store is the unit's StateDirectory; an existing
+# configuration is kept (the new one is not installed beside it).
+install: $(BIN) $(LIB) $(MAN_PAGES)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCLUDEDIR)/oplog $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/oplogd \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/oplogd
+	install -m 644 include/oplog/*.h $(DESTDIR)$(INCLUDEDIR)/oplog/
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/liboplog.a
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		-e 's|@REQUIRES@|$(PKGS)|' oplog.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/oplog.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/oplog.pc
+	install -m 644 $(BUILD)/man/oplogd.1 $(DESTDIR)$(MANDIR)/man1/oplogd.1
+	install -m 644 $(BUILD)/man/oplogd.conf.5 $(DESTDIR)$(MANDIR)/man5/oplogd.conf.5
+	install -m 644 contrib/oplogd.bash-completion $(DESTDIR)$(BASHCOMPDIR)/oplogd
+	sed -e 's|/usr/bin/oplogd|$(BINDIR)/oplogd|' -e 's|/etc/oplogd/|$(SYSCONFDIR)/oplogd/|' \
+		contrib/oplogd.service > $(DESTDIR)$(SYSTEMDUNITDIR)/oplogd.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/oplogd.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/oplogd/oplogd.conf ]; then \
+		echo "install: keeping the existing $(DESTDIR)$(SYSCONFDIR)/oplogd/oplogd.conf"; \
+	else \
+		sed '/^\[store\]/,/^\[/ s|^path = .*|path = /var/lib/oplogd|' config/oplogd.conf \
+			> $(DESTDIR)$(SYSCONFDIR)/oplogd/oplogd.conf && \
+		chmod 644 $(DESTDIR)$(SYSCONFDIR)/oplogd/oplogd.conf && \
+		echo "install: $(DESTDIR)$(SYSCONFDIR)/oplogd/oplogd.conf"; \
+	fi
+
+# A Debian package (debhelper, debian/) built from a copy of the tree in
+# $(BUILD)/deb/src, so that its build and clean leave this tree alone; the
+# .deb lands in $(BUILD)/deb/.
+DEB_DIR = $(BUILD)/deb
+deb:
+	@test "$$(dpkg-parsechangelog -S Version | sed 's/-[^-]*$$//')" = "$(VERSION)" || \
+		{ echo "deb: debian/changelog's version is not $(VERSION) (include/oplog/version.h)" >&2; exit 2; }
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	tar -cf - --exclude='./build*' --exclude=./.git --exclude=./data --exclude=./tmp \
+		--exclude=./.kafka --exclude=./.deps --exclude=node_modules . | tar -xf - -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -b -us -uc > ../build.log 2>&1 || \
+		{ tail -30 ../build.log >&2; echo "deb: failed, the log is $(DEB_DIR)/build.log" >&2; exit 2; }
+	@ls $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf build build-asan build-bench build-fuzz

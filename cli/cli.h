@@ -89,6 +89,7 @@
 	X(snapshot, "a consistent, compacted copy of the store") \
 	X(migrate, "upgrade a store written by an older oplogd to this one's schema") \
 	X(rejects, "the rejected messages kept in the store") \
+	X(man, "print the manual page of oplogd (1) or oplogd.conf (5) as roff") \
 	X(gen, "write a synthetic oplog stream to a file or a topic") \
 	X(apply, "run as the Kafka replica applier until SIGINT or SIGTERM") \
 	X(lag, "how far the store is behind its topics, per partition and node") \
