@@ -251,7 +251,7 @@ static void svg_chart(FILE *f, const char *id, const char *caption, const char *
 	const double pw = w - left - right, ph = h - top - bottom;
 	double max = 0, y;
 	char lbl[32];
-	int pen = 0;
+	int pen = 0, drawn = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		double val = is_rate ? v[i].rate : (double)v[i].lag;
@@ -287,8 +287,8 @@ static void svg_chart(FILE *f, const char *id, const char *caption, const char *
 		}
 		x = left + pw * (double)(HOUR_MS - (age < 0 ? 0 : age)) / HOUR_MS;
 		y = top + ph - ph * val / max;
-		fprintf(f, "%s%.1f %.1f", pen ? " L" : (i ? " M" : "M"), x, y);
-		pen = 1;
+		fprintf(f, "%s%.1f %.1f", pen ? " L" : drawn ? " M" : "M", x, y);
+		pen = drawn = 1;
 	}
 	fputs("\"/>", f);
 	/* The newest point, so that a line of one point shows too. */
