@@ -1,7 +1,8 @@
 /*
  * httpd.c: the /metrics and /healthz endpoint and the pages published
- * beside them (oplog/httpd.h), on libmicrohttpd. The listening socket is bound here, not by the library,
- * so that a taken port or a bad address gets its own clear error.
+ * beside them (oplog/httpd.h), on libmicrohttpd. The listening socket is
+ * bound here, not by the library, so that a taken port or a bad address
+ * gets its own clear error.
  */
 #include <errno.h>
 #include <netdb.h>

@@ -8,6 +8,8 @@ PKGS="build-essential pkg-config liblmdb-dev lmdb-utils librdkafka-dev
 libmsgpack-dev check libssl-dev libjansson-dev
 libmicrohttpd-dev kcat jq openjdk-17-jre-headless nodejs clang
 python3 python3-kafka python3-lmdb curl openssl mount"
+# The status page test and the demo's screenshot: headless Chromium.
+PKGS="$PKGS chromium"
 
 missing=""
 for p in $PKGS; do
