@@ -46,13 +46,14 @@ pid=$!
 on_exit "kill -9 $pid 2>/dev/null"
 
 # Caught up: every message taken in, three partitions, each with lag 0
-# and its offsets committed to the group; and two chart samples with a
-# known lag (a sample is kept every 10 s, besides the current one).
+# and its offsets committed to the group; every reject read back from the
+# store (the page's list is read with the count); and two chart samples
+# with a known lag (a sample is kept every 10 s, besides the current one).
 caught_up() {
 	curl -sf "$URL/status.json" >"$TDIR/status.json" || return 1
 	jq -e --argjson n "$N" '.totals.messages == $n and (.partitions | length) == 3 and
 		all(.partitions[]; .lag == 0 and .committed == .high and .stored == .high) and
-		.totals.rejects_kept != 0 and
+		.totals.rejects_kept != 0 and .totals.rejects_kept == .totals.rejected and
 		([.chart.samples[] | select(.lag != null)] | length) >= 2' "$TDIR/status.json" >/dev/null
 }
 wait_for 60 "/status.json to show all $N messages and lag 0" caught_up
