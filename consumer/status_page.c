@@ -314,6 +314,7 @@ static void card(FILE *f, const char *id, const char *label, uint64_t v, int war
 	        warn && v ? " warn" : "", id, buf, label);
 }
 
+/* The whole page into f; a write error shows in ferror(f). */
 static void html_body(FILE *f, const struct oplog_metrics_snapshot *s, int64_t now, int healthy,
                       const char *why, const struct oplog_metrics_sample *hist, size_t n_hist,
                       int64_t interval_ms)

@@ -1,6 +1,7 @@
 /*
- * oplog/metrics.h: the applier's Prometheus page (text format 0.0.4),
- * rendered from one snapshot.
+ * oplog/metrics.h: the applier's Prometheus page (text format 0.0.4) and
+ * its status page (HTML at /, JSON at /status.json), rendered from one
+ * snapshot.
  *
  * The apply loop takes the snapshot (its counters, each assigned
  * partition's lag and committed offset, the per-dataset gauges as last
