@@ -350,8 +350,9 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
  * The lag of every assigned partition: its high watermark, as the fetcher
  * last saw it, minus the next offset the store holds; unknown (-1) when
  * no watermark has been seen or no broker has replied within the health
- * grace (the watermark is stale then). Kept in a->lags with the offset
- * the group last accepted, summed in a->lag over the known ones, and the
+ * grace (the watermark is stale then). Kept in a->lags with the high
+ * watermark, the store's next offset and the offset the group last
+ * accepted, summed in a->lag over the known ones, and the
  * unknown ones counted in a->lag_unknown.
  */
 static void partition_lag(struct oplog_applier *a, int64_t now)
