@@ -351,8 +351,9 @@ static void take(struct oplog_applier *a, rd_kafka_message_t *rkm)
  * The lag of every assigned partition: its high watermark, as the fetcher
  * last saw it, minus the next offset the store holds; unknown (-1) when
  * no watermark has been seen or no broker has replied within the health
- * grace (the watermark is stale then). Kept in a->lags with the offset
- * the group last accepted, summed in a->lag over the known ones, and the
+ * grace (the watermark is stale then). Kept in a->lags with the high
+ * watermark, the store's next offset and the offset the group last
+ * accepted, summed in a->lag over the known ones, and the
  * unknown ones counted in a->lag_unknown.
  */
 static void partition_lag(struct oplog_applier *a, int64_t now)
@@ -382,6 +383,8 @@ static void partition_lag(struct oplog_applier *a, int64_t now)
 		m = &a->lags[a->n_lags++];
 		snprintf(m->topic, sizeof(m->topic), "%s", p->topic);
 		m->partition = p->partition;
+		m->high = hi;
+		m->stored = next;
 		m->lag = -1;
 		if (oplog_metrics_lag_known(hi, a->reply_ms, now, a->grace_ms)) {
 			m->lag = hi > next ? hi - next : 0;
@@ -394,8 +397,31 @@ static void partition_lag(struct oplog_applier *a, int64_t now)
 	}
 }
 
+/* Keep one of the last rejects for the status page. */
+static int reject_fn(const struct oplog_reject_rec *r, void *arg)
+{
+	struct oplog_applier *a = arg;
+	struct oplog_metrics_reject *m;
+	const char *reason = oplog_reason_name(r->reason), *field = oplog_field_name(r->field);
+
+	if (a->n_rejects == OPLOG_METRICS_REJECTS)
+		return 0;
+	m = &a->rejects[a->n_rejects++];
+	m->id = r->id;
+	m->time_ms = r->time_ms;
+	m->size = r->size;
+	snprintf(m->source, sizeof(m->source), "%.*s", (int)r->source.len,
+	         (const char *)r->source.ptr);
+	snprintf(m->reason, sizeof(m->reason), "%s", reason ? reason : "");
+	snprintf(m->field, sizeof(m->field), "%s", field ? field : "");
+	snprintf(m->detail, sizeof(m->detail), "%.*s", (int)r->detail.len,
+	         (const char *)r->detail.ptr);
+	return 0;
+}
+
 /*
- * Read the per-dataset gauges and the store's sizes for the pages to come
+ * Read the per-dataset gauges, the store's sizes and the last rejects for
+ * the pages to come
  * (*v, *n: the datasets, or NULL). Reads the store: only while the writer
  * does not have it. A read costs about a millisecond per thousand
  * datasets, so the next one is due after fifty times what this one took
@@ -414,6 +440,9 @@ static void read_store(struct oplog_applier *a, int64_t now,
 		a->store_bytes = st.store_bytes;
 		a->rejects_kept = st.rejects_kept;
 	}
+	a->n_rejects = 0;
+	if (oplog_store_rejects(a->store, OPLOG_METRICS_REJECTS, reject_fn, a))
+		oplog_log(OPLOG_LOG_WARN, "metrics: reading rejects: %s", oplog_error_last());
 	took = oplog_clock_mono_ms() - now;
 	a->store_due = now + (took * 50 > 1000 ? took * 50 : 1000);
 }
@@ -448,6 +477,10 @@ static void post(struct oplog_applier *a, int store_free)
 	snap.failure = a->fatal ? a->fatal_msg : NULL;
 	snap.broker_error = *a->broker_error ? a->broker_error : NULL;
 	snap.bootstrap = oplog_kafka_get(a->cfg, "bootstrap.servers");
+	snap.store_path = a->cfg->store.path;
+	snap.group = oplog_kafka_get(a->cfg, "group.id");
+	snap.rejects = a->rejects;
+	snap.n_rejects = a->n_rejects;
 	oplog_monitor__post(a->monitor, &snap, v, n);
 }
 

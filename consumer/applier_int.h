@@ -48,6 +48,8 @@ struct oplog_applier {
 	size_t                     max_datasets;
 	int64_t                    store_due;  /* next read of the datasets and sizes */
 	uint64_t                   store_bytes, rejects_kept;  /* as last read */
+	struct oplog_metrics_reject rejects[OPLOG_METRICS_REJECTS];  /* the last kept */
+	size_t                     n_rejects;
 	/* What health is judged on: mono ms, -1 = never. */
 	int64_t                    started_ms, unassigned_ms, reply_ms;
 	int64_t                    store_commit_ms, group_commit_ms;

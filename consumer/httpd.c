@@ -1,7 +1,8 @@
 /*
- * httpd.c: the /metrics and /healthz endpoint (oplog/httpd.h), on
- * libmicrohttpd. The listening socket is bound here, not by the library,
- * so that a taken port or a bad address gets its own clear error.
+ * httpd.c: the /metrics and /healthz endpoint and the pages published
+ * beside them (oplog/httpd.h), on libmicrohttpd. The listening socket is
+ * bound here, not by the library, so that a taken port or a bad address
+ * gets its own clear error.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -18,6 +19,14 @@
 #include "oplog/error.h"
 #include "oplog/httpd.h"
 
+/* A page published at a path of its own. */
+struct page {
+	char   path[128];
+	char   type[64];
+	char  *body;
+	size_t len;
+};
+
 struct oplog_httpd {
 	struct MHD_Daemon *d;
 	pthread_mutex_t    lock;    /* guards everything below */
@@ -27,6 +36,8 @@ struct oplog_httpd {
 	int64_t            stale_ms;
 	int                healthy;
 	char               why[1024];
+	struct page        pages[OPLOG_HTTPD_MAX_PAGES];  /* published at their own paths */
+	size_t             n_pages;
 };
 
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, char *body,
@@ -59,7 +70,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                               const char *upload, size_t *upload_len, void **state)
 {
 	struct oplog_httpd *m = cls;
-	char health[1100], *page = NULL;
+	char health[1100], type[64], *page = NULL;
 	size_t len = 0;
 	unsigned status;
 
@@ -99,7 +110,24 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		pthread_mutex_unlock(&m->lock);
 		return respond_text(c, status, health);
 	}
-	return respond_text(c, MHD_HTTP_NOT_FOUND, "not found: try /metrics or /healthz\n");
+	pthread_mutex_lock(&m->lock);
+	for (size_t i = 0; i < m->n_pages; i++) {
+		const struct page *p = &m->pages[i];
+
+		if (strcmp(url, p->path) != 0)
+			continue;
+		if ((page = malloc(p->len ? p->len : 1)) != NULL) {
+			memcpy(page, p->body, p->len);
+			len = p->len;
+			snprintf(type, sizeof(type), "%s", p->type);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (page)
+		return respond(c, MHD_HTTP_OK, page, len, type);
+	return respond_text(c, MHD_HTTP_NOT_FOUND,
+	                    "not found: try /, /status.json, /metrics or /healthz\n");
 }
 
 /* Resolve and bind listen ("HOST:PORT" or "[V6]:PORT"); *fd listening. */
@@ -189,6 +217,41 @@ int oplog_httpd_publish(struct oplog_httpd *m, const char *text, size_t len,
 	return 0;
 }
 
+int oplog_httpd_publish_page(struct oplog_httpd *m, const char *path, const char *type,
+                             const char *text, size_t len)
+{
+	struct page *p = NULL;
+	char *body;
+
+	if (strcmp(path, "/metrics") == 0 || strcmp(path, "/healthz") == 0 ||
+	    strlen(path) >= sizeof(p->path) || strlen(type) >= sizeof(p->type))
+		return oplog_error__set(OPLOG_EINVAL, "cannot publish a page at '%s'", path);
+	if (!(body = malloc(len ? len : 1)))
+		return oplog_error__set(OPLOG_ENOMEM, "out of memory");
+	memcpy(body, text, len);
+	pthread_mutex_lock(&m->lock);
+	for (size_t i = 0; i < m->n_pages && !p; i++)
+		if (strcmp(m->pages[i].path, path) == 0)
+			p = &m->pages[i];
+	if (!p && m->n_pages < OPLOG_HTTPD_MAX_PAGES) {
+		p = &m->pages[m->n_pages++];
+		snprintf(p->path, sizeof(p->path), "%s", path);
+	}
+	if (p) {
+		free(p->body);
+		p->body = body;
+		p->len = len;
+		snprintf(p->type, sizeof(p->type), "%s", type);
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (!p) {
+		free(body);
+		return oplog_error__set(OPLOG_EINVAL, "cannot publish '%s': already %d pages", path,
+		                        OPLOG_HTTPD_MAX_PAGES);
+	}
+	return 0;
+}
+
 void oplog_httpd_stop(struct oplog_httpd *m)
 {
 	if (!m)
@@ -197,5 +260,7 @@ void oplog_httpd_stop(struct oplog_httpd *m)
 		MHD_stop_daemon(m->d);   /* joins its thread, closes the socket */
 	pthread_mutex_destroy(&m->lock);
 	free(m->page);
+	for (size_t i = 0; i < m->n_pages; i++)
+		free(m->pages[i].body);
 	free(m);
 }

@@ -81,6 +81,24 @@ curl -s "http://127.0.0.1:$port/metrics" |
 	grep -E '^oplogd_(messages|applied|duplicates|late|forks)_total|^oplogd_rejected_total\{reason="(malformed|hash_mismatch)"|^oplogd_nodes_with_gaps' || true
 printf 'healthz: %s\n' "$(curl -s "http://127.0.0.1:$port/healthz")"
 
+step "the status page (http://127.0.0.1:$port/), as a browser shows it"
+# The chart keeps a sample every 10 s; the page shows the current one too.
+wait_until 5 sh -c "curl -s http://127.0.0.1:$port/status.json | jq -e '.lag == 0' " || true
+shot_dir=$(dirname "$OPLOGD")
+if command -v chromium >/dev/null 2>&1; then
+	if HOME=$dir chromium --headless --disable-gpu --no-sandbox --hide-scrollbars \
+		--user-data-dir="$dir/chromium" --screenshot="$shot_dir/status.png" \
+		--window-size=1280,900 "http://127.0.0.1:$port/" >"$dir/chromium.log" 2>&1; then
+		echo "screenshot: $(cd "$shot_dir" && pwd)/status.png"
+	else
+		echo "no screenshot: chromium failed: $(tail -n 2 "$dir/chromium.log")"
+	fi
+else
+	echo "no screenshot: chromium is not installed (sh scripts/deps.sh)"
+fi
+curl -s "http://127.0.0.1:$port/status.json" |
+	jq -c '{version, uptime_s, lag, partitions: [.partitions[] | [.partition, .high, .stored, .committed, .lag]], gaps: .gaps.nodes, rejects: (.rejects | length)}'
+
 step "heads of ds-0"
 "$OPLOGD" heads -c "$dir/oplogd.conf" --dataset ds-0
 

@@ -10,6 +10,8 @@ libmicrohttpd-dev kcat jq openjdk-17-jre-headless nodejs clang
 python3 python3-kafka python3-lmdb curl openssl mount
 debhelper dpkg-dev groff-base man-db systemd
 libsystemd-dev"
+# The status page test and the demo's screenshot: headless Chromium.
+PKGS="$PKGS chromium"
 
 missing=""
 for p in $PKGS; do

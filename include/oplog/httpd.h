@@ -1,8 +1,9 @@
 /*
  * oplog/httpd.h: the HTTP endpoint behind [metrics] listen.
  *
- * Serves GET /metrics (Prometheus text format 0.0.4) and GET /healthz
- * from libmicrohttpd's own thread. The endpoint renders nothing itself:
+ * Serves GET /metrics (Prometheus text format 0.0.4), GET /healthz and
+ * the pages published at other paths (the status page at / and
+ * /status.json) from libmicrohttpd's own thread. The endpoint renders nothing itself:
  * its owner publishes a complete page from time to time
  * (oplog_httpd_publish; oplog/metrics.h renders the applier's) and each
  * request gets a copy of the latest one.
@@ -40,6 +41,19 @@ int oplog_httpd_start(struct oplog_httpd **out, const char *listen, int64_t stal
  */
 int oplog_httpd_publish(struct oplog_httpd *m, const char *text, size_t len,
                         int healthy, const char *why);
+
+/* Paths besides /metrics and /healthz that can be published. */
+#define OPLOG_HTTPD_MAX_PAGES 8
+
+/*
+ * Serve text[0..len) at path (e.g. "/" or "/status.json", matched
+ * exactly) with Content-Type type, replacing what was published there.
+ * Returns 0, OPLOG_EINVAL (path is /metrics or /healthz, or would be one
+ * more than OPLOG_HTTPD_MAX_PAGES paths) or OPLOG_ENOMEM (the old page
+ * stays).
+ */
+int oplog_httpd_publish_page(struct oplog_httpd *m, const char *path, const char *type,
+                             const char *text, size_t len);
 
 /* Stop serving and free m. NULL is ignored. */
 void oplog_httpd_stop(struct oplog_httpd *m);

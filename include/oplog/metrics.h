@@ -1,6 +1,7 @@
 /*
- * oplog/metrics.h: the applier's Prometheus page (text format 0.0.4),
- * rendered from one snapshot.
+ * oplog/metrics.h: the applier's Prometheus page (text format 0.0.4) and
+ * its status page (HTML at /, JSON at /status.json), rendered from one
+ * snapshot.
  *
  * The apply loop takes the snapshot (its counters, each assigned
  * partition's lag and committed offset, the per-dataset gauges as last
@@ -35,6 +36,8 @@ struct oplog_metrics_partition {
 	                       from a broker within the health grace) */
 	int64_t committed;  /* the last offset the group accepted from this
 	                       applier; -1 = none yet */
+	int64_t high;       /* the high watermark as last fetched; -1 = none yet */
+	int64_t stored;     /* the store's next offset (where apply resumes) */
 };
 
 /* One dataset's gauges, read from its node states. */
@@ -44,6 +47,28 @@ struct oplog_metrics_dataset {
 	uint64_t nodes;         /* nodes with a state */
 	uint64_t with_gaps;     /* of those, with a missing seq below the head */
 	uint64_t last_wall;     /* newest head's wall time (Unix ms) */
+};
+
+/* The last rejects the status page shows, at most. */
+#define OPLOG_METRICS_REJECTS 10
+
+/* One kept reject, as the status page shows it (texts cut to fit). */
+struct oplog_metrics_reject {
+	uint64_t id;
+	uint64_t time_ms;      /* when it was stored (Unix ms) */
+	uint64_t size;         /* the message's size */
+	char     source[256];  /* "topic/partition/offset" or "file:index" */
+	char     reason[32];   /* oplog_reason_name() */
+	char     field[32];    /* oplog_field_name(), "" when none applies */
+	char     detail[256];
+};
+
+/* One point of the status page's chart. */
+struct oplog_metrics_sample {
+	int64_t ms;    /* monotonic, when the snapshot was taken */
+	int64_t lag;   /* summed over the partitions whose lag is known;
+	                  -1 when none is */
+	double  rate;  /* messages taken in per second since the sample before */
 };
 
 /*
@@ -70,6 +95,10 @@ struct oplog_metrics_snapshot {
 	const char *failure;           /* why the applier is stopping; NULL = it is not */
 	const char *broker_error;      /* the last client error, or NULL */
 	const char *bootstrap;         /* [kafka] bootstrap.servers, or NULL */
+	const char *store_path;        /* [store] path, or NULL */
+	const char *group;             /* [kafka] group.id, or NULL */
+	const struct oplog_metrics_reject *rejects;  /* the last kept, oldest first */
+	size_t      n_rejects;
 };
 
 /*
@@ -105,6 +134,23 @@ int oplog_metrics_page(const struct oplog_metrics_snapshot *snap, int64_t now_ms
  */
 int oplog_metrics_health(const struct oplog_metrics_snapshot *snap, int64_t now_ms,
                          int64_t grace_ms, char *why, size_t len);
+
+/*
+ * The status page (HTML, one self-contained document that reloads itself)
+ * and the same data as JSON (/status.json), for snap as of now_ms, with the
+ * health verdict (healthy, why: NULL when healthy) and the chart's samples
+ * hist[0..n_hist), oldest first, each interval_ms apart. Every name and
+ * text from the stream or the store is escaped. Returns 0 with *out
+ * (malloc'd, caller frees) and *len set, or OPLOG_ENOMEM (*out NULL).
+ */
+int oplog_metrics_status_html(const struct oplog_metrics_snapshot *snap, int64_t now_ms,
+                              int healthy, const char *why,
+                              const struct oplog_metrics_sample *hist, size_t n_hist,
+                              int64_t interval_ms, char **out, size_t *len);
+int oplog_metrics_status_json(const struct oplog_metrics_snapshot *snap, int64_t now_ms,
+                              int healthy, const char *why,
+                              const struct oplog_metrics_sample *hist, size_t n_hist,
+                              int64_t interval_ms, char **out, size_t *len);
 
 /* Is a partition's lag known: a high watermark seen (high >= 0) and a
  * broker reply (reply_ms, -1 = never) within grace_ms of now_ms? */

@@ -850,8 +850,8 @@ END_TEST
 
 START_TEST(test_applier__metrics_page_renders_the_snapshot)
 {
-	static const struct oplog_metrics_partition parts[] = { { "oplog", 1, 42, 7 },
-	                                                        { "oplog", 2, -1, -1 } };
+	static const struct oplog_metrics_partition parts[] = { { "oplog", 1, 42, 7, 49, 7 },
+	                                                        { "oplog", 2, -1, -1, -1, 0 } };
 	struct oplog_metrics_dataset ds = { (uint8_t *)"d\"q\n", 4, 3, 1, 1500 };
 	struct oplog_metrics_snapshot snap = { .parts = parts, .n_parts = 2,
 	                                       .datasets = &ds, .n_datasets = 1,
