@@ -3,8 +3,12 @@
  * that has more than one distinct hash, a sign of a faulty or cloned node.
  */
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli_store.h"
+#include "oplog/bytes.h"
+#include "oplog/error.h"
 #include "oplog/json.h"
 
 static const struct cli_spec spec = {
@@ -18,18 +22,26 @@ static int on_fork(struct oplog_slice node, uint64_t seq,
                    const uint8_t (*hashes)[OPLOG_HASH_LEN], size_t n, void *arg)
 {
 	struct cli_list *o = arg;
+	char hex[2 * OPLOG_HASH_LEN + 1], *all;
 	size_t i;
+	int rc;
 
 	if (o->json)
 		return cli_jlist_add(&o->items, oplog_json_fork(node, seq, hashes, n));
-	cli_print_text(stdout, node.ptr, node.len);
-	printf(" %" PRIu64, seq);
+	cli_table_add_text(o->table, node.ptr, node.len);
+	cli_table_add(o->table, "%" PRIu64, seq);
+	if ((all = malloc(n * sizeof(hex) + 1)) == NULL)
+		return OPLOG_ENOMEM;
+	all[0] = '\0';
 	for (i = 0; i < n; i++) {
-		putchar(i ? ',' : ' ');
-		cli_print_hex(stdout, hashes[i], OPLOG_HASH_LEN);
+		oplog_hex(hashes[i], OPLOG_HASH_LEN, hex);
+		if (i)
+			strcat(all, ",");
+		strcat(all, hex);
 	}
-	putchar('\n');
-	return 0;
+	rc = cli_table_add(o->table, "%s", all);
+	free(all);
+	return rc ? rc : cli_table_end_row(o->table);
 }
 
 static int walk(struct cli_store_cmd *c, struct cli_list *l)
