@@ -4,7 +4,6 @@
  */
 #include <inttypes.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli_store.h"
 #include "oplog/bytes.h"
@@ -22,7 +21,7 @@ static int on_fork(struct oplog_slice node, uint64_t seq,
                    const uint8_t (*hashes)[OPLOG_HASH_LEN], size_t n, void *arg)
 {
 	struct cli_list *o = arg;
-	char hex[2 * OPLOG_HASH_LEN + 1], *all;
+	char *all, *at;
 	size_t i;
 	int rc;
 
@@ -30,14 +29,16 @@ static int on_fork(struct oplog_slice node, uint64_t seq,
 		return cli_jlist_add(&o->items, oplog_json_fork(node, seq, hashes, n));
 	cli_table_add_text(o->table, node.ptr, node.len);
 	cli_table_add(o->table, "%" PRIu64, seq);
-	if ((all = malloc(n * sizeof(hex) + 1)) == NULL)
-		return OPLOG_ENOMEM;
+	/* The hashes as one cell, comma-separated: n hex hashes, n - 1 commas
+	 * and the NUL oplog_hex writes. */
+	if ((all = malloc(n * (2 * OPLOG_HASH_LEN + 1) + 1)) == NULL)
+		return oplog_error__set(OPLOG_ENOMEM, "forks: out of memory");
 	all[0] = '\0';
-	for (i = 0; i < n; i++) {
-		oplog_hex(hashes[i], OPLOG_HASH_LEN, hex);
+	for (i = 0, at = all; i < n; i++) {
 		if (i)
-			strcat(all, ",");
-		strcat(all, hex);
+			*at++ = ',';
+		oplog_hex(hashes[i], OPLOG_HASH_LEN, at);
+		at += 2 * OPLOG_HASH_LEN;
 	}
 	rc = cli_table_add(o->table, "%s", all);
 	free(all);

@@ -36,7 +36,7 @@ static int on_node(const struct oplog_node_info *n, void *arg)
 	cli_table_add(o->table, "%" PRIu64, n->pruned_through);
 	/* One missing seq reads as itself, a run as FROM-TO. */
 	if ((f = open_memstream(&gaps, &len)) == NULL)
-		return OPLOG_ENOMEM;
+		return oplog_error__set(OPLOG_ENOMEM, "watermarks: out of memory");
 	if (n->n_gaps == 0)
 		fputc('-', f);
 	for (i = 0; i < n->n_gaps; i++) {
@@ -46,7 +46,7 @@ static int on_node(const struct oplog_node_info *n, void *arg)
 	}
 	if (fclose(f) != 0) {
 		free(gaps);
-		return OPLOG_ENOMEM;
+		return oplog_error__set(OPLOG_ENOMEM, "watermarks: out of memory");
 	}
 	cli_table_add(o->table, "%s", gaps);
 	free(gaps);
