@@ -115,8 +115,12 @@ void cli_help(const struct cli_spec *spec, FILE *out)
 		else
 			fprintf(out, "  %s\n  %-28s  %s\n", left, "", o->help);
 	}
-	fprintf(out, "\nexit status: 0 ok, 1 the answer is no or problems were found, "
-	             "2 usage, configuration or I/O error\n");
+	/* A command that can end otherwise than 0 or 2 lists its exit codes in
+	 * its about, on a line of their own starting "Exit "; the others end
+	 * as every command can. */
+	if (spec->about == NULL || (strncmp(spec->about, "Exit ", 5) != 0 &&
+	                            strstr(spec->about, "\nExit ") == NULL))
+		fprintf(out, "\nExit 0 done; 2 usage, configuration or I/O error.\n");
 }
 
 static const struct cli_option *option_by_id(const struct cli_spec *spec, int id)

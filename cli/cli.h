@@ -325,4 +325,52 @@ void cli_print_base64(FILE *out, const uint8_t *p, size_t n);
  */
 void cli_print_entry(FILE *out, const struct oplog_entry *e);
 
+/* ---- aligned tables (table.c) -------------------------------------- */
+
+/*
+ * A text table for people and for awk: left-aligned columns, every
+ * column starting at the same offset on every line, two spaces between
+ * them, no trailing spaces, "-" for a missing value. Rows are held and
+ * printed at the end, or, past CLI_TABLE_BATCH rows, as they come with the
+ * widths of the first batch (a scan of millions of entries holds one batch).
+ *
+ * Build a row with the cli_table_add*() calls, one per column in order,
+ * then cli_table_end_row(). The add calls never fail loudly: the first
+ * failure is kept, later calls do nothing, and cli_table_end_row() and
+ * cli_table_finish() return it (OPLOG_ENOMEM, or OPLOG_EINVAL for more
+ * cells than columns), message in oplog_error_last().
+ */
+struct cli_table;
+
+#define CLI_TABLE_BATCH 4096
+
+/* Flags of cli_table_new(). */
+#define CLI_TABLE_NO_HEADER 0x1  /* name/value lists: the names only count
+                                    the columns */
+
+/* A table on out with the columns named in header, separated by single
+ * spaces ("NODE SEQ HASH"); header is copied. Returns the table (free with
+ * cli_table_free()), or NULL when out of memory. */
+struct cli_table *cli_table_new(FILE *out, const char *header, int flags);
+
+/* The next cell: printf-formatted; bytes escaped by cli_print_text (empty
+ * as ""); lowercase hex; a UTC ISO-8601 time ("-" past year 9999). Return
+ * 0 or the table's first failure. */
+int cli_table_add(struct cli_table *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int cli_table_add_text(struct cli_table *t, const uint8_t *p, size_t n);
+int cli_table_add_hex(struct cli_table *t, const uint8_t *p, size_t n);
+int cli_table_add_time(struct cli_table *t, uint64_t ms);
+
+/* End the row (missing cells read "-"). Returns 0 or the first failure. */
+int cli_table_end_row(struct cli_table *t);
+
+/* Print what is held (the header with the first rows, even when there
+ * are none) and flush. Returns 0, the first failure, or OPLOG_EIO when out
+ * fails. */
+int cli_table_finish(struct cli_table *t);
+
+/* Free t and the rows it still holds, unprinted. NULL is ignored. */
+void cli_table_free(struct cli_table *t);
+
 #endif

@@ -251,12 +251,18 @@ int cli_store_list_run(const struct cli_spec *spec, struct cli_store_cmd *c,
                        const char *header, cli_list_walk walk)
 {
 	struct cli_list l;
+	int err;
 
 	l.json = c->common.json;
+	l.table = NULL;
 	cli_jlist_begin(&l.items, stdout, "[");
-	if (!l.json)
-		puts(header);
-	return cli_jlist_finish(spec, &l.items, l.json, walk(c, &l));
+	if (!l.json && (l.table = cli_table_new(stdout, header, 0)) == NULL)
+		return cli_fail(spec, OPLOG_ENOMEM);
+	err = walk(c, &l);
+	if (err == 0 && l.table)
+		err = cli_table_finish(l.table);
+	cli_table_free(l.table);
+	return cli_jlist_finish(spec, &l.items, l.json, err);
 }
 
 static int lost_fn(const struct oplog_lost *l, void *arg)

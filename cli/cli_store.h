@@ -138,8 +138,9 @@ extern const struct cli_option cli_dataset_options[];
 /* What a list command's callbacks write to: a JSON array element by
  * element (--json), or text lines on stdout. */
 struct cli_list {
-	int              json;
-	struct cli_jlist items;
+	int               json;
+	struct cli_jlist  items;
+	struct cli_table *table;  /* the text table, when not json */
 };
 
 /* A list command's walk over the open store: one store iteration with l as
@@ -148,9 +149,10 @@ typedef int (*cli_list_walk)(struct cli_store_cmd *c, struct cli_list *l);
 
 /*
  * The whole run of a list command (heads, watermarks, forks, rejects):
- * cli_store_begin() with flags and no operands, the text header line
- * (not with --json), the walk, then cli_jlist_finish(). Returns the exit
- * code.
+ * cli_store_begin() with flags and no operands, the walk, then
+ * cli_jlist_finish(). Without --json the walk fills l->table, an aligned
+ * table with the columns named in header, printed at the end. Returns the
+ * exit code.
  */
 int cli_store_list(const struct cli_spec *spec, int argc, char **argv, unsigned flags,
                    const char *header, cli_list_walk walk);

@@ -30,7 +30,8 @@ static const struct cli_spec spec = {
 	"condition (bad configuration, failed authentication, a broker certificate\n"
 	"the configured CA does not accept, store failure) exits 2 with one line on\n"
 	"stderr. An unreachable broker is not fatal: it is retried, and /healthz\n"
-	"turns 503 after [metrics] health_grace.",
+	"turns 503 after [metrics] health_grace.\n"
+	"Exit 0 after SIGINT or SIGTERM; 2 usage error or a fatal condition.",
 	options
 };
 

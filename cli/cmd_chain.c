@@ -32,7 +32,7 @@ static const struct cli_spec spec = {
 	"Backward by default, through each entry's prev. The start entry is\n"
 	"included. The walk ends at genesis (seq 1), pruned (the next entry was\n"
 	"pruned), gap (it is missing), head (forward: nothing links on) or limit.\n"
-	"Exit 1 when the node or the start hash is unknown.\n"
+	"Exit 0; 1 when the node or the start hash is unknown; 2 usage or error.\n"
 	"--json: {\"entries\":[ENTRY,...],\"ends\":\"genesis\"|\"pruned\"|\"gap\"|"
 	"\"head\"|\"limit\"}.",
 	options

@@ -19,6 +19,7 @@ static const struct cli_spec spec = {
 	"decode", "[FILE|-]",
 	"Reads FILE, or stdin when FILE is - or absent. Valid: the entry's fields,\n"
 	"exit 0. Invalid: the reason code, the field and a detail, exit 1.\n"
+	"Exit 0 valid; 1 rejected; 2 usage or I/O error.\n"
 	"--json: {\"ok\":true,\"ds\",\"node\",\"seq\",\"wall\",\"logic\",\"col\",\"key\","
 	"\"op\",\"data\",\"prev\",\"hash\"}\n"
 	"    or {\"ok\":false,\"reason\",\"field\",\"detail\"}.",

@@ -22,8 +22,8 @@ static const struct cli_option options[] = {
 
 static const struct cli_spec spec = {
 	"doc", NULL,
-	"Exit 0 when the document exists (a del leaves a tombstone, op del), 1 when\n"
-	"it was never written.\n"
+	"A del leaves a tombstone: the document exists, with op del.\n"
+	"Exit 0 the document exists; 1 it was never written; 2 usage or store error.\n"
 	"--json: {\"found\",\"op\",\"node\",\"seq\",\"wall\",\"logic\",\"hash\",\"data\"};"
 	" data is base64,\nnull for a tombstone; every field but found is null when "
 	"not found.",

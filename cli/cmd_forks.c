@@ -3,8 +3,11 @@
  * that has more than one distinct hash, a sign of a faulty or cloned node.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "cli_store.h"
+#include "oplog/bytes.h"
+#include "oplog/error.h"
 #include "oplog/json.h"
 
 static const struct cli_spec spec = {
@@ -18,18 +21,28 @@ static int on_fork(struct oplog_slice node, uint64_t seq,
                    const uint8_t (*hashes)[OPLOG_HASH_LEN], size_t n, void *arg)
 {
 	struct cli_list *o = arg;
+	char *all, *at;
 	size_t i;
+	int rc;
 
 	if (o->json)
 		return cli_jlist_add(&o->items, oplog_json_fork(node, seq, hashes, n));
-	cli_print_text(stdout, node.ptr, node.len);
-	printf(" %" PRIu64, seq);
-	for (i = 0; i < n; i++) {
-		putchar(i ? ',' : ' ');
-		cli_print_hex(stdout, hashes[i], OPLOG_HASH_LEN);
+	cli_table_add_text(o->table, node.ptr, node.len);
+	cli_table_add(o->table, "%" PRIu64, seq);
+	/* The hashes as one cell, comma-separated: n hex hashes, n - 1 commas
+	 * and the NUL oplog_hex writes. */
+	if ((all = malloc(n * (2 * OPLOG_HASH_LEN + 1) + 1)) == NULL)
+		return oplog_error__set(OPLOG_ENOMEM, "forks: out of memory");
+	all[0] = '\0';
+	for (i = 0, at = all; i < n; i++) {
+		if (i)
+			*at++ = ',';
+		oplog_hex(hashes[i], OPLOG_HASH_LEN, at);
+		at += 2 * OPLOG_HASH_LEN;
 	}
-	putchar('\n');
-	return 0;
+	rc = cli_table_add(o->table, "%s", all);
+	free(all);
+	return rc ? rc : cli_table_end_row(o->table);
 }
 
 static int walk(struct cli_store_cmd *c, struct cli_list *l)

@@ -15,6 +15,7 @@ static const struct cli_spec spec = {
 	"get", "HASH",
 	"HASH is the entry's 64-digit hex hash. Exit 1 when not found; with --json\n"
 	"the output is then null.\n"
+	"Exit 0 found; 1 not found; 2 usage or store error.\n"
 	"--json: {\"ds\",\"node\",\"seq\",\"wall\",\"logic\",\"col\",\"key\",\"op\","
 	"\"data\",\"prev\",\"hash\"}.",
 	cli_dataset_options

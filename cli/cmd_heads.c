@@ -10,7 +10,8 @@
 static const struct cli_spec spec = {
 	"heads", NULL,
 	"Nodes known only through entries below the prune boundary have no head\n"
-	"and are left out; an unknown dataset has no heads.\n"
+	"and are left out; an unknown dataset has no heads. WALL is the head's\n"
+	"HLC wall clock in Unix ms, TIME the same in UTC.\n"
 	"--json: [{\"node\",\"seq\",\"wall\",\"logic\",\"hash\"}], sorted by node.",
 	cli_dataset_options
 };
@@ -23,12 +24,13 @@ static int on_node(const struct oplog_node_info *n, void *arg)
 		return 0;
 	if (o->json)
 		return cli_jlist_add(&o->items, oplog_json_head(n));
-	cli_print_text(stdout, n->node.ptr, n->node.len);
-	printf(" %" PRIu64 " %" PRIu64 " %" PRIu32 " ", n->head_seq, n->head_wall,
-	       n->head_logic);
-	cli_print_hex(stdout, n->head_hash, OPLOG_HASH_LEN);
-	putchar('\n');
-	return 0;
+	cli_table_add_text(o->table, n->node.ptr, n->node.len);
+	cli_table_add(o->table, "%" PRIu64, n->head_seq);
+	cli_table_add(o->table, "%" PRIu64, n->head_wall);
+	cli_table_add(o->table, "%" PRIu32, n->head_logic);
+	cli_table_add_time(o->table, n->head_wall);
+	cli_table_add_hex(o->table, n->head_hash, OPLOG_HASH_LEN);
+	return cli_table_end_row(o->table);
 }
 
 static int walk(struct cli_store_cmd *c, struct cli_list *l)
@@ -39,5 +41,5 @@ static int walk(struct cli_store_cmd *c, struct cli_list *l)
 int cmd_heads(int argc, char **argv)
 {
 	return cli_store_list(&spec, argc, argv, CLI_STORE_RDONLY | CLI_STORE_NEED_DS,
-	                      "NODE SEQ WALL LOGIC HASH", walk);
+	                      "NODE SEQ WALL LOGIC TIME HASH", walk);
 }

@@ -52,6 +52,8 @@ static const struct cli_spec spec = {
 	"one malformed reject, stderr says from which byte offset and how many\n"
 	"bytes were skipped, and the exit code is 1: messages after the damage\n"
 	"are not read.\n"
+	"Exit 0 every FILE read to its end; 1 a FILE damaged past splitting; 2 usage,\n"
+	"configuration or I/O error.\n"
 	"Without --batch, a write transaction ends at [apply] batch_size messages,\n"
 	"batch_bytes message bytes or batch_ms, whichever comes first, or at the\n"
 	"end of a FILE; the next batch is decoded while one is written.\n"

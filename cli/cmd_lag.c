@@ -32,12 +32,17 @@ static const struct cli_spec spec = {
 	"resume from: the store's (\"stored\"); without one, the group's when this\n"
 	"store committed it; else the start [apply] fresh_start names. \"committed\" is\n"
 	"the group's offset as lag tools see it, \"committed_by_store\" whether its\n"
-	"metadata is this store's id. Per node: head seq, watermark, the number of\n"
-	"gap ranges below the head, and the local clock minus the head's wall.\n"
+	"metadata is this store's id (BY_STORE in the table). Per node: head seq,\n"
+	"watermark, the number of gap ranges below the head, the head's wall clock\n"
+	"(HEAD_TIME, UTC) and the time since the node's newest entry (SINCE_HEAD:\n"
+	"the local clock minus the head's wall, e.g. 6h 12m). A node that stopped\n"
+	"writing reads as far behind as one whose entries do not arrive; a large\n"
+	"SINCE_HEAD says to look, not that entries are missing.\n"
 	"--json: {\"partitions\":[{\"topic\",\"partition\",\"low\",\"high\",\"stored\",\n"
 	"\"committed\",\"committed_by_store\",\"lag\"}],\"nodes\":[{\"dataset\",\"node\",\n"
-	"\"head_seq\",\"watermark\",\"gaps\",\"time_lag_ms\"}],\"total_lag\",\"lost_offsets\",\n"
-	"\"lost_messages\"}; stored and committed are null when absent.\n"
+	"\"head_seq\",\"watermark\",\"gaps\",\"time_lag_ms\",\"head_wall\"}],\"total_lag\",\n"
+	"\"lost_offsets\",\"lost_messages\"}; stored and committed are null when absent;\n"
+	"time_lag_ms is SINCE_HEAD in ms, head_wall the head's wall in Unix ms.\n"
 	"When the broker cannot be asked, the nodes (which need only the store) are\n"
 	"still printed, the partitions and total_lag are unknown (null, with an\n"
 	"\"error\" naming bootstrap.servers), and the exit is 2.\n"
@@ -117,13 +122,15 @@ static int node_fn(const struct oplog_node_info *n, void *arg)
 	struct nodes_ctx *x = arg;
 	int64_t tl = (int64_t)n->head_wall < x->now_ms ? x->now_ms - (int64_t)n->head_wall : 0;
 
-	return json_array_append_new(x->arr, json_pack("{s:o,s:o,s:I,s:I,s:I,s:o}",
+	return json_array_append_new(x->arr, json_pack("{s:o,s:o,s:I,s:I,s:I,s:o,s:o}",
 	                             "dataset", oplog_json_text(x->ds.ptr, x->ds.len),
 	                             "node", oplog_json_text(n->node.ptr, n->node.len),
 	                             "head_seq", (json_int_t)n->head_seq,
 	                             "watermark", (json_int_t)n->watermark,
 	                             "gaps", (json_int_t)n->n_gaps,
-	                             "time_lag_ms", n->head_seq ? json_integer(tl) : json_null()))
+	                             "time_lag_ms", n->head_seq ? json_integer(tl) : json_null(),
+	                             "head_wall", n->head_seq ? json_integer((json_int_t)n->head_wall)
+	                                                      : json_null()))
 	       ? OPLOG_ENOMEM : 0;
 }
 
@@ -135,49 +142,99 @@ static int dataset_fn(struct oplog_slice ds, void *arg)
 	return oplog_store_nodes(x->s, ds, node_fn, x);
 }
 
-static void print_text(const json_t *doc)
+/* A JSON integer as text, "-" for null. */
+static void add_int(struct cli_table *t, const json_t *v)
+{
+	if (json_is_integer(v))
+		cli_table_add(t, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else
+		cli_table_add(t, "-");
+}
+
+/* A name from the store, escaped as the other tables escape it: a space
+ * or a newline in it must not break the columns. */
+static void add_name(struct cli_table *t, const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	cli_table_add_text(t, (const uint8_t *)(s ? s : ""), s ? strlen(s) : 0);
+}
+
+/* The partitions table, when the broker answered. */
+static void partitions_text(struct cli_table *t, const json_t *parts)
 {
 	const json_t *v;
 	size_t i;
 
+	json_array_foreach(parts, i, v) {
+		cli_table_add(t, "%s/%d", json_string_value(json_object_get(v, "topic")),
+		              (int)json_integer_value(json_object_get(v, "partition")));
+		add_int(t, json_object_get(v, "high"));
+		add_int(t, json_object_get(v, "stored"));
+		add_int(t, json_object_get(v, "committed"));
+		cli_table_add(t, "%s", json_is_true(json_object_get(v, "committed_by_store"))
+		              ? "yes" : "no");
+		add_int(t, json_object_get(v, "lag"));
+		cli_table_end_row(t);
+	}
+}
+
+/* The nodes table: how long since each node's newest entry, as a
+ * duration a person reads at a glance and as the head's UTC time. */
+static void nodes_text(struct cli_table *t, const json_t *nodes)
+{
+	char since[OPLOG_HUMAN_MAX];
+	const json_t *v, *tl, *wall;
+	size_t i;
+
+	json_array_foreach(nodes, i, v) {
+		tl = json_object_get(v, "time_lag_ms");
+		wall = json_object_get(v, "head_wall");
+		add_name(t, json_object_get(v, "dataset"));
+		add_name(t, json_object_get(v, "node"));
+		add_int(t, json_object_get(v, "head_seq"));
+		add_int(t, json_object_get(v, "watermark"));
+		add_int(t, json_object_get(v, "gaps"));
+		if (json_is_integer(wall))
+			cli_table_add_time(t, (uint64_t)json_integer_value(wall));
+		else
+			cli_table_add(t, "-");
+		if (json_is_integer(tl)) {
+			oplog_duration_human((uint64_t)json_integer_value(tl), since);
+			cli_table_add(t, "%s", since);
+		} else {
+			cli_table_add(t, "-");
+		}
+		cli_table_end_row(t);
+	}
+}
+
+/* The text form of doc; returns 0 or a table's failure. */
+static int print_text(const json_t *doc)
+{
+	struct cli_table *t = NULL;
+	int err = 0;
+
 	if (!json_is_array(json_object_get(doc, "partitions"))) {
 		printf("partitions: unknown (%s)\n", json_string_value(json_object_get(doc, "error")));
-		goto nodes;
+	} else {
+		if (!(t = cli_table_new(stdout, "PARTITION HIGH STORED COMMITTED BY_STORE LAG", 0)))
+			return OPLOG_ENOMEM;
+		partitions_text(t, json_object_get(doc, "partitions"));
+		err = cli_table_finish(t);
+		cli_table_free(t);
+		if (err)
+			return err;
 	}
-	printf("%-24s %12s %12s %12s %s %10s\n", "PARTITION", "HIGH", "STORED", "COMMITTED", " ",
-	       "LAG");
-	json_array_foreach(json_object_get(doc, "partitions"), i, v) {
-		char name[300], stored[24] = "-", committed[24] = "-";
-		const json_t *s = json_object_get(v, "stored"), *c = json_object_get(v, "committed");
-
-		snprintf(name, sizeof(name), "%s/%d", json_string_value(json_object_get(v, "topic")),
-		         (int)json_integer_value(json_object_get(v, "partition")));
-		if (json_is_integer(s))
-			snprintf(stored, sizeof(stored), "%" JSON_INTEGER_FORMAT, json_integer_value(s));
-		if (json_is_integer(c))
-			snprintf(committed, sizeof(committed), "%" JSON_INTEGER_FORMAT,
-			         json_integer_value(c));
-		printf("%-24s %12" JSON_INTEGER_FORMAT " %12s %12s %s %10" JSON_INTEGER_FORMAT "\n",
-		       name, json_integer_value(json_object_get(v, "high")), stored, committed,
-		       json_is_true(json_object_get(v, "committed_by_store")) ? "*" : " ",
-		       json_integer_value(json_object_get(v, "lag")));
-	}
-	printf("(* = committed by this store)\n");
-nodes:
-	printf("\n%-16s %-16s %12s %12s %6s %14s\n", "DATASET",
-	       "NODE", "HEAD_SEQ", "WATERMARK", "GAPS", "TIME_LAG_MS");
-	json_array_foreach(json_object_get(doc, "nodes"), i, v) {
-		const json_t *tl = json_object_get(v, "time_lag_ms");
-
-		printf("%-16s %-16s %12" JSON_INTEGER_FORMAT " %12" JSON_INTEGER_FORMAT " %6"
-		       JSON_INTEGER_FORMAT " %14" JSON_INTEGER_FORMAT "\n",
-		       json_string_value(json_object_get(v, "dataset")),
-		       json_string_value(json_object_get(v, "node")),
-		       json_integer_value(json_object_get(v, "head_seq")),
-		       json_integer_value(json_object_get(v, "watermark")),
-		       json_integer_value(json_object_get(v, "gaps")),
-		       json_is_integer(tl) ? json_integer_value(tl) : (json_int_t)-1);
-	}
+	putchar('\n');
+	if (!(t = cli_table_new(stdout, "DATASET NODE HEAD_SEQ WATERMARK GAPS HEAD_TIME SINCE_HEAD",
+	                        0)))
+		return OPLOG_ENOMEM;
+	nodes_text(t, json_object_get(doc, "nodes"));
+	err = cli_table_finish(t);
+	cli_table_free(t);
+	if (err)
+		return err;
 	if (json_is_integer(json_object_get(doc, "total_lag")))
 		printf("\ntotal_lag %" JSON_INTEGER_FORMAT "\n",
 		       json_integer_value(json_object_get(doc, "total_lag")));
@@ -185,6 +242,7 @@ nodes:
 		printf("\ntotal_lag unknown\n");
 	printf("lost_messages %" JSON_INTEGER_FORMAT "\n",
 	       json_integer_value(json_object_get(doc, "lost_messages")));
+	return 0;
 }
 
 /*
@@ -260,8 +318,10 @@ int cmd_lag(int argc, char **argv)
 		rc = cli_fail(&spec, OPLOG_EIO);
 		goto done;
 	}
-	if (!c.common.json)
-		print_text(doc);
+	if (!c.common.json && (err = print_text(doc)) != 0) {
+		rc = cli_fail(&spec, err);
+		goto done;
+	}
 	if (kerr)
 		rc = cli_error(&spec, "%s", why);
 	else

@@ -25,7 +25,9 @@ static const struct cli_option options[] = {
 
 static const struct cli_spec spec = {
 	"rejects", NULL,
-	"Oldest first. The raw bytes are kept too (the first [store]\n"
+	"Oldest first. TIME is when it was rejected, in UTC; TIME_MS the same in\n"
+	"Unix ms; SIZE the message's length in bytes. The raw bytes are kept too\n"
+	"(the first [store]\n"
 	"reject_max_bytes of each message). At most [store] rejects_max are kept;\n"
 	"the counters (oplogd stats) count every reject, kept or not.\n"
 	"--prune opens the store read-write and prints how many went.\n"
@@ -33,17 +35,6 @@ static const struct cli_spec spec = {
 	"\"size\"}]; field is null when\nno field applies. --prune --json: {\"pruned\"}.",
 	options
 };
-
-static void print_time(uint64_t ms)
-{
-	char iso[OPLOG_TIME_ISO_MAX];
-
-	if (oplog_time_iso(ms, iso) != 0) {
-		printf("%" PRIu64, ms);
-		return;
-	}
-	fputs(iso, stdout);
-}
 
 static int on_reject(const struct oplog_reject_rec *r, void *arg)
 {
@@ -53,14 +44,16 @@ static int on_reject(const struct oplog_reject_rec *r, void *arg)
 
 	if (o->json)
 		return cli_jlist_add(&o->items, oplog_json_reject(r));
-	printf("%" PRIu64 " ", r->id);
-	print_time(r->time_ms);
-	putchar(' ');
-	cli_print_text(stdout, r->source.ptr, r->source.len);
-	printf(" %s %s %" PRIu64 " ", reason ? reason : "-", field ? field : "-", r->size);
-	cli_print_text(stdout, r->detail.ptr, r->detail.len);
-	putchar('\n');
-	return 0;
+	cli_table_add(o->table, "%" PRIu64, r->id);
+	cli_table_add_time(o->table, r->time_ms);
+	cli_table_add(o->table, "%" PRIu64, r->time_ms);
+	cli_table_add_text(o->table, r->source.ptr, r->source.len);
+	cli_table_add(o->table, "%s", reason ? reason : "-");
+	cli_table_add(o->table, "%s", field ? field : "-");
+	cli_table_add(o->table, "%" PRIu64, r->size);
+	if (r->detail.len)
+		cli_table_add_text(o->table, r->detail.ptr, r->detail.len);
+	return cli_table_end_row(o->table);
 }
 
 static int walk(struct cli_store_cmd *c, struct cli_list *l)
@@ -122,7 +115,7 @@ int cmd_rejects(int argc, char **argv)
 	if (rc != CLI_RUN)
 		goto done;
 	rc = a.prune ? prune(&c, &a)
-	             : cli_store_list_run(&spec, &c, "ID TIME SOURCE REASON FIELD SIZE DETAIL", walk);
+	             : cli_store_list_run(&spec, &c, "ID TIME TIME_MS SOURCE REASON FIELD SIZE DETAIL", walk);
 done:
 	cli_store_end(&c);
 	return rc;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli_store.h"
+#include "oplog/bytes.h"
 #include "oplog/error.h"
 #include "oplog/json.h"
 #include "oplog/replay.h"
@@ -33,9 +34,13 @@ static const struct cli_spec spec = {
 	"group's or the store's live offsets. Applies under the normal rules, so\n"
 	"overlapping replays are harmless. A cursor in the store lets an interrupted\n"
 	"replay resume when run again with the same range. Progress goes to stderr\n"
-	"(a bar on a terminal, else a line every 5 s). It ends with a JSON summary on\n"
-	"stdout, after a text report unless --json. Exit 0 done; 1 --verify found entries missing from the store;\n"
-	"2 error; 3 interrupted (run again to resume).",
+	"(a bar on a terminal, else a line every 5 s). It ends with a text report on\n"
+	"stdout, or with --json a JSON summary instead: {\"verify\",\"complete\",\n"
+	"\"resumed\",\"total\",\"resumed_at\",\"read\",\"valid\",\"rejected\":{CODE:n},\n"
+	"\"elapsed_ms\",\"rate\"} and \"applied\",\"duplicates\",\"late\",\"forks\", or with\n"
+	"--verify \"present\",\"missing\",\"pruned\",\"missing_hashes\":[{\"dataset\",\"hash\"}].\n"
+	"Exit 0 done; 1 --verify found entries missing from the store; 2 usage or\n"
+	"error; 3 interrupted (run again to resume).",
 	options
 };
 
@@ -157,20 +162,27 @@ static json_t *summary(const struct replay_args *a, const struct oplog_replay_re
 
 static void report_text(const struct replay_args *a, const struct oplog_replay_result *r)
 {
+	char took[OPLOG_HUMAN_MAX];
+	double rate = r->elapsed_ms > 0 ? (double)r->read * 1000.0 / (double)r->elapsed_ms : 0;
 	uint64_t rej = 0;
 
 	for (int i = 0; i < OPLOG_R__COUNT; i++)
 		rej += r->rejected_by[i];
+	oplog_duration_human(r->elapsed_ms > 0 ? (uint64_t)r->elapsed_ms : 0, took);
 	if (!a->o.verify) {
 		printf("replay %s: %" PRIu64 " messages read of %" PRIu64 " (%" PRIu64 " before a "
-		       "resume), %" PRIu64 " applied, %" PRIu64 " duplicates, %" PRIu64 " rejected\n",
+		       "resume), %" PRIu64 " applied, %" PRIu64 " duplicates, %" PRIu64 " late, %"
+		       PRIu64 " forks, %" PRIu64 " rejected\n",
 		       r->complete ? "done" : "interrupted", r->read, r->total, r->resumed_at,
-		       r->applied.applied, r->applied.duplicates, rej);
+		       r->applied.applied, r->applied.duplicates, r->applied.late, r->applied.forks,
+		       rej);
+		printf("took %s (%.0f messages/s)\n", took, rate);
 		return;
 	}
 	printf("parity: %" PRIu64 " messages read, %" PRIu64 " valid, %" PRIu64 " present, %"
 	       PRIu64 " missing, %" PRIu64 " pruned, %" PRIu64 " rejects\n", r->read, r->valid,
 	       r->present, r->missing, r->pruned, rej);
+	printf("took %s (%.0f messages/s)\n", took, rate);
 	for (size_t i = 0; i < r->n_missing_list; i++) {
 		printf("missing %s ", r->missing_list[i].dataset);
 		cli_print_hex(stdout, r->missing_list[i].hash, OPLOG_HASH_LEN);
@@ -211,7 +223,8 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (!c.common.json)
 		report_text(&a, &r);
-	if (cli_print_json(doc)) {
+	if (c.common.json ? cli_print_json(doc) != 0
+	                  : fflush(stdout) != 0 || ferror(stdout)) {
 		rc = cli_fail(&spec, OPLOG_EIO);
 		goto done;
 	}

@@ -3,6 +3,7 @@
  * [--limit N] [--json]`: entries in HLC order, streamed, so a scan of a
  * whole dataset needs memory for one entry only.
  */
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "cli_store.h"
@@ -27,6 +28,8 @@ static const struct cli_spec spec = {
 	"--after WALL alone skips every entry at WALL, whatever its logic. To page,\n"
 	"pass the last entry's WALL:LOGIC; entries sharing it with the last one\n"
 	"are skipped too, so page with a limit above the entries per HLC tick.\n"
+	"WALL is the HLC wall clock in Unix ms, TIME the same in UTC. Columns stay\n"
+	"aligned over the first 4096 rows; a wider cell after them shifts its line.\n"
 	"--json: [ENTRY,...] in HLC order, each in the `get` form.",
 	options
 };
@@ -45,8 +48,9 @@ static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
 }
 
 struct out {
-	int              json;
-	struct cli_jlist list;
+	int               json;
+	struct cli_jlist  list;
+	struct cli_table *table;  /* text output */
 };
 
 static int on_entry(const struct oplog_entry *e, const void *msg, size_t len, void *arg)
@@ -57,8 +61,16 @@ static int on_entry(const struct oplog_entry *e, const void *msg, size_t len, vo
 	(void)len;
 	if (o->json)
 		return cli_jlist_add(&o->list, oplog_json_entry(e));
-	cli_print_entry_line(stdout, e);
-	return 0;
+	cli_table_add(o->table, "%" PRIu64, e->wall);
+	cli_table_add(o->table, "%" PRIu32, e->logic);
+	cli_table_add_time(o->table, e->wall);
+	cli_table_add_text(o->table, e->node.ptr, e->node.len);
+	cli_table_add(o->table, "%" PRIu64, e->seq);
+	cli_table_add(o->table, "%s", e->op == OPLOG_OP_DEL ? "del" : "put");
+	cli_table_add_text(o->table, e->col.ptr, e->col.len);
+	cli_table_add_text(o->table, e->key.ptr, e->key.len);
+	cli_table_add_hex(o->table, e->hash, OPLOG_HASH_LEN);
+	return cli_table_end_row(o->table);
 }
 
 /*
@@ -90,7 +102,7 @@ int cmd_scan(int argc, char **argv)
 	struct cli_store_cmd c;
 	struct scan_args a = { NULL };
 	struct oplog_hlc after, *ap = NULL;
-	struct out o;
+	struct out o = { 0 };
 	uint64_t wall;
 	uint32_t logic;
 	int has_logic, empty = 0, err = 0, rc;
@@ -109,8 +121,11 @@ int cmd_scan(int argc, char **argv)
 	}
 	o.json = c.common.json;
 	cli_jlist_begin(&o.list, stdout, "[");
-	if (!o.json)
-		cli_print_entry_header(stdout);
+	if (!o.json && (o.table = cli_table_new(stdout, "WALL LOGIC TIME NODE SEQ OP COL KEY HASH",
+	                                          0)) == NULL) {
+		rc = cli_fail(&spec, OPLOG_ENOMEM);
+		goto done;
+	}
 	if (!empty && c.node)
 		err = oplog_store_scan_node(c.s, cli_slice(c.dataset), cli_slice(c.node), ap,
 		                            c.limit, on_entry, &o);
@@ -119,8 +134,11 @@ int cmd_scan(int argc, char **argv)
 	/* An unknown node has no entries. */
 	if (err == OPLOG_ENOTFOUND)
 		err = 0;
+	if (err == 0 && o.table)
+		err = cli_table_finish(o.table);
 	rc = cli_jlist_finish(&spec, &o.list, o.json, err);
 done:
+	cli_table_free(o.table);
 	cli_store_end(&c);
 	return rc;
 }

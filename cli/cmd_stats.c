@@ -4,8 +4,11 @@
  * twice counts twice); entries, datasets and nodes are what is there now.
  */
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "cli_store.h"
+#include "oplog/bytes.h"
 #include "oplog/error.h"
 #include "oplog/json.h"
 
@@ -23,7 +26,9 @@ static const struct cli_spec spec = {
 	"\"lost_offsets\":[{\"topic\",\"partition\",\"from\",\"to\",\"messages\",\"at_ms\"}],\"lost_messages\"};\n"
 	"rejected lists the reasons seen. offsets are the Kafka positions the store\n"
 	"resumes from. lost_offsets are ranges [from, to) the broker deleted before\n"
-	"the store read them (messages null: the partition's offsets went backwards).",
+	"the store read them (messages null: the partition's offsets went backwards).\n"
+	"Text: one name and value a line; store_bytes and map_size in binary units\n"
+	"with the exact bytes in parentheses.",
 	options
 };
 
@@ -69,52 +74,101 @@ static json_t *stats_json(const struct oplog_stats *st, const uint8_t *id,
 	                 "lost_messages", cli_lost_messages(lost));
 }
 
-static void stats_text(const struct oplog_stats *st, const uint8_t *id,
-                       const json_t *offsets, const json_t *lost)
+/* A counter's row. */
+static void row_count(struct cli_table *t, const char *name, uint64_t v)
 {
-	size_t i;
+	cli_table_add(t, "%s", name);
+	cli_table_add(t, "%" PRIu64, v);
+	cli_table_end_row(t);
+}
+
+/* A size's row: binary units for people, the exact bytes for scripts. */
+static void row_size(struct cli_table *t, const char *name, uint64_t v)
+{
+	char human[OPLOG_HUMAN_MAX];
+
+	oplog_size_human(v, human);
+	cli_table_add(t, "%s", name);
+	cli_table_add(t, "%s (%" PRIu64 ")", human, v);
+	cli_table_end_row(t);
+}
+
+/* The name/value list; returns 0 or the table's failure. */
+static int stats_text(const struct oplog_stats *st, const uint8_t *id,
+                      const json_t *offsets, const json_t *lost)
+{
+	char hex[2 * OPLOG_STORE_ID_LEN + 1], *by = NULL;
+	struct cli_table *t = cli_table_new(stdout, "NAME VALUE", CLI_TABLE_NO_HEADER);
+	size_t i, len = 0;
 	json_t *o;
-
 	uint64_t total = 0;
-	int r;
+	FILE *f = NULL;
+	int r, err;
 
-	for (r = OPLOG_R_NONE + 1; r < OPLOG_R__COUNT; r++)
-		total += st->rejected[r];
-	printf("store_id        ");
-	cli_print_hex(stdout, id, OPLOG_STORE_ID_LEN);
-	printf("\nentries         %" PRIu64 "\n", st->entries);
-	printf("datasets        %" PRIu64 "\n", st->datasets);
-	printf("nodes           %" PRIu64 "\n", st->nodes);
-	printf("applied         %" PRIu64 "\n", st->applied);
-	printf("duplicates      %" PRIu64 "\n", st->duplicates);
-	printf("late            %" PRIu64 "\n", st->late);
-	printf("forks           %" PRIu64 "\n", st->forks);
-	printf("chain_breaks    %" PRIu64 "\n", st->chain_breaks);
-	printf("below_boundary  %" PRIu64 "\n", st->below_boundary);
-	printf("rejected        %" PRIu64, total);
-	for (r = OPLOG_R_NONE + 1; r < OPLOG_R__COUNT; r++)
-		if (st->rejected[r])
-			printf(" %s=%" PRIu64, oplog_reason_name((enum oplog_reason)r),
-			       st->rejected[r]);
-	printf("\nrejects_kept    %" PRIu64 "\n", st->rejects_kept);
-	printf("store_bytes     %" PRIu64 "\n", st->store_bytes);
-	printf("map_size        %" PRIu64 "\n", st->map_size);
-	json_array_foreach(offsets, i, o)
-		printf("offset          %s/%d next %" JSON_INTEGER_FORMAT "\n",
-		       json_string_value(json_object_get(o, "topic")),
-		       (int)json_integer_value(json_object_get(o, "partition")),
-		       json_integer_value(json_object_get(o, "next")));
-	printf("lost_messages   %" JSON_INTEGER_FORMAT "\n", cli_lost_messages(lost));
-	json_array_foreach(lost, i, o) {
-		printf("lost            %s/%d offsets %" JSON_INTEGER_FORMAT " .. %" JSON_INTEGER_FORMAT,
-		       json_string_value(json_object_get(o, "topic")),
-		       (int)json_integer_value(json_object_get(o, "partition")),
-		       json_integer_value(json_object_get(o, "from")),
-		       json_integer_value(json_object_get(o, "to")));
-		if (json_is_null(json_object_get(o, "messages")))
-			printf(" (offsets went backwards)");
-		printf("\n");
+	if (t == NULL || (f = open_memstream(&by, &len)) == NULL) {
+		err = oplog_error__set(OPLOG_ENOMEM, "stats: out of memory");
+		goto done;
 	}
+	for (r = OPLOG_R_NONE + 1; r < OPLOG_R__COUNT; r++) {
+		total += st->rejected[r];
+		if (st->rejected[r])
+			fprintf(f, " %s=%" PRIu64, oplog_reason_name((enum oplog_reason)r),
+			        st->rejected[r]);
+	}
+	if (fclose(f) != 0) {
+		f = NULL;
+		err = oplog_error__set(OPLOG_ENOMEM, "stats: out of memory");
+		goto done;
+	}
+	f = NULL;
+	oplog_hex(id, OPLOG_STORE_ID_LEN, hex);
+	cli_table_add(t, "store_id");
+	cli_table_add(t, "%s", hex);
+	cli_table_end_row(t);
+	row_count(t, "entries", st->entries);
+	row_count(t, "datasets", st->datasets);
+	row_count(t, "nodes", st->nodes);
+	row_count(t, "applied", st->applied);
+	row_count(t, "duplicates", st->duplicates);
+	row_count(t, "late", st->late);
+	row_count(t, "forks", st->forks);
+	row_count(t, "chain_breaks", st->chain_breaks);
+	row_count(t, "below_boundary", st->below_boundary);
+	cli_table_add(t, "rejected");
+	cli_table_add(t, "%" PRIu64 "%s", total, by);
+	cli_table_end_row(t);
+	row_count(t, "rejects_kept", st->rejects_kept);
+	row_size(t, "store_bytes", st->store_bytes);
+	row_size(t, "map_size", st->map_size);
+	json_array_foreach(offsets, i, o) {
+		cli_table_add(t, "offset");
+		cli_table_add(t, "%s/%d next %" JSON_INTEGER_FORMAT,
+		              json_string_value(json_object_get(o, "topic")),
+		              (int)json_integer_value(json_object_get(o, "partition")),
+		              json_integer_value(json_object_get(o, "next")));
+		cli_table_end_row(t);
+	}
+	cli_table_add(t, "lost_messages");
+	cli_table_add(t, "%" JSON_INTEGER_FORMAT, cli_lost_messages(lost));
+	cli_table_end_row(t);
+	json_array_foreach(lost, i, o) {
+		cli_table_add(t, "lost");
+		cli_table_add(t, "%s/%d offsets %" JSON_INTEGER_FORMAT " .. %" JSON_INTEGER_FORMAT "%s",
+		              json_string_value(json_object_get(o, "topic")),
+		              (int)json_integer_value(json_object_get(o, "partition")),
+		              json_integer_value(json_object_get(o, "from")),
+		              json_integer_value(json_object_get(o, "to")),
+		              json_is_null(json_object_get(o, "messages"))
+		              ? " (offsets went backwards)" : "");
+		cli_table_end_row(t);
+	}
+	err = cli_table_finish(t);
+done:
+	if (f)
+		fclose(f);
+	free(by);
+	cli_table_free(t);
+	return err;
 }
 
 int cmd_stats(int argc, char **argv)
@@ -133,8 +187,8 @@ int cmd_stats(int argc, char **argv)
 		goto done;
 	}
 	if (!c.common.json) {
-		stats_text(&st, oplog_store_id(c.s), offsets, lost);
-		rc = CLI_EXIT_OK;
+		err = stats_text(&st, oplog_store_id(c.s), offsets, lost);
+		rc = err ? cli_fail(&spec, err) : CLI_EXIT_OK;
 		goto done;
 	}
 	if ((doc = stats_json(&st, oplog_store_id(c.s), offsets, lost)) == NULL) {

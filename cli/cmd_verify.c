@@ -20,6 +20,7 @@ static const struct cli_spec spec = {
 	"verify", NULL,
 	"Without --json: one problem per line, then \"consistent\" or \"N problems\".\n"
 	"A store so damaged that reading it crashes is reported as damaged (exit 2).\n"
+	"Exit 0 consistent; 1 problems found; 2 usage error or a damaged store.\n"
 	"--json: {\"problems\":[TEXT,...],\"consistent\":true|false}.",
 	cli_json_options
 };

@@ -4,13 +4,17 @@
  * or pruned), the head's seq, and the missing ranges between them.
  */
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "cli_store.h"
+#include "oplog/error.h"
 #include "oplog/json.h"
 
 static const struct cli_spec spec = {
 	"watermarks", NULL,
-	"An unknown dataset has no nodes.\n"
+	"An unknown dataset has no nodes. GAPS lists the missing seqs below the\n"
+	"head: 7 for one, 9-12 for a run, - for none.\n"
 	"--json: [{\"node\",\"watermark\",\"head_seq\",\"gaps\":[[from,to],...],"
 	"\"pruned_through\"}],\n"
 	"sorted by node; gap ranges are inclusive.",
@@ -20,19 +24,33 @@ static const struct cli_spec spec = {
 static int on_node(const struct oplog_node_info *n, void *arg)
 {
 	struct cli_list *o = arg;
-	size_t i;
+	char *gaps = NULL;
+	size_t i, len = 0;
+	FILE *f;
 
 	if (o->json)
 		return cli_jlist_add(&o->items, oplog_json_watermark(n));
-	cli_print_text(stdout, n->node.ptr, n->node.len);
-	printf(" %" PRIu64 " %" PRIu64 " %" PRIu64 " ", n->watermark, n->head_seq,
-	       n->pruned_through);
+	cli_table_add_text(o->table, n->node.ptr, n->node.len);
+	cli_table_add(o->table, "%" PRIu64, n->watermark);
+	cli_table_add(o->table, "%" PRIu64, n->head_seq);
+	cli_table_add(o->table, "%" PRIu64, n->pruned_through);
+	/* One missing seq reads as itself, a run as FROM-TO. */
+	if ((f = open_memstream(&gaps, &len)) == NULL)
+		return oplog_error__set(OPLOG_ENOMEM, "watermarks: out of memory");
 	if (n->n_gaps == 0)
-		putchar('-');
-	for (i = 0; i < n->n_gaps; i++)
-		printf("%s%" PRIu64 "-%" PRIu64, i ? "," : "", n->gaps[i][0], n->gaps[i][1]);
-	putchar('\n');
-	return 0;
+		fputc('-', f);
+	for (i = 0; i < n->n_gaps; i++) {
+		fprintf(f, "%s%" PRIu64, i ? "," : "", n->gaps[i][0]);
+		if (n->gaps[i][1] != n->gaps[i][0])
+			fprintf(f, "-%" PRIu64, n->gaps[i][1]);
+	}
+	if (fclose(f) != 0) {
+		free(gaps);
+		return oplog_error__set(OPLOG_ENOMEM, "watermarks: out of memory");
+	}
+	cli_table_add(o->table, "%s", gaps);
+	free(gaps);
+	return cli_table_end_row(o->table);
 }
 
 static int walk(struct cli_store_cmd *c, struct cli_list *l)

@@ -1,4 +1,5 @@
-/* bytes.c: bytes as text (oplog/bytes.h): hex, base64, UTF-8, UTC times. */
+/* bytes.c: bytes as text (oplog/bytes.h): hex, base64, UTF-8, UTC times,
+ * human durations and sizes. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -170,4 +171,55 @@ int oplog_time_iso(uint64_t ms, char out[OPLOG_TIME_ISO_MAX])
 		return OPLOG_EINVAL;
 	}
 	return 0;
+}
+
+/* ---- for people ---------------------------------------------------- */
+
+void oplog_duration_human(uint64_t ms, char out[OPLOG_HUMAN_MAX])
+{
+	/* Largest first; each with its length in ms. */
+	static const struct { const char *name; uint64_t ms; } units[] = {
+		{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 }
+	};
+	size_t i;
+	uint64_t big, rest;
+
+	if (ms < 1000) {
+		snprintf(out, OPLOG_HUMAN_MAX, "%ums", (unsigned)ms);
+		return;
+	}
+	for (i = 0; ms < units[i].ms; i++)
+		;
+	big = ms / units[i].ms;
+	/* Seconds come last: below them, milliseconds are noise. */
+	rest = i + 1 < sizeof(units) / sizeof(units[0])
+	       ? ms % units[i].ms / units[i + 1].ms : 0;
+	if (rest)
+		snprintf(out, OPLOG_HUMAN_MAX, "%llu%s %llu%s", (unsigned long long)big,
+		         units[i].name, (unsigned long long)rest, units[i + 1].name);
+	else
+		snprintf(out, OPLOG_HUMAN_MAX, "%llu%s", (unsigned long long)big, units[i].name);
+}
+
+void oplog_size_human(uint64_t bytes, char out[OPLOG_HUMAN_MAX])
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	uint64_t whole = bytes, tenths;
+	size_t i = 0;
+
+	if (bytes < 1024) {
+		snprintf(out, OPLOG_HUMAN_MAX, "%u B", (unsigned)bytes);
+		return;
+	}
+	/* Divide down to the unit, keeping the remainder of the last step
+	 * for the decimal. */
+	whole = bytes >> 10;
+	tenths = (bytes & 1023) * 10 / 1024;
+	while (whole >= 1024 && i + 1 < sizeof(units) / sizeof(units[0])) {
+		tenths = (whole & 1023) * 10 / 1024;
+		whole >>= 10;
+		i++;
+	}
+	snprintf(out, OPLOG_HUMAN_MAX, "%llu.%u %s", (unsigned long long)whole,
+	         (unsigned)tenths, units[i]);
 }

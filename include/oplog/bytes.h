@@ -1,5 +1,6 @@
 /*
- * oplog/bytes.h: bytes as text: hex, base64, UTF-8 checks and UTC times.
+ * oplog/bytes.h: bytes as text: hex, base64, UTF-8 checks, UTC times, and
+ * durations and sizes for people to read.
  *
  * One implementation of each, shared by the codec's details, the logger,
  * the JSON renderings and the CLI, so that a hash or a time reads the same
@@ -63,5 +64,27 @@ size_t oplog_utf8_span(const uint8_t *p, size_t n);
  * line without disturbing oplog_error_last().
  */
 int oplog_time_iso(uint64_t ms, char out[OPLOG_TIME_ISO_MAX]);
+
+/* ---- for people ---------------------------------------------------- */
+
+/* Buffer size for oplog_duration_human() and oplog_size_human(), NUL
+ * included: enough for UINT64_MAX in either. */
+#define OPLOG_HUMAN_MAX 24
+
+/*
+ * A duration in milliseconds as its two largest units, the second left
+ * out when zero: "850ms", "42s", "3m 7s", "6h 12m", "374d 2h". Days do
+ * not roll into weeks, so day counts compare at a glance.
+ * Truncates rather than rounds, so a lag never reads as smaller units'
+ * worth more than it is. Writes a NUL-terminated string into out.
+ */
+void oplog_duration_human(uint64_t ms, char out[OPLOG_HUMAN_MAX]);
+
+/*
+ * A byte count in binary units: "512 B", "1.5 KiB", "120.0 MiB", "2.0 GiB",
+ * up to EiB; one decimal, truncated, so a size never reads as more than it
+ * is. Writes a NUL-terminated string into out.
+ */
+void oplog_size_human(uint64_t bytes, char out[OPLOG_HUMAN_MAX]);
 
 #endif

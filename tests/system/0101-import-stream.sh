@@ -58,7 +58,8 @@ run "$OPLOGD" watermarks --store "$TDIR/d" --dataset shop --json
 assert_eq "0 2 [[1,1]]" "$(json '.[0] | "\(.watermark) \(.head_seq) \(.gaps | tojson)"')" \
 	"a gap at seq 1"
 run "$OPLOGD" watermarks --store "$TDIR/d" --dataset shop
-assert_contains "$(out)" "node-a 0 2 0 1-1" "gap in the table"
+assert_contains "$(out | tr -s ' ')" "node-a 0 2 0 1" "gap in the table"
+case "$(out)" in *1-1*) fail "a one-seq gap prints as 1-1: $(out)" ;; esac
 run "$OPLOGD" chain --store "$TDIR/d" --dataset shop --node node-a --json
 assert_eq "2 gap" "$(json '"\([.entries[].seq] | join(",")) \(.ends)"')" "the chain ends at the gap"
 run "$OPLOGD" verify --store "$TDIR/d"

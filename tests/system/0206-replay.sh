@@ -148,6 +148,13 @@ assert_contains "$(out)" "parity: $N messages read, $valid valid, $((valid - mis
 	"the parity report"
 assert_eq 5 "$(out | grep -c '^missing ')" "missing hashes listed"
 assert_contains "$(out)" "... and $((missing - 5)) more" "the rest counted"
+# JSON only with --json: the text report is for people, --json for scripts.
+if grep -q '^{' "$TDIR/out"; then fail "a JSON summary in the text report: $(out)"; fi
+assert_contains "$(out)" "took " "the text report says how long it took"
+run "$OPLOGD" replay -c "$TDIR/damaged.conf" --verify --missing 5 --json
+assert_rc 1 "verify of a damaged store (--json)"
+assert_eq 1 "$(lines "$TDIR/out")" "--json prints one line"
+assert_eq "$missing" "$(json .missing)" "--json alone is one JSON document"
 run "$OPLOGD" stats --store "$TDIR/damaged" --json
 assert_eq 0 "$(json '.offsets | length')" "verify wrote nothing"
 

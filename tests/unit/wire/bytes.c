@@ -1,6 +1,7 @@
 /*
  * bytes.c: the wire codec's suite, the byte helpers of oplog/bytes.h the
- * codec relies on: hex, UTF-8 spans and ISO-8601 times.
+ * codec relies on: hex, UTF-8 spans and ISO-8601 times, and the human
+ * durations and sizes the CLI prints.
  */
 #include <stdint.h>
 #include <string.h>
@@ -80,9 +81,55 @@ START_TEST(test_time_iso__formats_utc_milliseconds)
 }
 END_TEST
 
+START_TEST(test_duration_human__two_largest_units_truncated)
+{
+	char buf[OPLOG_HUMAN_MAX];
+	static const struct { uint64_t ms; const char *want; } cases[] = {
+		{ 0, "0ms" }, { 999, "999ms" }, { 1000, "1s" }, { 1999, "1s" },
+		{ 59999, "59s" }, { 60000, "1m" }, { 187000, "3m 7s" },
+		{ 3600000, "1h" }, { 22320000, "6h 12m" }, { 22379999, "6h 12m" },
+		{ 86400000, "1d" }, { 90000000, "1d 1h" },
+		/* The demo's 32322713994 ms is 374 days. */
+		{ 32322713994u, "374d 2h" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		oplog_duration_human(cases[i].ms, buf);
+		ck_assert_str_eq(buf, cases[i].want);
+	}
+	/* The largest input fits the buffer. */
+	oplog_duration_human(UINT64_MAX, buf);
+	ck_assert_uint_lt(strlen(buf), OPLOG_HUMAN_MAX);
+	ck_assert_str_eq(buf, "213503982334d 14h");
+}
+END_TEST
+
+START_TEST(test_size_human__binary_units_one_decimal)
+{
+	char buf[OPLOG_HUMAN_MAX];
+	static const struct { uint64_t n; const char *want; } cases[] = {
+		{ 0, "0 B" }, { 1023, "1023 B" }, { 1024, "1.0 KiB" }, { 1536, "1.5 KiB" },
+		{ 2047, "1.9 KiB" }, { 1048575, "1023.9 KiB" }, { 1048576, "1.0 MiB" },
+		{ 125829120, "120.0 MiB" }, { 2147483648u, "2.0 GiB" },
+		{ UINT64_C(1) << 40, "1.0 TiB" }, { UINT64_C(1) << 60, "1.0 EiB" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		oplog_size_human(cases[i].n, buf);
+		ck_assert_str_eq(buf, cases[i].want);
+	}
+	oplog_size_human(UINT64_MAX, buf);
+	ck_assert_str_eq(buf, "15.9 EiB");
+}
+END_TEST
+
 void wire_bytes_tcases(Suite *s)
 {
 	WIRE_ADD(s, test_hex__round_trips_and_rejects_bad_digits);
 	WIRE_ADD(s, test_utf8__span_stops_at_the_first_bad_byte);
 	WIRE_ADD(s, test_time_iso__formats_utc_milliseconds);
+	WIRE_ADD(s, test_duration_human__two_largest_units_truncated);
+	WIRE_ADD(s, test_size_human__binary_units_one_decimal);
 }
