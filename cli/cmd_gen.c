@@ -27,7 +27,7 @@
 enum {
 	OPT_OUT = CLI_OPT_CMD, OPT_TOPIC, OPT_FRAMING, OPT_DATASETS, OPT_NODES, OPT_COUNT,
 	OPT_DATA_SIZE, OPT_KEYS, OPT_DUP, OPT_LATE, OPT_BAD, OPT_FORK, OPT_GAP, OPT_DEL, OPT_SEED,
-	OPT_START
+	OPT_START, OPT_KEY
 };
 
 static const struct cli_option options[] = {
@@ -46,6 +46,7 @@ static const struct cli_option options[] = {
 	{ "gap-rate", 0, required_argument, "R", "share of entries lost upstream (never sent), 0..1", OPT_GAP },
 	{ "del-rate", 0, required_argument, "R", "share of deletes among new entries (default 0.1)", OPT_DEL },
 	{ "seed", 0, required_argument, "S", "PRNG seed (default 1)", OPT_SEED },
+	{ "key", 0, required_argument, "K", "--topic: dataset (default: the message's ds-N) or none (keyless, spread one by one)", OPT_KEY },
 	{ "start", 0, required_argument, "MS|ISO", "the first wall: Unix ms or YYYY-MM-DDTHH:MM:SS[.mmm]Z (default: --out 2025-11-21T04:40:00Z, --topic so the last is now)", OPT_START },
 	CLI_OPTIONS_COMMON,
 	CLI_OPTIONS_END
@@ -57,10 +58,12 @@ static const struct cli_spec spec = {
 	"Both framings match `import --framing`. --bad-rate needs --framing lenpfx: a\n"
 	"malformed value cannot be split from the values after it in a plain stream.\n"
 	"--topic produces each message with its dataset (ds-N) as the Kafka key, so\n"
-	"a dataset stays in one partition and in order, with the [kafka] settings of\n"
-	"-c FILE and -X, and exits 0 only when every message was delivered. On the dev\n"
-	"broker (`oplogd broker`) it warns when a partition gets more than the 5 MiB\n"
-	"the broker keeps of it (estimated from uncompressed message sizes).\n"
+	"a dataset stays in one partition and in order (--key none: keyless, spread\n"
+	"over the partitions, so a node's entries arrive out of order), with the\n"
+	"[kafka] settings of -c FILE and -X, and exits 0 only when every message\n"
+	"was delivered. On the dev broker (`oplogd broker`) it warns when a\n"
+	"partition gets more than the 5 MiB the broker keeps of it (estimated from\n"
+	"uncompressed message sizes).\n"
 	"The walls rise 0..2 ms per entry from --start; the same options and --start\n"
 	"give the same bytes.",
 	options
@@ -71,6 +74,7 @@ struct gen_args {
 	const char           *out, *topic;
 	int                   stream;
 	int                   has_start;     /* --start given */
+	int                   keyless;       /* --key none */
 	uint64_t              failed;        /* deliveries that failed */
 	char                  failure[256];  /* the first one's reason */
 	int                   dev;           /* the topic is on the dev broker */
@@ -138,6 +142,11 @@ static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
 		return 0;
 	case OPT_TOPIC:
 		a->topic = arg;
+		return 0;
+	case OPT_KEY:
+		if (strcmp(arg, "dataset") && strcmp(arg, "none"))
+			return cli_usage_error(&spec, "--key: '%s' is not dataset or none", arg);
+		a->keyless = !strcmp(arg, "none");
 		return 0;
 	case OPT_START:
 		if (parse_start(arg, &a->o.start_wall))
@@ -295,7 +304,8 @@ int cmd_gen(int argc, char **argv)
 			char key[16];
 			int klen = snprintf(key, sizeof(key), "ds-%u", (unsigned)m.dataset);
 
-			err = oplog_kafka_produce(rk, a.topic, key, (size_t)klen, m.data, m.len);
+			err = oplog_kafka_produce(rk, a.topic, a.keyless ? NULL : key, (size_t)klen,
+			                          m.data, m.len);
 		} else
 			bad = (!a.stream && fwrite(len, 1, 4, out) != 4) ||
 			      fwrite(m.data, 1, m.len, out) != m.len;

@@ -6,6 +6,7 @@
 # - gen --topic keys each message by its dataset: per partition, the keys
 #   kcat prints (-f '%k') are exactly the datasets of the messages there
 #   (read back with kcat -f '%R%s' | oplogd import --framing lenpfx -).
+# - --key none sends keyless messages, spread over the partitions.
 # - Its walls end near now: every entry applied is within a minute before
 #   the time gen ran, and the newest message on the broker, piped with
 #   kcat -D '' into `oplogd decode`, too. A small stream gives no warning.
@@ -44,18 +45,19 @@ kcat -b "$B" -C -t oplog -e -q -f '%p %k\n' >"$TDIR/keys" || fail "kcat -f '%k'"
 assert_eq 900 "$(lines "$TDIR/keys")" "messages on the broker"
 assert_eq "ds-0 ds-1 ds-2" "$(cut -d' ' -f2 "$TDIR/keys" | sort -u | tr '\n' ' ' | sed 's/ $//')" \
 	"the keys are the datasets"
-for p in $(cut -d' ' -f1 "$TDIR/keys" | sort -u); do
-	kcat -b "$B" -C -t oplog -p "$p" -e -q -f '%R%s' |
-		"$OPLOGD" import --store "$TDIR/p$p" --framing lenpfx - >/dev/null ||
+cut -d' ' -f1 "$TDIR/keys" | sort -u >"$TDIR/parts"
+while read -r p; do
+	kcat -b "$B" -C -t oplog -p "$p" -e -q -f '%R%s' </dev/null |
+		"$OPLOGD" import --store "$TDIR/store-p$p" --framing lenpfx - >/dev/null ||
 		fail "kcat -f '%R%s' | import of partition $p"
 	want=$(awk -v p="$p" '$1 == p { print $2 }' "$TDIR/keys" | sort -u | tr '\n' ' ')
-	got=$("$OPLOGD" dump --store "$TDIR/p$p" | jq -r '.datasets[].name' | sort | tr '\n' ' ')
+	got=$("$OPLOGD" dump --store "$TDIR/store-p$p" | jq -r '.datasets[].name' | sort | tr '\n' ' ')
 	assert_eq "$want" "$got" "partition $p: its keys vs the datasets of its messages"
-	"$OPLOGD" dump --store "$TDIR/p$p" |
+	"$OPLOGD" dump --store "$TDIR/store-p$p" |
 		jq -r '.datasets[].entries[].wall' >>"$TDIR/walls" || fail "dump of partition $p"
-done
+done <"$TDIR/parts"
 total=0
-for d in "$TDIR"/p*; do
+for d in "$TDIR"/store-p*; do
 	total=$((total + $(store_messages "$d")))
 done
 assert_eq 900 "$total" "messages read back from the partitions"
@@ -69,11 +71,23 @@ run "$OPLOGD" decode --json "$TDIR/last.bin"
 assert_rc 0 "decode of the newest message of partition $p"
 assert_eq ds-0 "$(json .ds)" "its dataset"
 wall=$(json .wall)
-[ "$wall" -ge $((before - 60000)) ] && [ "$wall" -le "$after" ] ||
+if [ "$wall" -lt $((before - 60000)) ] || [ "$wall" -gt "$after" ]; then
 	fail "the newest message's wall $wall is not within a minute of now ($before)"
+fi
 kcat -b "$B" -C -t oplog -p "$p" -o -1 -c 1 -e -q -D '' | "$OPLOGD" decode >"$TDIR/last.txt" ||
 	fail "kcat -D '' | oplogd decode"
 assert_contains "$(cat "$TDIR/last.txt")" "ds:    ds-0" "decode from a pipe"
+
+# --key none: keyless, spread over the partitions (4 on a topic made on
+# first use) although one dataset.
+run "$OPLOGD" gen --topic nokey -X bootstrap.servers="$B" --key none --count 200 --seed 5
+assert_rc 0 "gen --topic --key none"
+kcat -b "$B" -C -t nokey -e -q -f '%p [%k]\n' >"$TDIR/nokey" || fail "kcat of topic nokey"
+assert_eq 200 "$(grep -c ' \[\]$' "$TDIR/nokey")" "keyless messages"
+assert_eq 4 "$(cut -d' ' -f1 "$TDIR/nokey" | sort -u | wc -l | tr -d ' ')" "partitions used"
+run "$OPLOGD" gen --topic nokey -X bootstrap.servers="$B" --key ds
+assert_rc 2 "gen --key ds"
+assert_contains "$(err)" "'ds' is not dataset or none" "the usage error names the choices"
 
 # --start.
 run "$OPLOGD" gen --out "$TDIR/a.bin" --framing lenpfx --count 300 --seed 8 --start 2026-01-02T03:04:05.5Z
@@ -84,15 +98,17 @@ cmp -s "$TDIR/a.bin" "$TDIR/b.bin" || fail "the same --start and --seed gave oth
 run "$OPLOGD" import --store "$TDIR/st" --framing lenpfx "$TDIR/a.bin"
 assert_rc 0 "import of the --start stream"
 min=$("$OPLOGD" dump --store "$TDIR/st" | jq '[.datasets[].entries[].wall] | min')
-[ "$min" -ge 1767323045500 ] && [ "$min" -le 1767323045502 ] ||
+if [ "$min" -lt 1767323045500 ] || [ "$min" -gt 1767323045502 ]; then
 	fail "the first wall $min is not at --start 1767323045500"
+fi
 run "$OPLOGD" gen --out "$TDIR/c.bin" --framing lenpfx --count 300 --seed 8 --start 1767323045501
 cmp -s "$TDIR/a.bin" "$TDIR/c.bin" && fail "another --start gave the same bytes"
 run "$OPLOGD" gen --out "$TDIR/d.bin" --count 1 --seed 8
 run "$OPLOGD" decode --json "$TDIR/d.bin"
 wall=$(json .wall)
-[ "$wall" -ge 1763700000000 ] && [ "$wall" -le 1763700000002 ] ||
+if [ "$wall" -lt 1763700000000 ] || [ "$wall" -gt 1763700000002 ]; then
 	fail "--out without --start: wall $wall, expected the fixed epoch 1763700000000"
+fi
 run "$OPLOGD" gen --out "$TDIR/e.bin" --start 2026-02-30T00:00:00Z
 assert_rc 2 "gen --start with a day February lacks"
 assert_contains "$(err)" "YYYY-MM-DDTHH:MM:SS[.mmm]Z" "the usage error names the forms"
