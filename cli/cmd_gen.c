@@ -192,8 +192,10 @@ static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
 
 /*
  * On the dev broker, count what each partition got: the message, its key
- * and about 10 bytes of record framing, as the broker stores it unless
- * compressed. A partition that passes the broker's limit is reported
+ * and 20 bytes of record and batch framing, as the broker stores it unless
+ * compressed (measured: 100000 messages of 64-byte data into one partition
+ * leave the last 21676, about 242 bytes each, while the values and keys
+ * take about 224). A little early rather than late. A partition that passes the broker's limit is reported
  * once, when it does: from then on its oldest messages are being deleted.
  */
 static void count_dev_bytes(struct gen_args *a, const rd_kafka_message_t *m)
@@ -214,7 +216,7 @@ static void count_dev_bytes(struct gen_args *a, const rd_kafka_message_t *m)
 		a->nparts = n;
 	}
 	before = a->part_bytes[p];
-	a->part_bytes[p] += m->len + m->key_len + 10;
+	a->part_bytes[p] += m->len + m->key_len + 20;
 	if (before <= OPLOG_KAFKA_DEV_PARTITION_BYTES &&
 	    a->part_bytes[p] > OPLOG_KAFKA_DEV_PARTITION_BYTES) {
 		a->parts_over++;
