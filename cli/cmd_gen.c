@@ -85,7 +85,8 @@ struct gen_args {
 
 /*
  * --start: Unix ms, or an ISO 8601 UTC time with seconds, an optional
- * fraction of 1 to 3 digits and a Z. 0 or -1 when the text is neither.
+ * fraction of 1 to 3 digits and a Z. Returns 0 with *out set, or -1 when
+ * the text is neither.
  */
 static int parse_start(const char *text, uint64_t *out)
 {
