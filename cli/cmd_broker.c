@@ -4,9 +4,16 @@
  * cluster. It prints its bootstrap address and runs until SIGINT/SIGTERM.
  *
  * What it is, honestly: one broker in this process, everything in memory
- * (gone when it stops), a few MB kept per partition (older messages are
- * dropped), no security, no persistence. For trying oplogd, for demos and
- * tests; never for production data.
+ * (gone when it stops), 5 MiB kept per partition (older messages are
+ * deleted, read or not), no security, no persistence. For trying oplogd,
+ * for demos and tests; never for production data.
+ *
+ * The 5 MiB (or 100000 produce batches) is fixed in librdkafka 2.0.2's
+ * mock cluster (rdkafka_mock.c sets each partition's max_size when it
+ * creates it; no topic config or mock API changes it), so the broker
+ * cannot keep more per partition: it makes more partitions instead (16
+ * by default, 80 MiB for the topic), says the limit when it starts, and
+ * `gen --topic` warns when a partition gets more than that.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -19,12 +26,13 @@
 
 #include "cli.h"
 #include "forward.h"
+#include "oplog/kafka.h"
 
 enum { OPT_PORT = CLI_OPT_CMD, OPT_PARTITIONS, OPT_TOPIC };
 
 static const struct cli_option options[] = {
 	{ "port", 'p', required_argument, "P", "also accept clients on 127.0.0.1:P (bootstrap)", OPT_PORT },
-	{ "partitions", 0, required_argument, "N", "partitions of the topic (default 4)", OPT_PARTITIONS },
+	{ "partitions", 0, required_argument, "N", "partitions of the topic (default 16; each keeps 5 MiB)", OPT_PARTITIONS },
 	{ "topic", 't', required_argument, "T", "create topic T (default oplog); others are created on first use", OPT_TOPIC },
 	CLI_OPTIONS_COMMON,
 	CLI_OPTIONS_END
@@ -34,11 +42,14 @@ static const struct cli_spec spec = {
 	"broker", NULL,
 	"Prints the bootstrap address (HOST:PORT) on stdout, then serves until SIGINT\n"
 	"or SIGTERM. It is librdkafka's mock cluster: one broker in this process,\n"
-	"everything in memory and lost when it stops, a few MB kept per partition\n"
-	"(older messages are dropped), no security. For trying oplogd; not for\n"
-	"production. The broker listens on a port of its own choosing: --port P adds\n"
-	"a plain TCP relay on 127.0.0.1:P to it, enough for bootstrapping, since the\n"
-	"broker then tells clients its own address.",
+	"everything in memory and lost when it stops, no security. Each partition\n"
+	"keeps only its last 5 MiB (or 100000 produce batches): older messages are\n"
+	"deleted whether or not they were read, a limit fixed in the mock cluster.\n"
+	"So a topic gets 16 partitions unless told, and `gen --topic` warns when one\n"
+	"gets more. Topics created on first use get 4 partitions. For trying\n"
+	"oplogd; not for production. The broker listens on a port of its own\n"
+	"choosing: --port P adds a plain TCP relay on 127.0.0.1:P to it, enough for\n"
+	"bootstrapping, since the broker then tells clients its own address.",
 	options
 };
 
@@ -72,7 +83,7 @@ static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
 int cmd_broker(int argc, char **argv)
 {
 	struct cli_common common;
-	struct broker_args a = { 0, 4, "oplog" };
+	struct broker_args a = { 0, 16, "oplog" };
 	struct oplog_config *cfg = NULL;
 	rd_kafka_conf_t *conf = NULL;
 	rd_kafka_t *rk = NULL;
@@ -122,9 +133,12 @@ int cmd_broker(int argc, char **argv)
 	else
 		printf("%s\n", rd_kafka_mock_cluster_bootstraps(mc));
 	fflush(stdout);
-	fprintf(stderr, "oplogd broker: topic %s with %d partitions. In memory only, a few MB "
-	        "per partition, for trying oplogd (not for production). Ctrl-C stops it.\n",
-	        a.topic, (int)a.partitions);
+	fprintf(stderr, "oplogd broker: topic %s with %d partitions. In memory only, for trying "
+	        "oplogd (not for production). Each partition keeps its last %u MiB (or %u produce "
+	        "batches): older messages are deleted, read or not, so topic %s holds at most "
+	        "%llu MiB. Ctrl-C stops it.\n", a.topic, (int)a.partitions,
+	        OPLOG_KAFKA_DEV_PARTITION_BYTES >> 20, OPLOG_KAFKA_DEV_PARTITION_BATCHES, a.topic,
+	        (unsigned long long)a.partitions * (OPLOG_KAFKA_DEV_PARTITION_BYTES >> 20));
 	sigwait(&stop_sigs, &sig);
 	rc = CLI_EXIT_OK;
 done:

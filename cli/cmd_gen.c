@@ -2,22 +2,32 @@
  * cmd_gen.c: `oplogd gen --out FILE | --topic T [knobs]`: a synthetic,
  * valid stream of oplog entries (correct chains and hashes) with chosen
  * rates of duplicates, late arrivals, forks and bad messages, from a seed,
- * to a file or produced to a Kafka topic. The same options always give
- * the same messages in the same order.
+ * to a file or produced to a Kafka topic, keyed by dataset. The same
+ * options (--start included) always give the same messages in the same
+ * order.
+ *
+ * The start time: --out keeps the fixed OPLOG_GEN_BASE_WALL unless
+ * --start is given, because tests, fixtures and benchmarks compare its
+ * bytes across runs; --topic feeds a live replica, whose lag and late
+ * counts only mean something when the walls end near now, so it ends
+ * them at the current time unless --start is given.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "oplog/clock.h"
 #include "oplog/error.h"
 #include "oplog/gen.h"
 #include "oplog/kafka.h"
 
 enum {
 	OPT_OUT = CLI_OPT_CMD, OPT_TOPIC, OPT_FRAMING, OPT_DATASETS, OPT_NODES, OPT_COUNT,
-	OPT_DATA_SIZE, OPT_KEYS, OPT_DUP, OPT_LATE, OPT_BAD, OPT_FORK, OPT_GAP, OPT_DEL, OPT_SEED
+	OPT_DATA_SIZE, OPT_KEYS, OPT_DUP, OPT_LATE, OPT_BAD, OPT_FORK, OPT_GAP, OPT_DEL, OPT_SEED,
+	OPT_START, OPT_KEY
 };
 
 static const struct cli_option options[] = {
@@ -36,6 +46,8 @@ static const struct cli_option options[] = {
 	{ "gap-rate", 0, required_argument, "R", "share of entries lost upstream (never sent), 0..1", OPT_GAP },
 	{ "del-rate", 0, required_argument, "R", "share of deletes among new entries (default 0.1)", OPT_DEL },
 	{ "seed", 0, required_argument, "S", "PRNG seed (default 1)", OPT_SEED },
+	{ "key", 0, required_argument, "K", "--topic: dataset (default: the message's ds-N) or none (keyless, spread one by one)", OPT_KEY },
+	{ "start", 0, required_argument, "MS|ISO", "the first wall: Unix ms or YYYY-MM-DDTHH:MM:SS[.mmm]Z (default: --out 2025-11-21T04:40:00Z, --topic so the last is now)", OPT_START },
 	CLI_OPTIONS_COMMON,
 	CLI_OPTIONS_END
 };
@@ -45,9 +57,15 @@ static const struct cli_spec spec = {
 	"Prints a one-line summary on stderr: messages by kind.\n"
 	"Both framings match `import --framing`. --bad-rate needs --framing lenpfx: a\n"
 	"malformed value cannot be split from the values after it in a plain stream.\n"
-	"--topic produces keyless messages (spread over the partitions) with the\n"
-	"[kafka] settings of -c FILE and -X, and exits 0 only when every message was\n"
-	"delivered.",
+	"--topic produces each message with its dataset (ds-N) as the Kafka key, so\n"
+	"a dataset stays in one partition and in order (--key none: keyless, spread\n"
+	"over the partitions, so a node's entries arrive out of order), with the\n"
+	"[kafka] settings of -c FILE and -X, and exits 0 only when every message\n"
+	"was delivered. On the dev broker (`oplogd broker`) it warns when a\n"
+	"partition gets more than the 5 MiB the broker keeps of it (estimated from\n"
+	"uncompressed message sizes).\n"
+	"The walls rise 0..2 ms per entry from --start; the same options and --start\n"
+	"give the same bytes.",
 	options
 };
 
@@ -55,9 +73,54 @@ struct gen_args {
 	struct oplog_gen_opts o;
 	const char           *out, *topic;
 	int                   stream;
+	int                   has_start;     /* --start given */
+	int                   keyless;       /* --key none */
 	uint64_t              failed;        /* deliveries that failed */
 	char                  failure[256];  /* the first one's reason */
+	int                   dev;           /* the topic is on the dev broker */
+	uint64_t             *part_bytes;    /* dev: bytes delivered per partition */
+	size_t                nparts;
+	uint64_t              parts_over;    /* dev: partitions past its limit */
 };
+
+/*
+ * --start: Unix ms, or an ISO 8601 UTC time with seconds, an optional
+ * fraction of 1 to 3 digits and a Z. Returns 0 with *out set, or -1 when
+ * the text is neither.
+ */
+static int parse_start(const char *text, uint64_t *out)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec, ms = 0, n = 0, n2 = 0;
+	time_t t;
+
+	if (cli_parse_uint(text, out) == 0)
+		return 0;
+	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+	    n != 19)
+		return -1;
+	if (text[n] == '.') {   /* .5, .25 and .125 are 500, 250 and 125 ms */
+		if (sscanf(text + n, ".%3d%n", &ms, &n2) != 1 || n2 < 2 || text[n + 1] < '0' ||
+		    text[n + 1] > '9')
+			return -1;
+		ms *= n2 == 2 ? 100 : n2 == 3 ? 10 : 1;
+		n += n2;
+	}
+	if (strcmp(text + n, "Z") || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+	    h > 23 || mi > 59 || sec > 60)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if ((t = timegm(&tm)) == (time_t)-1 || tm.tm_mday != d)
+		return -1;   /* tm_mday moves on a day the month lacks: 02-30 */
+	*out = (uint64_t)t * 1000 + (uint64_t)ms;
+	return 0;
+}
 
 static int parse_rate(const char *text, double *out)
 {
@@ -80,6 +143,17 @@ static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
 		return 0;
 	case OPT_TOPIC:
 		a->topic = arg;
+		return 0;
+	case OPT_KEY:
+		if (strcmp(arg, "dataset") && strcmp(arg, "none"))
+			return cli_usage_error(&spec, "--key: '%s' is not dataset or none", arg);
+		a->keyless = !strcmp(arg, "none");
+		return 0;
+	case OPT_START:
+		if (parse_start(arg, &a->o.start_wall))
+			return cli_usage_error(&spec, "--start: '%s' is not Unix ms or "
+			                       "YYYY-MM-DDTHH:MM:SS[.mmm]Z", arg);
+		a->has_start = 1;
 		return 0;
 	case OPT_FRAMING:
 		if (strcmp(arg, "lenpfx") && strcmp(arg, "stream"))
@@ -117,6 +191,44 @@ static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
 	return 0;
 }
 
+/*
+ * On the dev broker, count what each partition got: the message, its key
+ * and 20 bytes of record and batch framing, as the broker stores it unless
+ * compressed (measured: 100000 messages of 64-byte data into one partition
+ * leave the last 21676, about 242 bytes each, while the values and keys
+ * take about 224). A little early rather than late. A partition that passes the broker's limit is reported
+ * once, when it does: from then on its oldest messages are being deleted.
+ */
+static void count_dev_bytes(struct gen_args *a, const rd_kafka_message_t *m)
+{
+	size_t p = (size_t)m->partition;
+	uint64_t before;
+
+	if (m->partition < 0 || p >= 100000)
+		return;
+	if (p >= a->nparts) {
+		size_t n = p + 1 > 2 * a->nparts ? p + 1 : 2 * a->nparts;
+		uint64_t *grown = realloc(a->part_bytes, n * sizeof(*grown));
+
+		if (!grown)
+			return;   /* only a warning is lost */
+		memset(grown + a->nparts, 0, (n - a->nparts) * sizeof(*grown));
+		a->part_bytes = grown;
+		a->nparts = n;
+	}
+	before = a->part_bytes[p];
+	a->part_bytes[p] += m->len + m->key_len + 20;
+	if (before <= OPLOG_KAFKA_DEV_PARTITION_BYTES &&
+	    a->part_bytes[p] > OPLOG_KAFKA_DEV_PARTITION_BYTES) {
+		a->parts_over++;
+		fprintf(stderr, "gen: warning: partition %d of %s got more than the %u MiB the dev "
+		        "broker keeps of a partition: it deletes the oldest messages, and apply "
+		        "loses those it has not read yet (use `oplogd broker --partitions N` with "
+		        "more partitions and --datasets, or fewer messages)\n", (int)m->partition,
+		        a->topic, OPLOG_KAFKA_DEV_PARTITION_BYTES >> 20);
+	}
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	struct gen_args *a = opaque;
@@ -124,6 +236,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	(void)rk;
 	if (m->err && a->failed++ == 0)
 		snprintf(a->failure, sizeof(a->failure), "%s", rd_kafka_err2str(m->err));
+	if (!m->err && a->dev)
+		count_dev_bytes(a, m);
 }
 
 /* Wait for every delivery report; 0 when all were delivered. */
@@ -167,6 +281,8 @@ int cmd_gen(int argc, char **argv)
 		rc = cli_usage_error(&spec, "--bad-rate needs --framing lenpfx");
 		goto done;
 	}
+	if (a.topic && !a.has_start)
+		a.o.start_wall = oplog_gen_start_for_end(&a.o, oplog_clock_wall_ms());
 	if ((err = oplog_gen_new(&a.o, &g))) {
 		rc = cli_fail(&spec, err);
 		goto done;
@@ -175,6 +291,10 @@ int cmd_gen(int argc, char **argv)
 		rc = cli_fail(&spec, err);
 		goto done;
 	}
+	/* Asked once, before the first message: a cluster that does not
+	 * answer in time is taken for a real one (no warnings). */
+	if (rk)
+		a.dev = oplog_kafka_dev_broker(rk, 5000);
 	if (a.out && !(out = strcmp(a.out, "-") ? fopen(a.out, "wb") : stdout)) {
 		rc = cli_error(&spec, "%s: %s", a.out, strerror(errno));
 		goto done;
@@ -183,9 +303,13 @@ int cmd_gen(int argc, char **argv)
 		uint8_t len[4] = { m.len >> 24, m.len >> 16, m.len >> 8, m.len };
 		int bad = 0;
 
-		if (rk)
-			err = oplog_kafka_produce(rk, a.topic, m.data, m.len);
-		else
+		if (rk) {
+			char key[16];
+			int klen = snprintf(key, sizeof(key), "ds-%u", (unsigned)m.dataset);
+
+			err = oplog_kafka_produce(rk, a.topic, a.keyless ? NULL : key, (size_t)klen,
+			                          m.data, m.len);
+		} else
 			bad = (!a.stream && fwrite(len, 1, 4, out) != 4) ||
 			      fwrite(m.data, 1, m.len, out) != m.len;
 		kinds[m.kind]++;
@@ -226,7 +350,13 @@ summary:
 	if (a.o.gap_rate > 0)
 		fprintf(stderr, "gen: %llu entries lost upstream (never sent)\n",
 		        (unsigned long long)oplog_gen_dropped(g));
+	if (a.parts_over)
+		fprintf(stderr, "gen: warning: %llu partitions of %s got more than the dev broker "
+		        "keeps (%u MiB each): their oldest messages are gone\n",
+		        (unsigned long long)a.parts_over, a.topic,
+		        OPLOG_KAFKA_DEV_PARTITION_BYTES >> 20);
 done:
+	free(a.part_bytes);
 	if (out && out != stdout)
 		fclose(out);
 	if (rk)

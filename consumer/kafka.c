@@ -146,7 +146,8 @@ int oplog_kafka_producer(const struct oplog_config *cfg,
 	if ((rc = oplog_kafka_conf(cfg, 1, &conf)))
 		return rc;
 	/* Keyless messages spread over the partitions one by one, not in
-	 * sticky runs, unless the user says otherwise. */
+	 * sticky runs, unless the user says otherwise (keyed ones go where
+	 * their key hashes to either way). */
 	if (!oplog_kafka_has(cfg, "sticky.partitioning.linger.ms") &&
 	    (rc = oplog_kafka_conf_set(conf, "sticky.partitioning.linger.ms", "0", "oplogd", 0))) {
 		rd_kafka_conf_destroy(conf);
@@ -162,12 +163,14 @@ int oplog_kafka_producer(const struct oplog_config *cfg,
 	return 0;
 }
 
-int oplog_kafka_produce(rd_kafka_t *rk, const char *topic, const void *msg, size_t len)
+int oplog_kafka_produce(rd_kafka_t *rk, const char *topic, const void *key, size_t key_len,
+                        const void *msg, size_t len)
 {
 	rd_kafka_resp_err_t err;
 
 	while ((err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
 	                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	                                RD_KAFKA_V_KEY((void *)key, key ? key_len : 0),
 	                                RD_KAFKA_V_VALUE((void *)msg, len), RD_KAFKA_V_END)) ==
 	       RD_KAFKA_RESP_ERR__QUEUE_FULL)
 		rd_kafka_poll(rk, 100);
@@ -189,4 +192,16 @@ void oplog_kafka__release_message(void *arg, void *held)
 {
 	(void)arg;
 	rd_kafka_message_destroy(held);
+}
+
+/* The mock cluster names itself "mockCluster<hex>" (rdkafka_mock.c) in
+ * every Metadata reply; no real broker uses that prefix by default. */
+int oplog_kafka_dev_broker(rd_kafka_t *rk, int timeout_ms)
+{
+	char *id = rd_kafka_clusterid(rk, timeout_ms);
+	int mock = id && !strncmp(id, "mockCluster", 11);
+
+	if (id)
+		rd_kafka_mem_free(rk, id);
+	return mock;
 }

@@ -87,6 +87,7 @@ struct held {
 	size_t              len;
 	enum oplog_gen_kind kind;  /* VALID or FORK when it was made */
 	uint64_t            due;   /* yield once this many messages are out */
+	uint32_t            dataset;
 };
 
 struct oplog_gen {
@@ -101,6 +102,7 @@ struct oplog_gen {
 	size_t                nheld;
 	uint8_t              *recent[RECENT];
 	size_t                recent_len[RECENT];
+	uint32_t              recent_ds[RECENT];
 	size_t                nrecent;
 	uint8_t              *body;       /* data_size bytes, rewritten per put */
 	uint8_t              *filler;     /* OPLOG_MAX_KEY + 1 bytes of 'x' */
@@ -113,6 +115,7 @@ struct draft {
 	uint8_t            prev[OPLOG_HASH_LEN];
 	char               ds[NAME_CAP], node[NAME_CAP], col[NAME_CAP], key[NAME_CAP];
 	struct chain      *c;
+	uint32_t           dataset;   /* the index in ds */
 };
 
 void oplog_gen_opts_init(struct oplog_gen_opts *o)
@@ -127,6 +130,25 @@ void oplog_gen_opts_init(struct oplog_gen_opts *o)
 	o->keys = 64;
 	o->del_rate = 0.1;
 	o->late_window = 16;
+	o->start_wall = OPLOG_GEN_BASE_WALL;
+}
+
+/* Each entry made moves the clock by 0, 1 or 2 ms, equally likely: mean
+ * 1, variance 2/3. Duplicates make no entry, so counting every message
+ * errs towards an earlier end, never a later one. */
+uint64_t oplog_gen_start_for_end(const struct oplog_gen_opts *o, uint64_t end_ms)
+{
+	double made = (double)o->count;
+	double var, sd = 1.0, span;
+	int i;
+
+	if (o->gap_rate > 0 && o->gap_rate < 1)
+		made /= 1.0 - o->gap_rate;
+	var = made * 2.0 / 3.0;
+	for (i = 0; i < 64 && var > 0; i++)   /* Newton's square root, no libm */
+		sd = (sd + var / sd) / 2.0;
+	span = made + 6.0 * sd + 1.0;
+	return span >= (double)end_ms ? 0 : end_ms - (uint64_t)span;
 }
 
 static int rate_ok(double r)
@@ -168,7 +190,7 @@ int oplog_gen_new(const struct oplog_gen_opts *o, struct oplog_gen **out)
 		goto nomem;
 	g->o = *o;
 	oplog_gen_rng_seed(&g->rng, o->seed);
-	g->now = OPLOG_GEN_BASE_WALL;
+	g->now = o->start_wall;
 	g->chains = calloc((size_t)chains, sizeof(*g->chains));
 	g->held = calloc(o->late_window > 0 ? o->late_window : 1, sizeof(*g->held));
 	g->body = malloc(o->data_size > 0 ? o->data_size : 1);
@@ -247,6 +269,7 @@ static int draft_entry(struct oplog_gen *g, struct draft *d, int fork)
 
 	memset(e, 0, sizeof(*e));
 	d->c = c;
+	d->dataset = (uint32_t)(ci / g->o.nodes);
 	snprintf(d->ds, sizeof(d->ds), "ds-%u", (unsigned)(ci / g->o.nodes));
 	snprintf(d->node, sizeof(d->node), "node-%u", (unsigned)(ci % g->o.nodes));
 	snprintf(d->col, sizeof(d->col), "c%u",
@@ -587,6 +610,7 @@ static int make_bad(struct oplog_gen *g, struct oplog_gen_msg *m)
 	m->data = msg;
 	m->len = len;
 	m->kind = OPLOG_GEN_BAD;
+	m->dataset = d.dataset;
 	msg = NULL;
 done:
 	free(msg);
@@ -605,7 +629,7 @@ static uint8_t *copy_bytes(const uint8_t *p, size_t n)
 }
 
 /* Keep a copy of a valid message as a future duplicate. */
-static void remember(struct oplog_gen *g, const uint8_t *p, size_t n)
+static void remember(struct oplog_gen *g, const uint8_t *p, size_t n, uint32_t dataset)
 {
 	size_t slot;
 	uint8_t *c = copy_bytes(p, n);
@@ -620,6 +644,7 @@ static void remember(struct oplog_gen *g, const uint8_t *p, size_t n)
 	}
 	g->recent[slot] = c;
 	g->recent_len[slot] = n;
+	g->recent_ds[slot] = dataset;
 }
 
 /* Make the next message, which may be one to hold back. */
@@ -642,6 +667,7 @@ static int make_message(struct oplog_gen *g, struct oplog_gen_msg *m)
 			return oplog_error__set(OPLOG_ENOMEM, "gen: out of memory");
 		m->len = g->recent_len[i];
 		m->kind = OPLOG_GEN_DUP;
+		m->dataset = g->recent_ds[i];
 		return 0;
 	}
 	fork = r >= g->o.dup_rate && r - g->o.dup_rate < g->o.fork_rate;
@@ -654,6 +680,7 @@ static int make_message(struct oplog_gen *g, struct oplog_gen_msg *m)
 		return rc;
 	commit(&d, fork);
 	m->kind = fork ? OPLOG_GEN_FORK : OPLOG_GEN_VALID;
+	m->dataset = d.dataset;
 	return 0;
 }
 
@@ -687,6 +714,7 @@ int oplog_gen_next(struct oplog_gen *g, struct oplog_gen_msg *m)
 			m->kind = g->held[i].kind == OPLOG_GEN_FORK ? OPLOG_GEN_FORK
 			                                            : OPLOG_GEN_LATE;
 			m->late = 1;
+			m->dataset = g->held[i].dataset;
 			memmove(&g->held[i], &g->held[i + 1],
 			        (g->nheld - i - 1) * sizeof(g->held[0]));
 			g->nheld--;
@@ -709,6 +737,7 @@ int oplog_gen_next(struct oplog_gen *g, struct oplog_gen_msg *m)
 			g->held[g->nheld].data = tmp.data;
 			g->held[g->nheld].len = tmp.len;
 			g->held[g->nheld].kind = tmp.kind;
+			g->held[g->nheld].dataset = tmp.dataset;
 			g->held[g->nheld].due = g->yielded + 1 +
 				oplog_gen_rng_below(&g->rng, g->o.late_window);
 			g->nheld++;
@@ -718,7 +747,7 @@ int oplog_gen_next(struct oplog_gen *g, struct oplog_gen_msg *m)
 		break;
 	}
 	if (m->kind != OPLOG_GEN_BAD && m->kind != OPLOG_GEN_DUP)
-		remember(g, m->data, m->len);
+		remember(g, m->data, m->len, m->dataset);
 	g->yielded++;
 	return 0;
 }

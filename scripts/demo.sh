@@ -34,14 +34,14 @@ wait_until() {
 	done
 }
 
-step "start the dev broker: librdkafka's mock cluster, in memory, for trying oplogd only"
-"$OPLOGD" broker --partitions 4 >"$dir/broker.addr" 2>"$dir/broker.log" &
+step "start the dev broker: librdkafka's mock cluster, in memory, 5 MiB kept per partition, for trying oplogd only"
+"$OPLOGD" broker >"$dir/broker.addr" 2>"$dir/broker.log" &
 pids="$!"
 wait_until 10 test -s "$dir/broker.addr" || die "the broker did not start: $(cat "$dir/broker.log")"
 BOOTSTRAP=$(cat "$dir/broker.addr")
 echo "bootstrap: $BOOTSTRAP"
 
-step "produce 20000 messages to topic oplog: 3 datasets x 4 nodes; 5% duplicates, 10% late, 1% bad, a few forks, 0.3% lost upstream"
+step "produce 20000 messages to topic oplog, keyed by dataset (3 datasets: 3 of the 16 partitions), walls ending now: 4 nodes each; 5% duplicates, 10% late, 1% bad, a few forks, 0.3% lost upstream"
 "$OPLOGD" gen --topic oplog -X bootstrap.servers="$BOOTSTRAP" --datasets 3 --nodes 4 \
 	--count 20000 --dup-rate 0.05 --late-rate 0.1 --bad-rate 0.01 --fork-rate 0.001 \
 	--gap-rate 0.003 --seed 7

@@ -4,7 +4,7 @@
  * From a seed and a few rates a generator yields encoded wire-format-v1
  * messages one at a time: per (dataset, node) chains with seq 1, 2, ...
  * and prev = the previous entry's hash, HLC times that rise plausibly
- * from OPLOG_GEN_BASE_WALL, documents from a bounded key space (so they
+ * from a start time (OPLOG_GEN_BASE_WALL unless told), documents from a bounded key space (so they
  * get overwritten and deleted), and on request duplicates, late
  * (reordered) deliveries, forks and invalid messages of varied kinds,
  * each labelled with what the decoder must say about it. The same
@@ -57,6 +57,10 @@ struct oplog_gen_opts {
 	double   fork_rate;    /* share of entries that fork their node's chain */
 	double   gap_rate;     /* share of new entries never yielded (lost upstream:
 	                          their node's watermark stops below them) */
+	uint64_t start_wall;   /* the stream's clock starts here, Unix ms; the
+	                          walls rise 0..2 ms per entry from it. Only the
+	                          walls (and so the hashes) depend on it: the
+	                          choices of the PRNG do not */
 };
 
 /* What one yielded message is. */
@@ -77,14 +81,27 @@ struct oplog_gen_msg {
 	enum oplog_reason   expect;        /* BAD: the decoder's reason; else NONE */
 	enum oplog_field    expect_field;  /* BAD: its field (or NONE) */
 	int                 late;          /* 1 when it was held back */
+	uint32_t            dataset;       /* index N of its dataset "ds-N" (a bad
+	                                      message's too, whatever its ds field
+	                                      says): the Kafka key to send it with */
 };
 
 /*
  * Fill *o with the defaults: seed 1, 1 dataset, 3 nodes, 1000 messages,
  * 64-byte data, 4 collections of 64 keys, del_rate 0.1, late_window 16,
- * every other rate 0.
+ * start_wall OPLOG_GEN_BASE_WALL, every other rate 0.
  */
 void oplog_gen_opts_init(struct oplog_gen_opts *o);
+
+/*
+ * A start_wall for *o with which the stream's last wall falls at or
+ * shortly before end_ms: end_ms minus the span the clock can be expected
+ * to cover (1 ms per entry made, entries lost to gap_rate included) and a
+ * margin of six standard deviations, so that a wall after end_ms is
+ * vanishingly unlikely. For a stream of 20000 messages the last wall
+ * falls about 0.7 s before end_ms. Returns 0 when end_ms is too small.
+ */
+uint64_t oplog_gen_start_for_end(const struct oplog_gen_opts *o, uint64_t end_ms);
 
 struct oplog_gen;
 

@@ -71,12 +71,30 @@ int oplog_kafka_producer(const struct oplog_config *cfg,
                          void *opaque, rd_kafka_t **out);
 
 /*
- * Produce one keyless message (copied) to topic, waiting while the
- * producer's local queue is full and serving delivery reports meanwhile.
- * Returns 0 (queued; its delivery report says whether it arrived) or
- * OPLOG_EKAFKA ("produce to TOPIC: why").
+ * Produce one message (copied, and its key too) to topic, waiting while
+ * the producer's local queue is full and serving delivery reports
+ * meanwhile. key NULL sends a keyless message; a key picks the partition
+ * by its hash (librdkafka's default partitioner), so one key keeps its
+ * messages in order. Returns 0 (queued; its delivery report says whether
+ * it arrived) or OPLOG_EKAFKA ("produce to TOPIC: why").
  */
-int oplog_kafka_produce(rd_kafka_t *rk, const char *topic, const void *msg, size_t len);
+int oplog_kafka_produce(rd_kafka_t *rk, const char *topic, const void *key, size_t key_len,
+                        const void *msg, size_t len);
+
+/*
+ * What librdkafka 2.0.2's mock cluster (`oplogd broker`) keeps of each
+ * partition: its log drops the oldest produce batches once it holds more
+ * than 5 MiB or 100000 batches (rdkafka_mock.c, fixed; no topic config or
+ * mock API changes it). */
+#define OPLOG_KAFKA_DEV_PARTITION_BYTES   (5u * 1024 * 1024)
+#define OPLOG_KAFKA_DEV_PARTITION_BATCHES 100000u
+
+/*
+ * 1 when rk's cluster is librdkafka's mock cluster (`oplogd broker`): its
+ * advertised cluster id starts with "mockCluster". 0 for any other
+ * cluster, or when none answered within timeout_ms.
+ */
+int oplog_kafka_dev_broker(rd_kafka_t *rk, int timeout_ms);
 
 /*
  * Wait up to timeout_ms for the delivery report of every queued message.

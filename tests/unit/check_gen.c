@@ -397,6 +397,104 @@ START_TEST(test_gen__gap_rate_drops_entries_and_leaves_their_seqs_missing)
 }
 END_TEST
 
+START_TEST(test_gen__each_message_names_its_dataset)
+{
+	struct oplog_gen *g = make(31, 3000, 0.1, 0.1, 0.1, 0.05);
+	struct oplog_gen_msg m;
+	struct oplog_entry e;
+	struct oplog_reject r;
+	char want[16];
+	long per_ds[2] = { 0 };
+
+	while (oplog_gen_next(g, &m) == 0) {
+		ck_assert_uint_lt(m.dataset, 2);
+		per_ds[m.dataset]++;
+		if (m.kind != OPLOG_GEN_BAD) {
+			/* duplicates and late entries keep theirs too */
+			ck_assert_int_eq(oplog_entry_decode(m.data, m.len, 0, 0, &e, &r), 0);
+			snprintf(want, sizeof(want), "ds-%u", (unsigned)m.dataset);
+			ck_assert_uint_eq(e.ds.len, strlen(want));
+			ck_assert_mem_eq(e.ds.ptr, want, e.ds.len);
+		}
+		free(m.data);
+	}
+	ck_assert_int_gt(per_ds[0], 1000);
+	ck_assert_int_gt(per_ds[1], 1000);
+	oplog_gen_free(g);
+}
+END_TEST
+
+/* Only the walls (and the hashes over them) follow start_wall. */
+START_TEST(test_gen__start_wall_shifts_every_wall_and_nothing_else)
+{
+	struct oplog_gen_opts o;
+	struct oplog_gen *a = NULL, *b = NULL;
+	struct oplog_gen_msg ma, mb;
+	struct oplog_entry ea, eb;
+	const uint64_t shift = 1000000007ULL;
+	int n = 0, differ = 0;
+
+	oplog_gen_opts_init(&o);
+	o.count = 2000;
+	o.dup_rate = 0.05;
+	o.late_rate = 0.1;
+	ck_assert_int_eq(oplog_gen_new(&o, &a), 0);
+	o.start_wall += shift;
+	ck_assert_int_eq(oplog_gen_new(&o, &b), 0);
+	while (oplog_gen_next(a, &ma) == 0) {
+		ck_assert_int_eq(oplog_gen_next(b, &mb), 0);
+		ck_assert_int_eq(ma.kind, mb.kind);
+		ck_assert_int_eq(oplog_entry_decode(ma.data, ma.len, 0, 0, &ea, NULL), 0);
+		ck_assert_int_eq(oplog_entry_decode(mb.data, mb.len, 0, 0, &eb, NULL), 0);
+		ck_assert_uint_eq(eb.wall, ea.wall + shift);
+		ck_assert_uint_eq(eb.seq, ea.seq);
+		ck_assert_uint_eq(eb.logic, ea.logic);
+		ck_assert_uint_eq(ea.key.len, eb.key.len);
+		ck_assert_mem_eq(ea.key.ptr, eb.key.ptr, ea.key.len);
+		differ += memcmp(ea.hash, eb.hash, 32) != 0;
+		free(ma.data);
+		free(mb.data);
+		n++;
+	}
+	ck_assert_int_eq(n, 2000);
+	ck_assert_int_eq(differ, 2000);
+	oplog_gen_free(a);
+	oplog_gen_free(b);
+}
+END_TEST
+
+START_TEST(test_gen__start_for_end_ends_the_stream_just_before_end)
+{
+	struct oplog_gen_opts o;
+	struct oplog_gen *g = NULL;
+	struct oplog_gen_msg m;
+	struct oplog_entry e;
+	const uint64_t end = 1800000000000ULL;
+	uint64_t last = 0;
+
+	oplog_gen_opts_init(&o);
+	o.count = 20000;
+	o.datasets = 3;
+	o.nodes = 4;
+	o.dup_rate = 0.05;
+	o.late_rate = 0.1;
+	o.gap_rate = 0.003;
+	o.start_wall = oplog_gen_start_for_end(&o, end);
+	ck_assert_uint_lt(o.start_wall, end - 20000);
+	ck_assert_int_eq(oplog_gen_new(&o, &g), 0);
+	while (oplog_gen_next(g, &m) == 0) {
+		ck_assert_int_eq(oplog_entry_decode(m.data, m.len, 0, 0, &e, NULL), 0);
+		if (e.wall > last)
+			last = e.wall;
+		free(m.data);
+	}
+	ck_assert_uint_le(last, end);
+	ck_assert_uint_gt(last, end - 3000);   /* 5% duplicates + 6 sd: ~1.7 s */
+	ck_assert_uint_eq(oplog_gen_start_for_end(&o, 100), 0);
+	oplog_gen_free(g);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("gen");
@@ -413,6 +511,9 @@ int main(void)
 	ADD(test_gen__rejects_options_out_of_range);
 	ADD(test_gen__rng_is_uniform_enough_and_bounded);
 	ADD(test_gen__gap_rate_drops_entries_and_leaves_their_seqs_missing);
+	ADD(test_gen__each_message_names_its_dataset);
+	ADD(test_gen__start_wall_shifts_every_wall_and_nothing_else);
+	ADD(test_gen__start_for_end_ends_the_stream_just_before_end);
 #undef ADD
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
