@@ -15,12 +15,14 @@
 # applied and /healthz is ok again.
 . tests/system/lib.sh
 . tests/system/lib_kafka.sh
+# Keyless (--key none): the messages spread over every partition, which
+# keyed by dataset they would not with so few datasets.
 
 N=6000
 kafka_start --partitions 2
 kafka_topic oplog 2
 # shellcheck disable=SC2086 # KAFKA_CLIENT_PROPS is a list of words
-run "$OPLOGD" gen --topic oplog -X bootstrap.servers="$KAFKA_BOOTSTRAP" $KAFKA_CLIENT_PROPS \
+run "$OPLOGD" gen --topic oplog --key none -X bootstrap.servers="$KAFKA_BOOTSTRAP" $KAFKA_CLIENT_PROPS \
 	--datasets 2 --nodes 3 --count $N --dup-rate 0.05 --bad-rate 0.02 --seed 4
 assert_rc 0 "gen --topic: $(err)"
 assert_contains "$(err)" "gen: $N messages" "gen's summary"
@@ -104,7 +106,7 @@ done
 # The broker goes away with messages unread.
 kill -STOP $pid
 # shellcheck disable=SC2086 # KAFKA_CLIENT_PROPS is a list of words
-run "$OPLOGD" gen --topic oplog -X bootstrap.servers="$KAFKA_BOOTSTRAP" $KAFKA_CLIENT_PROPS \
+run "$OPLOGD" gen --topic oplog --key none -X bootstrap.servers="$KAFKA_BOOTSTRAP" $KAFKA_CLIENT_PROPS \
 	--datasets 2 --nodes 3 --count 2000 --seed 41
 assert_rc 0 "gen --topic (2000 more): $(err)"
 kafka_kill_broker
