@@ -59,7 +59,8 @@ struct oplog_store_opts {
 };
 
 /*
- * Open or create the store at opts->path. A new store gets schema
+ * Open or create the store at opts->path (a read-write open creates
+ * missing parent directories too, mkdir -p). A new store gets schema
  * OPLOG_STORE_SCHEMA and a random store id, both written once to meta.
  * A read-write open of a store of an older schema upgrades it first
  * (oplog_store_migrate, telling opts->notice); a read-only open of one
@@ -416,8 +417,10 @@ typedef void (*oplog_problem_cb)(const char *problem, void *arg);
 int64_t oplog_store_verify(struct oplog_store *s, oplog_problem_cb cb, void *arg);
 
 /* Hot, compacted copy into the empty or new directory `dir` (LMDB's
- * mdb_env_copy2 with MDB_CP_COMPACT). Keeps node ids, offsets and the
- * store id. Returns 0 or OPLOG_EIO. */
+ * mdb_env_copy2 with MDB_CP_COMPACT), created with its parents when
+ * missing. Keeps node ids, offsets and the store id. Returns 0,
+ * OPLOG_EINVAL (dir exists and is not empty, or is not a directory;
+ * nothing written) or OPLOG_EIO. */
 int oplog_store_snapshot(struct oplog_store *s, const char *dir);
 
 #endif
