@@ -405,6 +405,16 @@ int oplog_store_prune(struct oplog_store *s, struct oplog_slice ds,
                       const struct oplog_hlc *cutoff, uint64_t batch,
                       struct oplog_prune_stats *st);
 
+/*
+ * What oplog_store_prune would do with the same ds and cutoff, counted in
+ * one read transaction and changing nothing: st->pruned entries would go,
+ * st->kept_gap would stay above a gap, st->batches is 0. Works on a
+ * read-only store. An unknown ds counts nothing. Returns 0, or
+ * OPLOG_ECORRUPT / OPLOG_EIO / OPLOG_ENOMEM (st then partial).
+ */
+int oplog_store_prune_count(struct oplog_store *s, struct oplog_slice ds,
+                            const struct oplog_hlc *cutoff, struct oplog_prune_stats *st);
+
 /* A problem found by verify: a one-line description. */
 typedef void (*oplog_problem_cb)(const char *problem, void *arg);
 
