@@ -280,6 +280,12 @@ int oplog_store_heads(struct oplog_store *s, struct oplog_slice ds,
 typedef int (*oplog_name_cb)(struct oplog_slice name, void *arg);
 int oplog_store_datasets(struct oplog_store *s, oplog_name_cb cb, void *arg);
 
+/* How many entries of ds are stored (pruned ones are not), counted over
+ * the dataset's own index range in one read transaction: linear in the
+ * dataset's entries, reading no entry. 0 for an unknown ds. Returns 0 or
+ * an OPLOG_E* code. */
+int oplog_store_dataset_entries(struct oplog_store *s, struct oplog_slice ds, uint64_t *entries);
+
 /* A document's winner. data is {NULL,0} for a tombstone. */
 struct oplog_doc {
 	struct oplog_slice col, key, node, data;
