@@ -166,9 +166,11 @@ static int offsets_at(struct replay *rp, int64_t ms, const char *what, int64_t *
 
 /*
  * A time lookup that found no message at or after ms (offset -1: every
- * message is older, the partition is empty, or the messages carry no
- * timestamps, as with Kafka's 0.9 message format) is not an error, but it
- * is rarely what was meant: say so, once for all such partitions.
+ * message is older, or the partition is empty, or the broker does not
+ * really look up: librdkafka's mock cluster answers -1 to every time) is
+ * not an error, but it is rarely what was meant: say so, once for all
+ * such partitions. (A 0.9 broker, whose messages carry no timestamps, is
+ * refused before the lookup: offsets_at.)
  */
 static void warn_unfound(const struct replay *rp, const char *what, int used, int64_t ms,
                          const int64_t *offs, const char *then)
@@ -188,8 +190,9 @@ static void warn_unfound(const struct replay *rp, const char *what, int used, in
 	if (oplog_time_iso((uint64_t)ms, iso) != 0)
 		iso[0] = '\0';
 	oplog_log(OPLOG_LOG_WARN, "%s @%" PRId64 " (%s): %zu of %zu partitions (first %s/%" PRId32
-	          ") have no message at or after that time, so %s; their messages are all older, "
-	          "or carry no timestamps (Kafka's 0.9 message format)", what, ms, iso, none,
+	          ") have no message at or after that time, so %s; either their messages are all "
+	          "older, or the broker cannot look offsets up by time and answers none "
+	          "(librdkafka's mock cluster, oplogd broker, always does)", what, ms, iso, none,
 	          rp->n_parts, rp->parts[first].topic, rp->parts[first].partition, then);
 }
 
