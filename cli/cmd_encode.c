@@ -25,7 +25,8 @@ static const struct cli_spec spec = {
 	"\"hash\" may be present and is ignored: it is computed. Writes the message\n"
 	"bytes to stdout (not to a terminal), ready for `oplogd decode` or a\n"
 	"producer. The entry must be valid as `decode` judges it; else exit 2 says\n"
-	"why and nothing is written.",
+	"why and nothing is written. Names are taken as UTF-8 text: a name that is\n"
+	"not valid UTF-8 is shown by get --json with U+FFFD and cannot come back.",
 	options
 };
 

@@ -77,8 +77,12 @@ static int parse_iso(const char *arg, int64_t *out)
 	time_t t;
 
 	if ((y = digits(&p, 4)) < 0 || *p++ != '-' || (mo = digits(&p, 2)) < 1 || mo > 12 ||
-	    *p++ != '-' || (d = digits(&p, 2)) < 1 || d > 31 || (*p != 'T' && *p != ' ') ||
-	    (p++, (h = digits(&p, 2)) < 0) || h > 23 || *p++ != ':' ||
+	    *p++ != '-' || (d = digits(&p, 2)) < 1 || d > 31)
+		return -1;
+	if (*p != 'T' && *p != ' ')
+		return -1;
+	p++;
+	if ((h = digits(&p, 2)) < 0 || h > 23 || *p++ != ':' ||
 	    (mi = digits(&p, 2)) < 0 || mi > 59 || *p++ != ':' ||
 	    (sec = digits(&p, 2)) < 0 || sec > 60)
 		return -1;
