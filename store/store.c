@@ -607,7 +607,9 @@ static int mkdir_p(const char *path, mode_t mode)
 	char buf[PATH_MAX];
 	size_t n = strlen(path), i;
 
-	if (n == 0 || n >= sizeof(buf))
+	if (n == 0)
+		return oplog_error__set(OPLOG_EIO, "mkdir: the store path is empty");
+	if (n >= sizeof(buf))
 		return oplog_error__set(OPLOG_EIO, "mkdir %s: %s", path, strerror(ENAMETOOLONG));
 	memcpy(buf, path, n + 1);
 	/* Each parent in turn, then path itself; a leading "/" is no part. */
