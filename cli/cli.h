@@ -74,7 +74,9 @@
 /* The commands, in `oplogd -h` order: X(name, summary). */
 #define CLI_COMMANDS(X) \
 	X(decode, "decode one message value and show the entry or why it is rejected") \
+	X(encode, "make one entry in get --json's form into message bytes") \
 	X(import, "apply messages from files to the store") \
+	X(datasets, "each dataset with its node and entry counts") \
 	X(heads, "each node's head in a dataset") \
 	X(watermarks, "each node's watermark and seq gaps in a dataset") \
 	X(doc, "a document's current winner") \

@@ -11,7 +11,9 @@
 #include "cli_store.h"
 #include "oplog/applier.h"
 #include "oplog/error.h"
+#include "oplog/kafka.h"
 #include "oplog/log.h"
+#include "oplog/version.h"
 
 static const struct cli_option options[] = {
 	CLI_OPTIONS_COMMON,
@@ -154,6 +156,21 @@ done:
 	free(t_new);
 }
 
+/* One info line at start that says what this process is and where it
+ * reads and writes, so a log shows which run its lines belong to. */
+static void log_banner(const struct oplog_config *cfg)
+{
+	char topics[512] = "";
+	const char *group = oplog_kafka_get(cfg, "group.id");
+
+	for (size_t i = 0, used = 0; i < cfg->apply.topics.n && used < sizeof(topics); i++)
+		used += (size_t)snprintf(topics + used, sizeof(topics) - used, "%s%s", i ? "," : "",
+		                         cfg->apply.topics.items[i]);
+	oplog_log(OPLOG_LOG_INFO, "oplogd %s apply: store %s, group %s, topics %s, metrics %s",
+	          OPLOG_VERSION, cfg->store.path, group ? group : "-", topics,
+	          *cfg->metrics.listen ? cfg->metrics.listen : "off");
+}
+
 /* oplog_applier_reload_fn: the configuration loaded again, as at start. */
 static int reload_config(void *arg, struct oplog_config **out)
 {
@@ -179,6 +196,7 @@ int cmd_apply(int argc, char **argv)
 		rc = cli_fail(&spec, err);
 		goto done;
 	}
+	log_banner(c.cfg);
 	/* SIGHUP reloads (after cli_catch_stop, which makes it stop). */
 	stop = cli_catch_stop();
 	oplog_applier_set_reload(a, cli_catch_reload(), reload_config, &c);

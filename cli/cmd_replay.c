@@ -1,15 +1,18 @@
 /*
- * cmd_replay.c: `oplogd replay -c FILE [--topic T] [--from earliest|OFFSET|@MS]
- * [--until end|@MS] [--verify] [--restart] [--json]`: backfill the store
+ * cmd_replay.c: `oplogd replay -c FILE [--topic T] [--from earliest|OFFSET|TIME]
+ * [--until end|TIME] [--verify] [--restart] [--json]`: backfill the store
  * from a range of a topic, or check the store against it (parity report).
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli_store.h"
 #include "oplog/bytes.h"
+#include "oplog/clock.h"
 #include "oplog/error.h"
 #include "oplog/json.h"
 #include "oplog/replay.h"
@@ -18,8 +21,8 @@ enum { OPT_TOPIC = CLI_OPT_CMD, OPT_FROM, OPT_UNTIL, OPT_VERIFY, OPT_RESTART, OP
 
 static const struct cli_option options[] = {
 	{ "topic", 't', required_argument, "T", "replay topic T (default: [apply] topics)", OPT_TOPIC },
-	{ "from", 0, required_argument, "WHERE", "earliest (default), an OFFSET, or @MS (Unix ms)", OPT_FROM },
-	{ "until", 0, required_argument, "WHEN", "end (default: the high watermarks at start) or @MS", OPT_UNTIL },
+	{ "from", 0, required_argument, "WHERE", "earliest (default), an OFFSET, or a TIME", OPT_FROM },
+	{ "until", 0, required_argument, "WHEN", "end (default: the high watermarks at start) or a TIME", OPT_UNTIL },
 	{ "verify", 0, no_argument, NULL, "read only: report what of the range the store lacks", OPT_VERIFY },
 	{ "restart", 0, no_argument, NULL, "discard the cursor of an unfinished replay", OPT_RESTART },
 	{ "missing", 0, required_argument, "N", "--verify lists the first N missing hashes (default 10)", OPT_MISSING },
@@ -39,6 +42,12 @@ static const struct cli_spec spec = {
 	"\"resumed\",\"total\",\"resumed_at\",\"read\",\"valid\",\"rejected\":{CODE:n},\n"
 	"\"elapsed_ms\",\"rate\"} and \"applied\",\"duplicates\",\"late\",\"forks\", or with\n"
 	"--verify \"present\",\"missing\",\"pruned\",\"missing_hashes\":[{\"dataset\",\"hash\"}].\n"
+	"TIME is @MS (Unix ms), ISO 8601 UTC (2026-11-30T12:00:00Z, optional .mmm, or\n"
+	"an offset +01:00 for Z) or relative to now (-1h, -30m, -2d: DURATION before).\n"
+	"A partition with no message at or after a --from time is read from its end\n"
+	"(nothing), one with none at or after an --until time to its end; both are\n"
+	"warned about. Time lookups need Kafka 0.10.1 or later with message timestamps.\n"
+	"A relative time is fixed at start: to resume, give the @MS the range names.\n"
 	"Exit 0 done; 1 --verify found entries missing from the store; 2 usage or\n"
 	"error; 3 interrupted (run again to resume).",
 	options
@@ -49,14 +58,92 @@ struct replay_args {
 	int                      tty;
 };
 
+/* n digits at *p as a number, advancing *p; -1 when they are not all
+ * digits. */
+static int digits(const char **p, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (!isdigit((unsigned char)**p))
+			return -1;
+		v = v * 10 + (**p - '0');
+	}
+	return v;
+}
+
+/* ISO 8601 "YYYY-MM-DDTHH:MM:SS[.fff]" then "Z" or "+HH:MM"/"-HH:MM" (a
+ * space for the T too), as Unix ms. Returns 0, or -1 (*out unchanged). */
+static int parse_iso(const char *arg, int64_t *out)
+{
+	const char *p = arg;
+	struct tm tm = { 0 };
+	int y, mo, d, h, mi, sec, ms = 0, off = 0;
+	time_t t;
+
+	if ((y = digits(&p, 4)) < 0 || *p++ != '-' || (mo = digits(&p, 2)) < 1 || mo > 12 ||
+	    *p++ != '-' || (d = digits(&p, 2)) < 1 || d > 31)
+		return -1;
+	if (*p != 'T' && *p != ' ')
+		return -1;
+	p++;
+	if ((h = digits(&p, 2)) < 0 || h > 23 || *p++ != ':' ||
+	    (mi = digits(&p, 2)) < 0 || mi > 59 || *p++ != ':' ||
+	    (sec = digits(&p, 2)) < 0 || sec > 60)
+		return -1;
+	if (*p == '.') {
+		int scale = 100;
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		for (; isdigit((unsigned char)*p); p++, scale /= 10)
+			ms += scale * (*p - '0');
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p++ == '-' ? -1 : 1, oh, om;
+		if ((oh = digits(&p, 2)) < 0 || oh > 23 || *p++ != ':' || (om = digits(&p, 2)) < 0 ||
+		    om > 59)
+			return -1;
+		off = sign * (oh * 60 + om) * 60;
+	} else {
+		return -1;   /* no zone: local time would be a guess */
+	}
+	if (*p != '\0')
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if ((t = timegm(&tm)) == (time_t)-1 || tm.tm_mday != d || (int64_t)t - off < 0)
+		return -1;   /* 31 February and the like move the day */
+	*out = ((int64_t)t - off) * 1000 + ms;
+	return 0;
+}
+
+/* A TIME: @MS, ISO 8601, or -DURATION before now. Returns 0 or -1. */
 static int parse_ms(const char *arg, int64_t *out)
 {
-	uint64_t v;
+	uint64_t v, now;
+	int64_t ago;
 
-	if (arg[0] != '@' || cli_parse_uint(arg + 1, &v) != 0 || v > INT64_MAX)
-		return -1;
-	*out = (int64_t)v;
-	return 0;
+	if (arg[0] == '@') {
+		if (cli_parse_uint(arg + 1, &v) != 0 || v > INT64_MAX)
+			return -1;
+		*out = (int64_t)v;
+		return 0;
+	}
+	if (arg[0] == '-') {
+		if (oplog_config__parse_duration(arg + 1, &ago) != 0)
+			return -1;
+		now = oplog_clock_wall_ms();
+		*out = (uint64_t)ago >= now ? 0 : (int64_t)(now - (uint64_t)ago);
+		return 0;
+	}
+	return parse_iso(arg, out);
 }
 
 static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
@@ -77,8 +164,8 @@ static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
 			a->o.from = OPLOG_REPLAY_OFFSET;
 			a->o.from_value = (int64_t)v;
 		} else {
-			return cli_usage_error(&spec, "--from: '%s' is not earliest, an offset or @MS",
-			                       arg);
+			return cli_usage_error(&spec, "--from: '%s' is not earliest, an offset or a time "
+			                       "(@MS, 2026-11-30T12:00:00Z, -1h)", arg);
 		}
 		break;
 	case OPT_UNTIL:
@@ -87,7 +174,8 @@ static int on_option(void *ctx, const struct cli_option *opt, const char *arg)
 		else if (parse_ms(arg, &a->o.until_ms) == 0)
 			a->o.until = OPLOG_REPLAY_UNTIL_TIME;
 		else
-			return cli_usage_error(&spec, "--until: '%s' is not end or @MS", arg);
+			return cli_usage_error(&spec, "--until: '%s' is not end or a time (@MS, "
+			                       "2026-11-30T12:00:00Z, -1h)", arg);
 		break;
 	case OPT_VERIFY:
 		a->o.verify = 1;

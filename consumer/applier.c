@@ -55,6 +55,28 @@ static void on_handoff(void *arg)
 	a->flight_msgs = oplog_intake_in_flight(a->in);
 }
 
+/* At most one fork line per this many ms: a forking producer can make
+ * thousands a second, and each is in the store (`forks`) anyway. */
+#define FORK_LOG_MS 10000
+
+/* Say that forks or chain breaks were stored, with the counts since the
+ * last such line: at once after a quiet spell, then at most once per
+ * FORK_LOG_MS; force (at stop) says what is left. */
+static void log_forks(struct oplog_applier *a, int force)
+{
+	int64_t now = oplog_clock_mono_ms();
+
+	if (a->forks_unlogged == 0 && a->breaks_unlogged == 0)
+		return;
+	if (!force && a->last_fork_log && now - a->last_fork_log < FORK_LOG_MS)
+		return;
+	oplog_log(OPLOG_LOG_WARN, "%" PRIu64 " forks and %" PRIu64 " chain breaks stored since "
+	          "the last such line (see `oplogd forks`; one line per %ds at most)",
+	          a->forks_unlogged, a->breaks_unlogged, FORK_LOG_MS / 1000);
+	a->forks_unlogged = a->breaks_unlogged = 0;
+	a->last_fork_log = now;
+}
+
 /*
  * The batch in flight is finished. Committed: its offsets are due for the
  * group commit. Failed: that is fatal; nothing of the batch is applied and
@@ -76,6 +98,9 @@ static void on_applied(void *arg, int rc, const struct oplog_apply_stats *as, do
 		return;
 	}
 	oplog_apply_stats_add(&a->st.store, as);
+	a->forks_unlogged += as->forks;
+	a->breaks_unlogged += as->chain_breaks;
+	log_forks(a, 0);
 	for (int i = 0; i < a->in_flight->cnt; i++) {
 		rd_kafka_topic_partition_t *p = &a->in_flight->elems[i];
 		oplog_applier__list_set(a->to_commit, p->topic, p->partition, p->offset);
@@ -601,6 +626,7 @@ int oplog_applier_run(struct oplog_applier *a, const volatile sig_atomic_t *stop
 	/* Stopping: the batches first, then the group, then the consumer. */
 	if (!a->fatal && oplog_intake_flush(a->in) == 0)
 		oplog_applier__commit(a, 0);
+	log_forks(a, 1);
 	if (a->dlq)
 		rd_kafka_flush(a->dlq, 10000);
 	rd_kafka_consumer_close(a->rk);

@@ -39,6 +39,8 @@ struct oplog_applier {
 
 	int64_t                    last_commit, last_progress, last_err_log;
 	uint64_t                   progress_applied, errs_suppressed;
+	int64_t                    last_fork_log;  /* mono ms of the last fork line */
+	uint64_t                   forks_unlogged, breaks_unlogged;  /* since that line */
 	struct oplog_applier_stats st;         /* st.intake is the intake's: read it
 	                                          with oplog_applier_stats */
 	struct oplog_httpd        *httpd;      /* NULL when [metrics] listen is empty */

@@ -13,6 +13,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "oplog/bytes.h"
 #include "oplog/clock.h"
 #include "oplog/error.h"
 #include "oplog/intake.h"
@@ -163,6 +164,38 @@ static int offsets_at(struct replay *rp, int64_t ms, const char *what, int64_t *
 	return rc;
 }
 
+/*
+ * A time lookup that found no message at or after ms (offset -1: every
+ * message is older, or the partition is empty, or the broker does not
+ * really look up: librdkafka's mock cluster answers -1 to every time) is
+ * not an error, but it is rarely what was meant: say so, once for all
+ * such partitions. (A 0.9 broker, whose messages carry no timestamps, is
+ * refused before the lookup: offsets_at.)
+ */
+static void warn_unfound(const struct replay *rp, const char *what, int used, int64_t ms,
+                         const int64_t *offs, const char *then)
+{
+	char iso[OPLOG_TIME_ISO_MAX];
+	size_t none = 0, first = 0;
+
+	if (!used)
+		return;
+	for (size_t i = rp->n_parts; i-- > 0;)
+		if (offs[i] < 0) {
+			none++;
+			first = i;
+		}
+	if (!none)
+		return;
+	if (oplog_time_iso((uint64_t)ms, iso) != 0)
+		iso[0] = '\0';
+	oplog_log(OPLOG_LOG_WARN, "%s @%" PRId64 " (%s): %zu of %zu partitions (first %s/%" PRId32
+	          ") have no message at or after that time, so %s; either their messages are all "
+	          "older, or the broker cannot look offsets up by time and answers none "
+	          "(librdkafka's mock cluster, oplogd broker, always does)", what, ms, iso, none,
+	          rp->n_parts, rp->parts[first].topic, rp->parts[first].partition, then);
+}
+
 /* The range of every partition from the options and the watermarks. */
 static int compute_range(struct replay *rp, const struct oplog_kafka_partition *kp)
 {
@@ -180,6 +213,10 @@ static int compute_range(struct replay *rp, const struct oplog_kafka_partition *
 	if (rp->o->until == OPLOG_REPLAY_UNTIL_TIME &&
 	    (rc = offsets_at(rp, rp->o->until_ms, "--until", until)))
 		goto done;
+	warn_unfound(rp, "--from", rp->o->from == OPLOG_REPLAY_FROM_TIME, rp->o->from_value, from,
+	             "nothing is read there");
+	warn_unfound(rp, "--until", rp->o->until == OPLOG_REPLAY_UNTIL_TIME, rp->o->until_ms, until,
+	             "read to the end");
 	for (size_t i = 0; i < rp->n_parts; i++) {
 		struct part *p = &rp->parts[i];
 		int64_t start = kp[i].low, end = kp[i].high;

@@ -76,7 +76,7 @@ static const struct unit size_units[] = {
 };
 
 static const struct unit duration_units[] = {
-	{ "d", DAY }, { "h", HOUR }, { "m", MIN }, { "s", SEC }, { "ms", 1 },
+	{ "w", 7 * DAY }, { "d", DAY }, { "h", HOUR }, { "m", MIN }, { "s", SEC }, { "ms", 1 },
 };
 
 #define NUNITS(u) (sizeof(u) / sizeof((u)[0]))
@@ -97,7 +97,7 @@ static const struct scaled sizes = {
 
 static const struct scaled durations = {
 	duration_units, NUNITS(duration_units), 0, "duration '%s' is too long",
-	"bad duration '%s' (expected a number with optional ms, s, m, h, d suffix; "
+	"bad duration '%s' (expected a number with optional ms, s, m, h, d, w suffix; "
 	"none means ms)"
 };
 

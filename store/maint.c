@@ -1,6 +1,7 @@
 /*
  * maint.c: prune, deleting old entries in bounded batches of write
- * transactions, never above a node's watermark.
+ * transactions, never above a node's watermark; and the count of what a
+ * prune would delete, for --dry-run.
  */
 #include <stdlib.h>
 
@@ -279,6 +280,85 @@ int oplog_store_prune(struct oplog_store *s, struct oplog_slice ds,
 			return rc;
 	}
 	return 0;
+}
+
+/* A node's watermark, looked up once per node during a count. */
+struct wm {
+	uint32_t nid;
+	uint64_t watermark;
+};
+
+int oplog_store_prune_count(struct oplog_store *s, struct oplog_slice ds,
+                            const struct oplog_hlc *cutoff, struct oplog_prune_stats *st)
+{
+	struct wm *w = NULL;
+	size_t nw = 0, cap = 0;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	uint8_t kb[4], cut[12];
+	uint32_t dsid;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if ((rc = oplog_store__txn_begin(s, MDB_RDONLY, &txn)))
+		return rc;
+	if ((rc = oplog_store__id_lookup(s, txn, KIND_DS, ds, &dsid))) {
+		rc = rc == OPLOG_ENOTFOUND ? 0 : rc;
+		goto done;
+	}
+	put_u32(kb, dsid);
+	put_u32(put_u64(cut, cutoff->wall), cutoff->logic);
+	if ((rc = mdb_cursor_open(txn, s->dbi[DBI_BY_HLC], &cur))) {
+		rc = oplog_store__mdb_err(rc, "mdb_cursor_open(by_hlc)");
+		goto done;
+	}
+	k = (MDB_val){ sizeof(kb), kb };
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *key = k.mv_data;
+		struct oplog_entry e;
+		MDB_val msg;
+		uint32_t nid;
+		size_t i;
+
+		/* Past the dataset, or past the cutoff: prune's own stops. */
+		if (!key_has_prefix(&k, kb, 4) || memcmp(key + 4, cut, 12) > 0)
+			break;
+		if (k.mv_size != HLC_KEY_LEN) {
+			rc = oplog_error__set(OPLOG_ECORRUPT, "by_hlc: key of %zu bytes", k.mv_size);
+			goto done;
+		}
+		nid = get_u32(key + 16);
+		for (i = 0; i < nw && w[i].nid != nid; i++)
+			;
+		if (i == nw) {
+			struct node_state ns;
+			if ((rc = oplog_store__reserve(&w, &cap, nw, sizeof(*w), 16, "prune")) ||
+			    (rc = oplog_store__node_state_get(s, txn, dsid, nid, &ns)))
+				goto done;
+			w[nw++] = (struct wm){ nid, ns.watermark };
+		}
+		if ((rc = oplog_store__log_get(s, txn, get_u64(key + 20), &msg)) == OPLOG_ENOTFOUND)
+			rc = oplog_error__set(OPLOG_ECORRUPT, "by_hlc: log record %llu is missing",
+			                      (unsigned long long)get_u64(key + 20));
+		if (rc || (rc = oplog_store__decode(&msg, &e)))
+			goto done;
+		if (e.seq > w[i].watermark)
+			st->kept_gap++;
+		else
+			st->pruned++;
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	else if (rc > 0)
+		rc = oplog_store__mdb_err(rc, "prune: by_hlc");
+done:
+	if (cur)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	free(w);
+	return rc;
 }
 
 int oplog_store_cursor_reset(struct oplog_store *s, const char *range)

@@ -331,6 +331,28 @@ int oplog_store_datasets(struct oplog_store *s, oplog_name_cb cb, void *arg)
 	return rc;
 }
 
+static int count_fn(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	(void)k;
+	(void)v;
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+int oplog_store_dataset_entries(struct oplog_store *s, struct oplog_slice ds, uint64_t *entries)
+{
+	MDB_txn *txn = NULL;
+	int rc;
+
+	/* by_hlc has one key per stored entry of the dataset, under its id:
+	 * a key-only walk of that range, no log record read. */
+	*entries = 0;
+	rc = oplog_store__walk_ds(s, ds, DBI_BY_HLC, count_fn, entries, &txn, NULL);
+	if (txn)
+		mdb_txn_abort(txn);
+	return rc;
+}
+
 struct doc_walk {
 	struct oplog_store *s;
 	MDB_txn            *txn;

@@ -4,11 +4,13 @@
  * map, node state records, HLC order, document keys).
  */
 #define _GNU_SOURCE  /* fallocate(2): see reserve_map for why not posix_fallocate */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -596,6 +598,35 @@ static int meta_init(struct oplog_store *s, MDB_txn *txn, uint32_t schema)
 }
 
 /*
+ * Create path and any missing parents, each with mode (mkdir -p). An
+ * existing directory is fine. Returns 0, or OPLOG_EIO naming the part
+ * that could not be made. path is not changed.
+ */
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path), i;
+
+	if (n == 0)
+		return oplog_error__set(OPLOG_EIO, "mkdir: the store path is empty");
+	if (n >= sizeof(buf))
+		return oplog_error__set(OPLOG_EIO, "mkdir %s: %s", path, strerror(ENAMETOOLONG));
+	memcpy(buf, path, n + 1);
+	/* Each parent in turn, then path itself; a leading "/" is no part. */
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		if (buf[i - 1] == '/')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, mode) != 0 && errno != EEXIST)
+			return oplog_error__set(OPLOG_EIO, "mkdir %s: %s", buf, strerror(errno));
+		buf[i] = path[i];
+	}
+	return 0;
+}
+
+/*
  * A data.mdb shorter than the pages its newest meta says are in use (a
  * truncated copy, a file cut by a full disk) would fault with SIGBUS on
  * the first read of a missing page, and a read-write open with
@@ -694,8 +725,9 @@ static int env_open(struct oplog_store *s, const char *path, unsigned *txn_flags
 			return oplog_error__set(OPLOG_ENOTFOUND, "no store at %s", path);
 		env_flags |= MDB_RDONLY;
 		*txn_flags = MDB_RDONLY;
-	} else if (mkdir(path, oplog_store__dir_mode(s->mode)) != 0 && errno != EEXIST) {
-		return oplog_error__set(OPLOG_EIO, "mkdir %s: %s", path, strerror(errno));
+	} else if ((rc = mkdir_p(path, oplog_store__dir_mode(s->mode)))) {
+		/* Parents too, so that --store /new/tree/store just works. */
+		return rc;
 	}
 	if ((rc = check_length(path)) ||
 	    (rc = reserve_new(path, "lock.mdb", LOCK_RESERVE, s->mode)) ||
@@ -869,14 +901,44 @@ const uint8_t *oplog_store_id(const struct oplog_store *s)
 	return s->id;
 }
 
+/* 0 when dir is missing or an empty directory; else OPLOG_EINVAL saying
+ * why, checked before LMDB is asked so that the error names the directory
+ * rather than a failed copy. */
+static int dir_is_empty(const char *dir)
+{
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+	int rc = 0;
+
+	if (!dp) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ENOTDIR)
+			return oplog_error__set(OPLOG_EINVAL, "%s is not a directory "
+			                        "(a snapshot goes into a new or empty directory)", dir);
+		return oplog_error__set(OPLOG_EIO, "%s: %s", dir, strerror(errno));
+	}
+	while ((d = readdir(dp)) != NULL) {
+		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0) {
+			rc = oplog_error__set(OPLOG_EINVAL, "%s is not empty "
+			                      "(a snapshot goes into a new or empty directory)", dir);
+			break;
+		}
+	}
+	closedir(dp);
+	return rc;
+}
+
 int oplog_store_snapshot(struct oplog_store *s, const char *dir)
 {
 	int rc;
 
 	char file[PATH_MAX + 16];
 
-	if (mkdir(dir, oplog_store__dir_mode(s->mode)) != 0 && errno != EEXIST)
-		return oplog_error__set(OPLOG_EIO, "mkdir %s: %s", dir, strerror(errno));
+	if ((rc = dir_is_empty(dir)))
+		return rc;
+	if ((rc = mkdir_p(dir, oplog_store__dir_mode(s->mode))))
+		return rc;
 	if ((rc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT)))
 		return oplog_error__set(OPLOG_EIO, "mdb_env_copy2 %s: %s", dir, mdb_strerror(rc));
 	/* LMDB creates the copy with 0666 less the umask: give it the store's

@@ -24,7 +24,7 @@
  *   list      comma-separated non-empty items ("a, b")
  *   int       a decimal whole number within the key's bounds
  *   size      bytes: a number with an optional K, M or G suffix (x1024^n)
- *   duration  milliseconds: a number with an optional ms, s, m, h or d
+ *   duration  milliseconds: a number with an optional ms, s, m, h, d or w
  *             suffix; no suffix means milliseconds
  *   bool      true/false, yes/no, on/off, 1/0
  *   enum      one of the key's listed words

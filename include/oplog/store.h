@@ -59,7 +59,8 @@ struct oplog_store_opts {
 };
 
 /*
- * Open or create the store at opts->path. A new store gets schema
+ * Open or create the store at opts->path (a read-write open creates
+ * missing parent directories too, mkdir -p). A new store gets schema
  * OPLOG_STORE_SCHEMA and a random store id, both written once to meta.
  * A read-write open of a store of an older schema upgrades it first
  * (oplog_store_migrate, telling opts->notice); a read-only open of one
@@ -279,6 +280,12 @@ int oplog_store_heads(struct oplog_store *s, struct oplog_slice ds,
 typedef int (*oplog_name_cb)(struct oplog_slice name, void *arg);
 int oplog_store_datasets(struct oplog_store *s, oplog_name_cb cb, void *arg);
 
+/* How many entries of ds are stored (pruned ones are not), counted over
+ * the dataset's own index range in one read transaction: linear in the
+ * dataset's entries, reading no entry. 0 for an unknown ds. Returns 0 or
+ * an OPLOG_E* code. */
+int oplog_store_dataset_entries(struct oplog_store *s, struct oplog_slice ds, uint64_t *entries);
+
 /* A document's winner. data is {NULL,0} for a tombstone. */
 struct oplog_doc {
 	struct oplog_slice col, key, node, data;
@@ -404,6 +411,16 @@ int oplog_store_prune(struct oplog_store *s, struct oplog_slice ds,
                       const struct oplog_hlc *cutoff, uint64_t batch,
                       struct oplog_prune_stats *st);
 
+/*
+ * What oplog_store_prune would do with the same ds and cutoff, counted in
+ * one read transaction and changing nothing: st->pruned entries would go,
+ * st->kept_gap would stay above a gap, st->batches is 0. Works on a
+ * read-only store. An unknown ds counts nothing. Returns 0, or
+ * OPLOG_ECORRUPT / OPLOG_EIO / OPLOG_ENOMEM (st then partial).
+ */
+int oplog_store_prune_count(struct oplog_store *s, struct oplog_slice ds,
+                            const struct oplog_hlc *cutoff, struct oplog_prune_stats *st);
+
 /* A problem found by verify: a one-line description. */
 typedef void (*oplog_problem_cb)(const char *problem, void *arg);
 
@@ -416,8 +433,10 @@ typedef void (*oplog_problem_cb)(const char *problem, void *arg);
 int64_t oplog_store_verify(struct oplog_store *s, oplog_problem_cb cb, void *arg);
 
 /* Hot, compacted copy into the empty or new directory `dir` (LMDB's
- * mdb_env_copy2 with MDB_CP_COMPACT). Keeps node ids, offsets and the
- * store id. Returns 0 or OPLOG_EIO. */
+ * mdb_env_copy2 with MDB_CP_COMPACT), created with its parents when
+ * missing. Keeps node ids, offsets and the store id. Returns 0,
+ * OPLOG_EINVAL (dir exists and is not empty, or is not a directory;
+ * nothing written) or OPLOG_EIO. */
 int oplog_store_snapshot(struct oplog_store *s, const char *dir);
 
 #endif

@@ -324,8 +324,9 @@ START_TEST(test_config__duration_suffixes_and_bounds)
 	static const struct { const char *text; int64_t ms; } good[] = {
 		{ "0", 0 }, { "1500", 1500 }, { "250ms", 250 }, { "3s", 3000 },
 		{ "2m", 120000 }, { "1h", 3600000 }, { "7d", 7 * 86400000LL },
+		{ "2w", 14 * 86400000LL }, { "0w", 0 },
 	};
-	static const char *const bad[] = { "", "s", "1x", "1 s", "1S", "1.5s", "-1s", "1sec" };
+	static const char *const bad[] = { "", "s", "1x", "1 s", "1S", "1.5s", "-1s", "1sec", "1W", "1wk" };
 	int64_t v;
 	size_t i;
 
@@ -348,7 +349,7 @@ START_TEST(test_config__duration_suffixes_and_bounds)
 	ERR_IS("--set apply.batch_ms: '61m' is out of range (0 .. 1h)");
 	FAILS(set("log.progress_interval", "soon"), OPLOG_ECONFIG);
 	ERR_IS("--set log.progress_interval: bad duration 'soon' (expected a number with "
-	       "optional ms, s, m, h, d suffix; none means ms)");
+	       "optional ms, s, m, h, d, w suffix; none means ms)");
 	ck_assert_int_eq(cfg->log.progress_interval, 10000);
 }
 END_TEST

@@ -113,6 +113,22 @@ START_TEST(test_open__rdonly_missing_store_is_notfound)
 }
 END_TEST
 
+START_TEST(test_open__creates_missing_parents)
+{
+	char path[4300], top[4200];
+	struct oplog_store *s2 = NULL;
+	struct stat sb;
+
+	util_subdir(top, sizeof(top), "p");
+	snprintf(path, sizeof(path), "%s/q/r/store", top);
+	UTIL_OK(util_store_open(&s2, path, 0, 0, 0));
+	oplog_store_close(s2);
+	UTIL_CHECK(stat(path, &sb) == 0 && S_ISDIR(sb.st_mode));
+	/* Parents get the store's directory mode (0600 files: 0700). */
+	UTIL_CHECK(stat(top, &sb) == 0 && (sb.st_mode & 0777) == 0700);
+}
+END_TEST
+
 START_TEST(test_open__rdonly_store_refuses_apply)
 {
 	struct oplog_store *ro = NULL;
@@ -205,6 +221,28 @@ START_TEST(test_snapshot__copy_has_same_id_offsets_and_state)
 }
 END_TEST
 
+START_TEST(test_snapshot__refuses_a_non_empty_dir)
+{
+	char dir[4200], file[4300];
+	FILE *f;
+	struct stat sb;
+
+	util_subdir(dir, sizeof(dir), "snap");
+	UTIL_OK(oplog_store_snapshot(util_s, dir));
+	UTIL_RC(oplog_store_snapshot(util_s, dir), OPLOG_EINVAL);
+	UTIL_CHECK(strstr(oplog_error_last(), "is not empty") != NULL);
+	UTIL_CHECK(strstr(oplog_error_last(), "mdb_") == NULL);
+	util_subdir(dir, sizeof(dir), "other");
+	UTIL_CHECK(mkdir(dir, 0700) == 0);
+	snprintf(file, sizeof(file), "%s/x", dir);
+	UTIL_CHECK((f = fopen(file, "w")) != NULL);
+	fclose(f);
+	UTIL_RC(oplog_store_snapshot(util_s, dir), OPLOG_EINVAL);
+	snprintf(file, sizeof(file), "%s/data.mdb", dir);
+	UTIL_CHECK(stat(file, &sb) != 0);
+}
+END_TEST
+
 START_TEST(test_open__reopen_keeps_rendered_state)
 {
 	char *before, *after;
@@ -237,6 +275,7 @@ void store_open_tcases(Suite *s)
 	tcase_add_test(t, test_open__new_stores_get_different_ids);
 	tcase_add_test(t, test_open__rdonly_missing_store_is_notfound);
 	tcase_add_test(t, test_open__rdonly_store_refuses_apply);
+	tcase_add_test(t, test_open__creates_missing_parents);
 
 	t = util_store_tcase(s, "schema", 10);
 	tcase_add_test(t, test_schema__meta_holds_the_current_schema);
@@ -245,4 +284,5 @@ void store_open_tcases(Suite *s)
 	t = util_store_tcase(s, "snapshot", 10);
 	tcase_add_test(t, test_snapshot__copy_has_same_id_offsets_and_state);
 	tcase_add_test(t, test_open__reopen_keeps_rendered_state);
+	tcase_add_test(t, test_snapshot__refuses_a_non_empty_dir);
 }

@@ -37,6 +37,7 @@ START_TEST(test_prune__only_at_or_before_cutoff_and_at_or_below_watermark)
 	struct util_node na, nb, na0, nb0;
 	struct util_list l = { 0 };
 	struct util_doc d;
+	uint64_t cnt = 0;
 	size_t i;
 
 	UTIL_OK(util_chain_build(a, 6, UTIL_DS, "a", 1, NULL, 1000));
@@ -53,6 +54,14 @@ START_TEST(test_prune__only_at_or_before_cutoff_and_at_or_below_watermark)
 	UTIL_HASH_EQ(d.hash, b[0].hash);
 
 	cut = hlc_of(&a[3]);   /* wall 1040: a1..a4, b1..b3 are at or before */
+	/* The dry-run count says what the prune below does, and changes nothing. */
+	UTIL_OK(oplog_store_prune_count(util_s, util_sl(UTIL_DS), &cut, &ps));
+	UTIL_EQ(ps.pruned, 6);
+	UTIL_EQ(ps.kept_gap, 0);
+	UTIL_EQ(ps.batches, 0);
+	UTIL_EQ(util_stats().entries, 10);
+	UTIL_OK(oplog_store_dataset_entries(util_s, util_sl(UTIL_DS), &cnt));
+	UTIL_EQ(cnt, 10);
 	memset(&ps, 0, sizeof(ps));
 	UTIL_OK(oplog_store_prune(util_s, util_sl(UTIL_DS), &cut, 0, &ps));
 	UTIL_EQ(ps.pruned, 6);     /* a1..a4, b1, b2 */
@@ -89,6 +98,13 @@ START_TEST(test_prune__only_at_or_before_cutoff_and_at_or_below_watermark)
 
 	/* A later cutoff past b's gap: b4, b5 are above the watermark, kept. */
 	cut = hlc_of(&a[5]);
+	UTIL_OK(oplog_store_dataset_entries(util_s, util_sl(UTIL_DS), &cnt));
+	UTIL_EQ(cnt, 4);
+	UTIL_OK(oplog_store_prune_count(util_s, util_sl(UTIL_DS), &cut, &ps));
+	UTIL_EQ(ps.pruned, 2);
+	UTIL_EQ(ps.kept_gap, 2);
+	UTIL_OK(oplog_store_prune_count(util_s, util_sl("absent"), &cut, &ps));
+	UTIL_EQ(ps.pruned + ps.kept_gap, 0);
 	memset(&ps, 0, sizeof(ps));
 	UTIL_OK(oplog_store_prune(util_s, util_sl(UTIL_DS), &cut, 0, &ps));
 	UTIL_EQ(ps.pruned, 2);
