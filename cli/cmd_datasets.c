@@ -59,7 +59,7 @@ int cmd_datasets(int argc, char **argv)
 	struct names ns = { NULL, 0, 0 };
 	uint64_t *nodes = NULL, *entries = NULL;
 	json_t *doc = NULL;
-	size_t width = strlen("DATASET");
+	struct cli_table *t = NULL;
 	int err, rc;
 
 	rc = cli_store_begin(&spec, argc, argv, &c, CLI_STORE_RDONLY, 0, 0, NULL, NULL);
@@ -82,8 +82,6 @@ int cmd_datasets(int argc, char **argv)
 			rc = cli_fail(&spec, err);
 			goto done;
 		}
-		if (strlen(ns.v[i]) > width)
-			width = strlen(ns.v[i]);
 	}
 	if (c.common.json) {
 		if (!(doc = json_array()))
@@ -99,17 +97,20 @@ int cmd_datasets(int argc, char **argv)
 		doc = NULL;
 		goto done;
 	}
-	printf("%-*s %8s %12s\n", (int)width, "DATASET", "NODES", "ENTRIES");
+	if (!(t = cli_table_new(stdout, "DATASET NODES ENTRIES", 0)))
+		goto oom;
 	for (size_t i = 0; i < ns.n; i++) {
-		cli_print_text(stdout, (const uint8_t *)ns.v[i], strlen(ns.v[i]));
-		printf("%*s %8" PRIu64 " %12" PRIu64 "\n", (int)(width - strlen(ns.v[i])), "",
-		       nodes[i], entries[i]);
+		cli_table_add_text(t, (const uint8_t *)ns.v[i], strlen(ns.v[i]));
+		cli_table_add(t, "%" PRIu64, nodes[i]);
+		cli_table_add(t, "%" PRIu64, entries[i]);
+		cli_table_end_row(t);
 	}
-	rc = fflush(stdout) == 0 ? CLI_EXIT_OK : cli_error(&spec, "writing to stdout failed");
+	rc = (err = cli_table_finish(t)) ? cli_fail(&spec, err) : CLI_EXIT_OK;
 	goto done;
 oom:
 	rc = cli_error(&spec, "out of memory");
 done:
+	cli_table_free(t);
 	json_decref(doc);
 	for (size_t i = 0; i < ns.n; i++)
 		free(ns.v[i]);

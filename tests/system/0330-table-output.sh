@@ -1,5 +1,5 @@
 #!/bin/sh
-# 0330-table-output: the text tables of heads, watermarks, scan, forks,
+# 0330-table-output: the text tables of heads, watermarks, scan, forks, datasets,
 # rejects, stats and lag have every column of every line at the offset of
 # its header; times print in UTC ISO 8601 beside the Unix ms they come
 # from; a one-seq gap prints as one number; sizes and durations read in
@@ -112,6 +112,14 @@ assert_aligned forks 3
 run "$OPLOGD" forks $S --dataset ds-0 --json
 assert_eq "$(json '.[] | "\(.node) \(.seq) \(.hashes | join(","))"')" \
 	"$("$OPLOGD" forks $S --dataset ds-0 | tail -n +2 | tr -s ' ')" "forks: the --json values"
+
+# ---- datasets ------------------------------------------------------------
+run "$OPLOGD" datasets $S
+assert_rc 0 "datasets"
+assert_aligned datasets 3
+run "$OPLOGD" datasets $S --json
+assert_eq "$(json '.[] | "\(.dataset) \(.nodes) \(.entries)"')" \
+	"$("$OPLOGD" datasets $S | tail -n +2 | tr -s ' ')" "datasets: the --json values"
 
 # ---- rejects: TIME is TIME_MS in UTC -------------------------------------
 run "$OPLOGD" rejects $S
