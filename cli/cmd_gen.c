@@ -251,6 +251,37 @@ static int finish_produce(rd_kafka_t *rk, struct gen_args *a)
 	return err;
 }
 
+/* What the options say together; CLI_RUN or the usage error's exit. */
+static int check_args(const struct gen_args *a, const char *operand)
+{
+	if (!a->out == !a->topic)
+		return cli_usage_error(&spec, "give one of --out FILE and --topic T");
+	if (operand)
+		return cli_usage_error(&spec, "unexpected operand '%s'", operand);
+	if (a->out && a->stream && a->o.bad_rate > 0)
+		return cli_usage_error(&spec, "--bad-rate needs --framing lenpfx");
+	return CLI_RUN;
+}
+
+/* The summary lines on stderr: messages by kind, entries lost upstream,
+ * and the dev broker's limit when some partition went past it. */
+static void print_summary(const struct gen_args *a, struct oplog_gen *g, const uint64_t *kinds)
+{
+	fprintf(stderr, "gen: %llu messages: %llu valid, %llu late, %llu duplicates, "
+	        "%llu forks, %llu bad\n", (unsigned long long)a->o.count,
+	        (unsigned long long)kinds[OPLOG_GEN_VALID], (unsigned long long)kinds[OPLOG_GEN_LATE],
+	        (unsigned long long)kinds[OPLOG_GEN_DUP], (unsigned long long)kinds[OPLOG_GEN_FORK],
+	        (unsigned long long)kinds[OPLOG_GEN_BAD]);
+	if (a->o.gap_rate > 0)
+		fprintf(stderr, "gen: %llu entries lost upstream (never sent)\n",
+		        (unsigned long long)oplog_gen_dropped(g));
+	if (a->parts_over)
+		fprintf(stderr, "gen: warning: %llu partitions of %s got more than the dev broker "
+		        "keeps (%u MiB each): their oldest messages are gone\n",
+		        (unsigned long long)a->parts_over, a->topic,
+		        OPLOG_KAFKA_DEV_PARTITION_BYTES >> 20);
+}
+
 int cmd_gen(int argc, char **argv)
 {
 	struct cli_common common;
@@ -269,18 +300,8 @@ int cmd_gen(int argc, char **argv)
 		goto done;
 	if ((rc = cli_load_config(&spec, &common, &cfg)) != CLI_RUN)
 		goto done;
-	if (!a.out == !a.topic) {
-		rc = cli_usage_error(&spec, "give one of --out FILE and --topic T");
+	if ((rc = check_args(&a, first < argc ? argv[first] : NULL)) != CLI_RUN)
 		goto done;
-	}
-	if (first < argc) {
-		rc = cli_usage_error(&spec, "unexpected operand '%s'", argv[first]);
-		goto done;
-	}
-	if (a.out && a.stream && a.o.bad_rate > 0) {
-		rc = cli_usage_error(&spec, "--bad-rate needs --framing lenpfx");
-		goto done;
-	}
 	if (a.topic && !a.has_start)
 		a.o.start_wall = oplog_gen_start_for_end(&a.o, oplog_clock_wall_ms());
 	if ((err = oplog_gen_new(&a.o, &g))) {
@@ -342,19 +363,7 @@ int cmd_gen(int argc, char **argv)
 	}
 	rc = CLI_EXIT_OK;
 summary:
-	fprintf(stderr, "gen: %llu messages: %llu valid, %llu late, %llu duplicates, "
-	        "%llu forks, %llu bad\n", (unsigned long long)a.o.count,
-	        (unsigned long long)kinds[OPLOG_GEN_VALID], (unsigned long long)kinds[OPLOG_GEN_LATE],
-	        (unsigned long long)kinds[OPLOG_GEN_DUP], (unsigned long long)kinds[OPLOG_GEN_FORK],
-	        (unsigned long long)kinds[OPLOG_GEN_BAD]);
-	if (a.o.gap_rate > 0)
-		fprintf(stderr, "gen: %llu entries lost upstream (never sent)\n",
-		        (unsigned long long)oplog_gen_dropped(g));
-	if (a.parts_over)
-		fprintf(stderr, "gen: warning: %llu partitions of %s got more than the dev broker "
-		        "keeps (%u MiB each): their oldest messages are gone\n",
-		        (unsigned long long)a.parts_over, a.topic,
-		        OPLOG_KAFKA_DEV_PARTITION_BYTES >> 20);
+	print_summary(&a, g, kinds);
 done:
 	free(a.part_bytes);
 	if (out && out != stdout)

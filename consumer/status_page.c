@@ -100,39 +100,6 @@ static json_t *jopt(int64_t v)
 	return v < 0 ? json_null() : json_integer(v);
 }
 
-/* "3d 4h", "6h 12m", "4m 05s", "12s". */
-static void duration(char *buf, size_t len, int64_t ms)
-{
-	int64_t s = ms < 0 ? 0 : ms / 1000;
-
-	if (s >= 86400)
-		snprintf(buf, len, "%" PRId64 "d %" PRId64 "h", s / 86400, s % 86400 / 3600);
-	else if (s >= 3600)
-		snprintf(buf, len, "%" PRId64 "h %02" PRId64 "m", s / 3600, s % 3600 / 60);
-	else if (s >= 60)
-		snprintf(buf, len, "%" PRId64 "m %02" PRId64 "s", s / 60, s % 60);
-	else
-		snprintf(buf, len, "%" PRId64 "s", s);
-}
-
-/* "512 B", "3.4 MiB". */
-static void size_text(char *buf, size_t len, uint64_t b)
-{
-	static const char *unit[] = { "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)b;
-	int u = -1;
-
-	if (b < 1024) {
-		snprintf(buf, len, "%" PRIu64 " B", b);
-		return;
-	}
-	while (v >= 1024 && u < 3) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.1f %s", v, unit[u]);
-}
-
 /* A count with thin separators every three digits: "1 234 567". */
 static void count_text(char *buf, size_t len, uint64_t v)
 {
@@ -315,15 +282,9 @@ static void card(FILE *f, const char *id, const char *label, uint64_t v, int war
 }
 
 /* The whole page into f; a write error shows in ferror(f). */
-static void html_body(FILE *f, const struct oplog_metrics_snapshot *s, int64_t now, int healthy,
-                      const char *why, const struct oplog_metrics_sample *hist, size_t n_hist,
-                      int64_t interval_ms)
+/* The page's head and the header line with the health badge. */
+static void html_header(FILE *f, int healthy, const char *why)
 {
-	char a[64], b[64];
-	uint64_t gap_nodes, rejected = s->st.intake.rejected;
-	size_t unknown, n_gap = gap_datasets(s, &gap_nodes), shown = 0;
-	int64_t lag = lag_sum(s, &unknown);
-
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	        "<meta http-equiv=\"refresh\" content=\"%d\">"
 	        "<meta name=\"viewport\" content=\"width=device-width\">"
@@ -338,11 +299,16 @@ static void html_body(FILE *f, const struct oplog_metrics_snapshot *s, int64_t n
 		esc(f, why);
 		fputs("</span>", f);
 	}
-	fputs("</header><main><div class=\"row\"><section>", f);
+	fputs("</header>", f);
+}
 
-	/* What this is. */
-	duration(a, sizeof(a), now - s->started_ms);
-	fprintf(f, "<h2>Applier</h2><table class=\"info\" id=\"info\">"
+/* What this applier is, and its counters since start. */
+static void html_applier(FILE *f, const struct oplog_metrics_snapshot *s, int64_t now)
+{
+	char a[OPLOG_HUMAN_MAX];
+
+	oplog_duration_human((uint64_t)(now > s->started_ms ? now - s->started_ms : 0), a);
+	fprintf(f, "<div class=\"row\"><section><h2>Applier</h2><table class=\"info\" id=\"info\">"
 	        "<tr><th>Uptime</th><td id=\"uptime\">%s</td></tr><tr><th>Store</th><td id=\"store\">",
 	        a);
 	esc(f, s->store_path);
@@ -350,7 +316,7 @@ static void html_body(FILE *f, const struct oplog_metrics_snapshot *s, int64_t n
 	esc(f, s->group);
 	fputs("</td></tr><tr><th>Bootstrap</th><td id=\"bootstrap\">", f);
 	esc(f, s->bootstrap);
-	size_text(a, sizeof(a), s->store_bytes);
+	oplog_size_human(s->store_bytes, a);
 	fprintf(f, "</td></tr><tr><th>Store size</th><td id=\"store-size\">%s</td></tr>", a);
 	if (s->broker_error) {
 		fputs("<tr><th>Last error</th><td id=\"broker-error\">", f);
@@ -366,21 +332,41 @@ static void html_body(FILE *f, const struct oplog_metrics_snapshot *s, int64_t n
 	card(f, "late", "late", s->st.store.late, 0);
 	card(f, "forks", "forks", s->st.store.forks, 1);
 	card(f, "chain-breaks", "chain breaks", s->st.store.chain_breaks, 1);
-	card(f, "rejected", "rejected", rejected, 1);
+	card(f, "rejected", "rejected", s->st.intake.rejected, 1);
 	card(f, "batches", "store commits", s->st.intake.batches, 0);
 	fputs("</div></section></div>", f);
+}
 
-	/* The chart. */
-	duration(a, sizeof(a), interval_ms);
+/* The two charts over the last hour. */
+static void html_charts(FILE *f, int64_t now, const struct oplog_metrics_sample *hist,
+                        size_t n_hist, int64_t interval_ms)
+{
+	char a[OPLOG_HUMAN_MAX];
+	int64_t end = n_hist ? hist[n_hist - 1].ms : now;
+
+	oplog_duration_human((uint64_t)interval_ms, a);
 	fprintf(f, "<h2>Last hour <span class=\"muted\">(a sample every %s)</span></h2>"
 	        "<div class=\"charts\" id=\"charts\">", a);
-	svg_chart(f, "chart-lag", "Lag (messages)", "lagline", hist, n_hist, 0,
-	          n_hist ? hist[n_hist - 1].ms : now);
-	svg_chart(f, "chart-rate", "Apply rate (messages/s)", "rateline", hist, n_hist, 1,
-	          n_hist ? hist[n_hist - 1].ms : now);
+	svg_chart(f, "chart-lag", "Lag (messages)", "lagline", hist, n_hist, 0, end);
+	svg_chart(f, "chart-rate", "Apply rate (messages/s)", "rateline", hist, n_hist, 1, end);
 	fputs("</div>", f);
+}
 
-	/* Partitions. */
+/* One cell of an offset that may be unknown (-1). */
+static void offset_cell(FILE *f, int64_t v)
+{
+	if (v >= 0)
+		fprintf(f, "<td class=\"n\">%" PRId64 "</td>", v);
+	else
+		fputs("<td class=\"n unknown\">-</td>", f);
+}
+
+/* The partitions table, with the summed lag below it. */
+static void html_partitions(FILE *f, const struct oplog_metrics_snapshot *s)
+{
+	size_t unknown;
+	int64_t lag = lag_sum(s, &unknown);
+
 	fprintf(f, "<div class=\"row\"><section><h2>Partitions</h2><table id=\"partitions\">"
 	        "<thead><tr><th>Topic</th><th class=\"n\">Partition</th><th class=\"n\">High</th><th class=\"n\">Stored</th>"
 	        "<th class=\"n\">Committed</th><th class=\"n\">Lag</th></tr></thead><tbody>");
@@ -390,15 +376,9 @@ static void html_body(FILE *f, const struct oplog_metrics_snapshot *s, int64_t n
 		fputs("<tr class=\"partition\"><td>", f);
 		esc(f, p->topic);
 		fprintf(f, "</td><td class=\"n\">%" PRId32 "</td>", p->partition);
-		if (p->high >= 0)
-			fprintf(f, "<td class=\"n\">%" PRId64 "</td>", p->high);
-		else
-			fputs("<td class=\"n unknown\">-</td>", f);
+		offset_cell(f, p->high);
 		fprintf(f, "<td class=\"n\">%" PRId64 "</td>", p->stored);
-		if (p->committed >= 0)
-			fprintf(f, "<td class=\"n\">%" PRId64 "</td>", p->committed);
-		else
-			fputs("<td class=\"n unknown\">-</td>", f);
+		offset_cell(f, p->committed);
 		if (p->lag >= 0)
 			fprintf(f, "<td class=\"n lag%s\" data-lag=\"%" PRId64 "\">%" PRId64 "</td></tr>",
 			        p->lag ? " lagging" : "", p->lag, p->lag);
@@ -412,8 +392,15 @@ static void html_body(FILE *f, const struct oplog_metrics_snapshot *s, int64_t n
 	        "</tfoot></table></section>",
 	        s->n_parts, s->n_parts == 1 ? "" : "s", lag, lag,
 	        unknown ? " + unknown" : "");
+}
 
-	/* Gaps. */
+/* The datasets that have nodes with gaps (the first MAX_GAP_ROWS). */
+static void html_gaps(FILE *f, const struct oplog_metrics_snapshot *s)
+{
+	char a[64];
+	uint64_t gap_nodes;
+	size_t n_gap = gap_datasets(s, &gap_nodes), shown = 0;
+
 	count_text(a, sizeof(a), gap_nodes);
 	fprintf(f, "<section><h2>Nodes with gaps</h2><p id=\"gaps-summary\">%s node%s with a "
 	        "missing seq below the head, in %zu of %zu dataset%s.</p>", a, gap_nodes == 1 ? "" : "s",
@@ -439,37 +426,54 @@ static void html_body(FILE *f, const struct oplog_metrics_snapshot *s, int64_t n
 		fputs("</table>", f);
 	}
 	fputs("</section></div>", f);
+}
 
-	/* Rejects. */
+/* The last rejects, newest first. */
+static void html_rejects(FILE *f, const struct oplog_metrics_snapshot *s)
+{
+	char a[64], b[64];
+
 	count_text(a, sizeof(a), s->rejects_kept);
-	count_text(b, sizeof(b), rejected);
+	count_text(b, sizeof(b), s->st.intake.rejected);
 	fprintf(f, "<h2>Last rejects</h2><p id=\"rejects-summary\">%s rejected since start; %s "
 	        "kept in the store (oplogd rejects shows them).</p>", b, a);
-	if (s->n_rejects) {
-		fputs("<table id=\"rejects\"><thead><tr><th class=\"n\">ID</th><th>Stored (UTC)</th>"
-		      "<th>Source</th><th>Reason</th><th>Field</th><th class=\"n\">Size</th>"
-		      "<th>Detail</th></tr></thead><tbody>", f);
-		/* Newest first. */
-		for (size_t i = s->n_rejects; i-- > 0;) {
-			const struct oplog_metrics_reject *r = &s->rejects[i];
-			char t[OPLOG_TIME_ISO_MAX];
+	if (!s->n_rejects)
+		return;
+	fputs("<table id=\"rejects\"><thead><tr><th class=\"n\">ID</th><th>Stored (UTC)</th>"
+	      "<th>Source</th><th>Reason</th><th>Field</th><th class=\"n\">Size</th>"
+	      "<th>Detail</th></tr></thead><tbody>", f);
+	for (size_t i = s->n_rejects; i-- > 0;) {
+		const struct oplog_metrics_reject *r = &s->rejects[i];
+		char t[OPLOG_TIME_ISO_MAX], size[OPLOG_HUMAN_MAX];
 
-			if (oplog_time_iso(r->time_ms, t))
-				snprintf(t, sizeof(t), "%" PRIu64, r->time_ms);
-			size_text(a, sizeof(a), r->size);
-			fprintf(f, "<tr class=\"reject\"><td class=\"n\">%" PRIu64 "</td><td>%s</td><td>",
-			        r->id, t);
-			esc(f, r->source);
-			fputs("</td><td>", f);
-			esc(f, r->reason);
-			fputs("</td><td>", f);
-			esc(f, r->field);
-			fprintf(f, "</td><td class=\"n\">%s</td><td class=\"detail\">", a);
-			esc(f, r->detail);
-			fputs("</td></tr>", f);
-		}
-		fputs("</tbody></table>", f);
+		if (oplog_time_iso(r->time_ms, t))
+			snprintf(t, sizeof(t), "%" PRIu64, r->time_ms);
+		oplog_size_human(r->size, size);
+		fprintf(f, "<tr class=\"reject\"><td class=\"n\">%" PRIu64 "</td><td>%s</td><td>",
+		        r->id, t);
+		esc(f, r->source);
+		fputs("</td><td>", f);
+		esc(f, r->reason);
+		fputs("</td><td>", f);
+		esc(f, r->field);
+		fprintf(f, "</td><td class=\"n\">%s</td><td class=\"detail\">", size);
+		esc(f, r->detail);
+		fputs("</td></tr>", f);
 	}
+	fputs("</tbody></table>", f);
+}
+
+static void html_body(FILE *f, const struct oplog_metrics_snapshot *s, int64_t now, int healthy,
+                      const char *why, const struct oplog_metrics_sample *hist, size_t n_hist,
+                      int64_t interval_ms)
+{
+	html_header(f, healthy, why);
+	fputs("<main>", f);
+	html_applier(f, s, now);
+	html_charts(f, now, hist, n_hist, interval_ms);
+	html_partitions(f, s);
+	html_gaps(f, s);
+	html_rejects(f, s);
 	fprintf(f, "</main><footer>oplogd %s &middot; reloads every %d s &middot; "
 	        "<a href=\"/status.json\">/status.json</a> &middot; <a href=\"/metrics\">/metrics</a>"
 	        " &middot; <a href=\"/healthz\">/healthz</a></footer></body></html>\n",
@@ -508,144 +512,136 @@ int oplog_metrics_status_html(const struct oplog_metrics_snapshot *snap, int64_t
 
 /* The document, or NULL when memory ran out (the set_new calls take
  * their values, NULL included, so one check at the end is enough). */
-static json_t *status_doc(const struct oplog_metrics_snapshot *s, int64_t now, int healthy,
-                          const char *why, const struct oplog_metrics_sample *hist,
-                          size_t n_hist, int64_t interval_ms)
+/* Append to arr (stealing it; NULL marks a failure) and say whether it worked. */
+static int append(json_t *arr, json_t *e)
 {
-	json_t *doc = json_object(), *o, *arr, *e;
-	uint64_t gap_nodes;
-	size_t unknown, n_gap = gap_datasets(s, &gap_nodes), shown = 0;
-	int64_t lag = lag_sum(s, &unknown), end = n_hist ? hist[n_hist - 1].ms : now;
-	int bad = !doc;
+	return arr && e && json_array_append_new(arr, e) == 0;
+}
 
-	if (bad)
-		return NULL;
-	bad |= json_object_set_new(doc, "version", json_string(OPLOG_VERSION));
-	bad |= json_object_set_new(doc, "uptime_s", json_integer((now - s->started_ms) / 1000));
-	bad |= json_object_set_new(doc, "store", jstr(s->store_path));
-	bad |= json_object_set_new(doc, "group", jstr(s->group));
-	bad |= json_object_set_new(doc, "bootstrap", jstr(s->bootstrap));
-	bad |= json_object_set_new(doc, "healthy", json_boolean(healthy));
-	bad |= json_object_set_new(doc, "why", jstr(healthy ? NULL : why));
-	bad |= json_object_set_new(doc, "broker_error", jstr(s->broker_error));
+static json_t *status_totals(const struct oplog_metrics_snapshot *s)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	                 "messages", (json_int_t)s->st.intake.messages,
+	                 "applied", (json_int_t)s->st.store.applied,
+	                 "duplicates", (json_int_t)s->st.store.duplicates,
+	                 "late", (json_int_t)s->st.store.late,
+	                 "forks", (json_int_t)s->st.store.forks,
+	                 "chain_breaks", (json_int_t)s->st.store.chain_breaks,
+	                 "rejected", (json_int_t)s->st.intake.rejected,
+	                 "batches", (json_int_t)s->st.intake.batches,
+	                 "store_bytes", (json_int_t)s->store_bytes,
+	                 "rejects_kept", (json_int_t)s->rejects_kept);
+}
 
-	o = json_object();
-	bad |= json_object_set_new(doc, "totals", o);
-	if (o) {
-		bad |= json_object_set_new(o, "messages", json_integer((json_int_t)s->st.intake.messages));
-		bad |= json_object_set_new(o, "applied", json_integer((json_int_t)s->st.store.applied));
-		bad |= json_object_set_new(o, "duplicates",
-		                           json_integer((json_int_t)s->st.store.duplicates));
-		bad |= json_object_set_new(o, "late", json_integer((json_int_t)s->st.store.late));
-		bad |= json_object_set_new(o, "forks", json_integer((json_int_t)s->st.store.forks));
-		bad |= json_object_set_new(o, "chain_breaks",
-		                           json_integer((json_int_t)s->st.store.chain_breaks));
-		bad |= json_object_set_new(o, "rejected", json_integer((json_int_t)s->st.intake.rejected));
-		bad |= json_object_set_new(o, "batches", json_integer((json_int_t)s->st.intake.batches));
-		bad |= json_object_set_new(o, "store_bytes", json_integer((json_int_t)s->store_bytes));
-		bad |= json_object_set_new(o, "rejects_kept", json_integer((json_int_t)s->rejects_kept));
-	}
+static json_t *status_partitions(const struct oplog_metrics_snapshot *s)
+{
+	json_t *arr = json_array();
 
-	bad |= json_object_set_new(doc, "lag", json_integer(lag));
-	bad |= json_object_set_new(doc, "lag_unknown", json_integer((json_int_t)unknown));
-	arr = json_array();
-	bad |= json_object_set_new(doc, "partitions", arr);
 	for (size_t i = 0; arr && i < s->n_parts; i++) {
 		const struct oplog_metrics_partition *p = &s->parts[i];
 
-		if (!(e = json_object())) {
-			bad = 1;
-			break;
+		if (!append(arr, json_pack("{s:o,s:i,s:o,s:I,s:o,s:o}", "topic", jstr(p->topic),
+		                           "partition", (int)p->partition, "high", jopt(p->high),
+		                           "stored", (json_int_t)p->stored,
+		                           "committed", jopt(p->committed), "lag", jopt(p->lag)))) {
+			json_decref(arr);
+			return NULL;
 		}
-		bad |= json_array_append_new(arr, e);
-		bad |= json_object_set_new(e, "topic", jstr(p->topic));
-		bad |= json_object_set_new(e, "partition", json_integer(p->partition));
-		bad |= json_object_set_new(e, "high", jopt(p->high));
-		bad |= json_object_set_new(e, "stored", json_integer(p->stored));
-		bad |= json_object_set_new(e, "committed", jopt(p->committed));
-		bad |= json_object_set_new(e, "lag", jopt(p->lag));
 	}
+	return arr;
+}
 
-	o = json_object();
-	bad |= json_object_set_new(doc, "chart", o);
-	arr = json_array();
-	if (o) {
-		bad |= json_object_set_new(o, "interval_s", json_integer(interval_ms / 1000));
-		bad |= json_object_set_new(o, "samples", arr);
-	} else {
-		json_decref(arr);
-		arr = NULL;
-	}
+static json_t *status_chart(const struct oplog_metrics_sample *hist, size_t n_hist, int64_t now,
+                            int64_t interval_ms)
+{
+	int64_t end = n_hist ? hist[n_hist - 1].ms : now;
+	json_t *arr = json_array();
+
 	for (size_t i = 0; arr && i < n_hist; i++) {
-		if (!(e = json_object())) {
-			bad = 1;
-			break;
+		if (!append(arr, json_pack("{s:f,s:o,s:f}",
+		                           "age_s", (double)(end - hist[i].ms) / 1000.0,
+		                           "lag", jopt(hist[i].lag), "rate", hist[i].rate))) {
+			json_decref(arr);
+			return NULL;
 		}
-		bad |= json_array_append_new(arr, e);
-		bad |= json_object_set_new(e, "age_s", json_real((double)(end - hist[i].ms) / 1000.0));
-		bad |= json_object_set_new(e, "lag", jopt(hist[i].lag));
-		bad |= json_object_set_new(e, "rate", json_real(hist[i].rate));
 	}
+	return json_pack("{s:I,s:o}", "interval_s", (json_int_t)(interval_ms / 1000), "samples", arr);
+}
 
-	o = json_object();
-	bad |= json_object_set_new(doc, "gaps", o);
-	arr = json_array();
-	if (o) {
-		bad |= json_object_set_new(o, "nodes", json_integer((json_int_t)gap_nodes));
-		bad |= json_object_set_new(o, "datasets", json_integer((json_int_t)n_gap));
-		bad |= json_object_set_new(o, "datasets_total", json_integer((json_int_t)s->n_datasets));
-		bad |= json_object_set_new(o, "listed", arr);
-	} else {
-		json_decref(arr);
-		arr = NULL;
-	}
+static json_t *status_gaps(const struct oplog_metrics_snapshot *s)
+{
+	uint64_t gap_nodes;
+	size_t n_gap = gap_datasets(s, &gap_nodes), shown = 0;
+	json_t *arr = json_array();
+
 	for (size_t i = 0; arr && i < s->n_datasets && shown < MAX_GAP_ROWS; i++) {
 		const struct oplog_metrics_dataset *d = &s->datasets[i];
 		char *hex;
+		int ok;
 
 		if (!d->with_gaps)
 			continue;
 		shown++;
-		if (!(e = json_object()) || !(hex = malloc(2 * d->name_len + 1))) {
-			json_decref(e);
-			bad = 1;
-			break;
+		if (!(hex = malloc(2 * d->name_len + 1))) {
+			json_decref(arr);
+			return NULL;
 		}
 		oplog_hex(d->name, d->name_len, hex);
-		bad |= json_array_append_new(arr, e);
-		bad |= json_object_set_new(e, "dataset", jtext(d->name, d->name_len));
-		bad |= json_object_set_new(e, "dataset_hex", json_string(hex));
-		bad |= json_object_set_new(e, "nodes", json_integer((json_int_t)d->nodes));
-		bad |= json_object_set_new(e, "with_gaps", json_integer((json_int_t)d->with_gaps));
+		ok = append(arr, json_pack("{s:o,s:s,s:I,s:I}", "dataset", jtext(d->name, d->name_len),
+		                           "dataset_hex", hex, "nodes", (json_int_t)d->nodes,
+		                           "with_gaps", (json_int_t)d->with_gaps));
 		free(hex);
+		if (!ok) {
+			json_decref(arr);
+			return NULL;
+		}
 	}
+	return json_pack("{s:I,s:I,s:I,s:o}", "nodes", (json_int_t)gap_nodes,
+	                 "datasets", (json_int_t)n_gap, "datasets_total", (json_int_t)s->n_datasets,
+	                 "listed", arr);
+}
 
-	arr = json_array();
-	bad |= json_object_set_new(doc, "rejects", arr);
+/* The last rejects, newest first. */
+static json_t *status_rejects(const struct oplog_metrics_snapshot *s)
+{
+	json_t *arr = json_array();
+
 	for (size_t i = s->n_rejects; arr && i-- > 0;) {
 		const struct oplog_metrics_reject *r = &s->rejects[i];
 		char t[OPLOG_TIME_ISO_MAX];
 
-		if (!(e = json_object())) {
-			bad = 1;
-			break;
+		if (!append(arr, json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:I,s:o}",
+		                           "id", (json_int_t)r->id, "time_ms", (json_int_t)r->time_ms,
+		                           "time", oplog_time_iso(r->time_ms, t) ? json_null()
+		                                                                 : json_string(t),
+		                           "source", jstr(r->source), "reason", jstr(r->reason),
+		                           "field", *r->field ? jstr(r->field) : json_null(),
+		                           "size", (json_int_t)r->size, "detail", jstr(r->detail)))) {
+			json_decref(arr);
+			return NULL;
 		}
-		bad |= json_array_append_new(arr, e);
-		bad |= json_object_set_new(e, "id", json_integer((json_int_t)r->id));
-		bad |= json_object_set_new(e, "time_ms", json_integer((json_int_t)r->time_ms));
-		bad |= json_object_set_new(e, "time",
-		                           oplog_time_iso(r->time_ms, t) ? json_null() : json_string(t));
-		bad |= json_object_set_new(e, "source", jstr(r->source));
-		bad |= json_object_set_new(e, "reason", jstr(r->reason));
-		bad |= json_object_set_new(e, "field", *r->field ? jstr(r->field) : json_null());
-		bad |= json_object_set_new(e, "size", json_integer((json_int_t)r->size));
-		bad |= json_object_set_new(e, "detail", jstr(r->detail));
 	}
-	if (bad) {
-		json_decref(doc);
-		return NULL;
-	}
-	return doc;
+	return arr;
+}
+
+static json_t *status_doc(const struct oplog_metrics_snapshot *s, int64_t now, int healthy,
+                          const char *why, const struct oplog_metrics_sample *hist,
+                          size_t n_hist, int64_t interval_ms)
+{
+	size_t unknown;
+	int64_t lag = lag_sum(s, &unknown);
+
+	/* json_pack takes every "o" value, and fails on a NULL one. */
+	return json_pack("{s:s,s:I,s:o,s:o,s:o,s:b,s:o,s:o,s:o,s:I,s:I,s:o,s:o,s:o,s:o}",
+	                 "version", OPLOG_VERSION,
+	                 "uptime_s", (json_int_t)((now - s->started_ms) / 1000),
+	                 "store", jstr(s->store_path), "group", jstr(s->group),
+	                 "bootstrap", jstr(s->bootstrap), "healthy", healthy,
+	                 "why", jstr(healthy ? NULL : why), "broker_error", jstr(s->broker_error),
+	                 "totals", status_totals(s), "lag", (json_int_t)lag,
+	                 "lag_unknown", (json_int_t)unknown, "partitions", status_partitions(s),
+	                 "chart", status_chart(hist, n_hist, now, interval_ms),
+	                 "gaps", status_gaps(s), "rejects", status_rejects(s));
 }
 
 int oplog_metrics_status_json(const struct oplog_metrics_snapshot *snap, int64_t now_ms,
