@@ -68,8 +68,9 @@ int oplog_time_iso(uint64_t ms, char out[OPLOG_TIME_ISO_MAX]);
 /* ---- for people ---------------------------------------------------- */
 
 /* Buffer size for oplog_duration_human() and oplog_size_human(), NUL
- * included: enough for UINT64_MAX in either. */
-#define OPLOG_HUMAN_MAX 24
+ * included: enough for UINT64_MAX in either, and for two 20-digit numbers
+ * with their units, which is what the compiler's format check assumes. */
+#define OPLOG_HUMAN_MAX 48
 
 /*
  * A duration in milliseconds as its two largest units, the second left
