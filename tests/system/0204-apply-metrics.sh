@@ -29,7 +29,7 @@ assert_contains "$(err)" "gen: $N messages" "gen's summary"
 kafka_kcat -C -t oplog -o beginning -e -q -f 'x\n' >"$TDIR/count" 2>/dev/null || fail "kcat count"
 assert_eq "$N" "$(lines "$TDIR/count")" "messages on the broker"
 
-PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
 kafka_apply_conf "$TDIR/store" replica-m "[metrics]
 listen = 127.0.0.1:$PORT

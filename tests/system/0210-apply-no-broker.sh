@@ -11,9 +11,6 @@
 # the nodes of the store (text and JSON, total_lag null) and exits 2.
 . tests/system/lib.sh
 
-free_port() {
-	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 PORT=$(free_port)
 DEAD=127.0.0.1:$(free_port)
 URL=http://127.0.0.1:$PORT

@@ -12,11 +12,8 @@
 
 command -v python3 >/dev/null || fail "python3 is needed for the notify socket"
 
-"$OPLOGD" broker --partitions 2 >"$TDIR/broker.addr" 2>"$TDIR/broker.log" &
-broker=$!
-on_exit "kill $broker 2>/dev/null"
-wait_for 10 "the dev broker's address" test -s "$TDIR/broker.addr"
-BOOTSTRAP=$(cat "$TDIR/broker.addr")
+dev_broker --partitions 2
+BOOTSTRAP=$DEV_BOOTSTRAP
 
 run "$OPLOGD" gen --topic oplog -X bootstrap.servers="$BOOTSTRAP" --datasets 1 --nodes 2 --count 200
 assert_rc 0 "gen --topic: $(err)"

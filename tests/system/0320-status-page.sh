@@ -16,17 +16,14 @@ command -v jq >/dev/null || fail "jq is needed (sh scripts/deps.sh)"
 command -v curl >/dev/null || fail "curl is needed (sh scripts/deps.sh)"
 
 N=3000
-"$OPLOGD" broker --partitions 3 >"$TDIR/broker.addr" 2>"$TDIR/broker.log" &
-broker=$!
-on_exit "kill $broker 2>/dev/null; wait $broker 2>/dev/null"
-wait_for 10 "the dev broker's address" test -s "$TDIR/broker.addr"
-BOOTSTRAP=$(cat "$TDIR/broker.addr")
+dev_broker --partitions 3
+BOOTSTRAP=$DEV_BOOTSTRAP
 
 run "$OPLOGD" gen --topic oplog -X bootstrap.servers="$BOOTSTRAP" --datasets 3 --nodes 4 \
 	--count $N --bad-rate 0.02 --gap-rate 0.01 --seed 11
 assert_rc 0 "gen --topic: $(err)"
 
-PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
 cat >"$TDIR/apply.conf" <<CONF
 [kafka]

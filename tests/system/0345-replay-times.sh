@@ -7,12 +7,8 @@
 # (0206 checks that error).
 . tests/system/lib.sh
 
-"$OPLOGD" broker --partitions 2 >"$TDIR/broker.addr" 2>"$TDIR/broker.log" &
-bpid=$!
-on_exit "kill $bpid 2>/dev/null"
-has_addr() { [ -s "$TDIR/broker.addr" ]; }
-wait_for 20 "oplogd broker to print its address" has_addr
-A=$(head -1 "$TDIR/broker.addr")
+dev_broker --partitions 2
+A=$DEV_BOOTSTRAP
 # gen's entries are from November 2025, and so are the message timestamps.
 run "$OPLOGD" gen --topic oplog -X bootstrap.servers="$A" --count 200 --seed 2
 assert_rc 0 "gen --topic: $(err)"

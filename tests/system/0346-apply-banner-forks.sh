@@ -5,17 +5,13 @@
 # Against `oplogd broker` (in memory, no Kafka install).
 . tests/system/lib.sh
 
-"$OPLOGD" broker --partitions 2 >"$TDIR/broker.addr" 2>"$TDIR/broker.log" &
-bpid=$!
-on_exit "kill $bpid 2>/dev/null"
-has_addr() { [ -s "$TDIR/broker.addr" ]; }
-wait_for 20 "oplogd broker to print its address" has_addr
-A=$(head -1 "$TDIR/broker.addr")
+dev_broker --partitions 2
+A=$DEV_BOOTSTRAP
 N=3000
 run "$OPLOGD" gen --topic oplog -X bootstrap.servers="$A" --count $N --fork-rate 0.05 \
 	--late-rate 0.1 --seed 6
 assert_rc 0 "gen --topic: $(err)"
-PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 cat >"$TDIR/c.conf" <<CONF
 [kafka]
 bootstrap.servers = $A

@@ -21,11 +21,8 @@
 
 command -v kcat >/dev/null || fail "kcat is needed (scripts/deps.sh installs it)"
 
-"$OPLOGD" broker >"$TDIR/broker.addr" 2>"$TDIR/broker.log" &
-broker=$!
-on_exit "kill $broker 2>/dev/null"
-wait_for 10 "the broker's address" test -s "$TDIR/broker.addr"
-B=$(cat "$TDIR/broker.addr")
+dev_broker
+B=$DEV_BOOTSTRAP
 wait_for 5 "the broker's banner" grep -q 'Ctrl-C' "$TDIR/broker.log"
 banner=$(cat "$TDIR/broker.log")
 assert_contains "$banner" "topic oplog with 16 partitions" "the broker's default partitions"

@@ -42,17 +42,14 @@ missing() {
 	done <"$1"
 }
 
-"$OPLOGD" broker >"$TDIR/broker.addr" 2>"$TDIR/broker.log" &
-broker=$!
-on_exit "kill $broker 2>/dev/null"
-wait_for 10 "the broker's address" test -s "$TDIR/broker.addr"
-B=$(cat "$TDIR/broker.addr")
+dev_broker
+B=$DEV_BOOTSTRAP
 N=3000
 run "$OPLOGD" gen --topic oplog -X bootstrap.servers="$B" --datasets 2 --nodes 3 --count $N \
 	--dup-rate 0.05 --late-rate 0.1 --bad-rate 0.02 --fork-rate 0.01 --gap-rate 0.01 --seed 6
 assert_rc 0 "gen --topic"
 
-PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 cat >"$TDIR/apply.conf" <<CONF
 [kafka]
 bootstrap.servers = $B

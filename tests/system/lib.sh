@@ -91,6 +91,23 @@ wait_for() {
 	done
 }
 
+# A TCP port on 127.0.0.1 that nothing listens on now (for [metrics]
+# listen, or for an address where no broker is).
+free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# dev_broker [ARGS]: start `oplogd broker ARGS` (librdkafka's mock cluster,
+# in memory, no Java), stopped at exit; DEV_BOOTSTRAP gets its address and
+# $TDIR/broker.log its stderr.
+dev_broker() {
+	"$OPLOGD" broker "$@" >"$TDIR/broker.addr" 2>"$TDIR/broker.log" &
+	DEV_BROKER_PID=$!
+	on_exit "kill $DEV_BROKER_PID 2>/dev/null; wait $DEV_BROKER_PID 2>/dev/null"
+	wait_for 20 "oplogd broker to print its address" test -s "$TDIR/broker.addr"
+	DEV_BOOTSTRAP=$(head -n 1 "$TDIR/broker.addr")
+}
+
 gen_reference() {
 	run "$OPLOGD" gen --out "$TDIR/s.bin" --framing lenpfx --datasets 2 --nodes 4 --count "$1" \
 		--dup-rate 0.05 --late-rate 0.1 --bad-rate 0.01 --fork-rate 0.002 --seed "$2"
